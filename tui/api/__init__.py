@@ -1,0 +1,1 @@
+"""Backends' wire protocols: typed objects, async httpx clients, typed errors. Never imports Textual."""
