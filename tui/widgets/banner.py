@@ -1,0 +1,49 @@
+"""The reconnect banner: shown while the event stream is down, with the time of the next try."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from textual.content import Content
+from textual.widgets import Static
+
+
+class ReconnectBanner(Static):
+    def __init__(self, *, id: str | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__("", id=id, markup=False)
+        self.clock = clock
+        self.state = "connected"
+        self.attempt = 0
+        self.retry_at: float | None = None
+        self.reason = ""
+
+    def on_mount(self) -> None:
+        self.display = False
+        self.set_interval(0.5, self._draw)
+
+    def show_state(self, state: str, *, attempt: int = 0, delay: float = 0.0, reason: str = "") -> None:
+        """state: "connected" hides the banner; "reconnecting"/"offline" show it."""
+        self.state = state
+        self.attempt = attempt
+        self.retry_at = self.clock() + delay if state == "reconnecting" else None
+        self.reason = reason
+        self.display = state != "connected"
+        self._draw()
+
+    @property
+    def text(self) -> str:
+        return self._content().plain
+
+    def _content(self) -> Content:
+        reason = f" ({self.reason})" if self.reason else ""
+        if self.state == "offline":
+            return Content.assemble(("⚠ Server unreachable", "bold"), reason, " · your text and the conversation are kept")
+        left = max(0.0, (self.retry_at or 0.0) - self.clock())
+        when = f"next try in {left:.0f} s" if left >= 0.5 else "trying now…"
+        attempt = f" · attempt {self.attempt}" if self.attempt else ""
+        return Content.assemble(("⚠ Connection lost", "bold"), reason, f" · reconnecting, {when}{attempt}")
+
+    def _draw(self) -> None:
+        if self.display:
+            self.update(self._content())

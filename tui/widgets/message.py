@@ -1,0 +1,273 @@
+"""Message widgets: the user's prompt, and an assistant answer rendered from history or live.
+
+An `AssistantMessage` built from a `ChatMessage` is rendered once and never touched again. One
+built from a `TurnModel` is synced by the transcript at most once per frame: it mounts a widget
+per new block (thinking, text, tool call) and hands each its new state; a text block only
+receives the text that arrived since the last frame.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.content import Content
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Static
+
+from tui.api import events as ev
+from tui.api.backend import ChatMessage
+from tui.api.turn import TextBlock, ThinkingBlock, ToolCall, TurnModel, TurnStatus
+from tui.widgets.streaming_markdown import StreamingMarkdown
+from tui.widgets.thinking import ThinkingView, format_duration
+from tui.widgets.tool_card import ToolCard
+
+Clock = Callable[[], float]
+
+
+class MessageAction(Message):
+    """A message widget asks the transcript to copy or fork (the transcript re-posts it upward)."""
+
+    def __init__(self, action: str, text: str = "", index: int | None = None) -> None:
+        super().__init__()
+        self.action = action  # "copy" | "fork"
+        self.text = text
+        self.index = index
+
+
+class MessageView(Widget, can_focus=True):
+    """Common keys of every message in the transcript."""
+
+    BINDINGS = [
+        Binding("c", "copy", "Copy message"),
+        Binding("f", "fork", "Fork here"),
+    ]
+
+    def __init__(self, *, index: int | None, classes: str) -> None:
+        super().__init__(classes=classes)
+        self.index = index
+
+    def copy_text(self) -> str:
+        raise NotImplementedError
+
+    def action_copy(self) -> None:
+        self.post_message(MessageAction("copy", text=self.copy_text(), index=self.index))
+
+    def action_fork(self) -> None:
+        self.post_message(MessageAction("fork", index=self.index))
+
+
+class UserMessage(MessageView):
+    HELP = """\
+## Your message
+
+- `c`: copy this message
+- `f`: fork the session here (a new session with the conversation up to this message)
+"""
+
+    def __init__(self, text: str, *, index: int | None = None) -> None:
+        super().__init__(index=index, classes="message user-message")
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content(self.text), classes="user-text", markup=False)
+
+    def copy_text(self) -> str:
+        return self.text
+
+
+class ErrorCard(Static):
+    """The turn failed: what the server or the client said."""
+
+    def __init__(self, error: ev.Error | ev.RateLimitError | None, title: str = "Error") -> None:
+        message = error.error if error is not None else "The turn ended with an error."
+        kind = f" ({error.type})" if error is not None and error.type and error.type != "client_error" else ""
+        body = Content.assemble((f"✗ {title}{kind}\n", "bold $text-error"), message)
+        super().__init__(body, classes="error-card", markup=False)
+
+
+class CancelledMark(Static):
+    def __init__(self) -> None:
+        super().__init__(Content.styled("⏹ cancelled", "italic $text-warning"), classes="cancelled-mark", markup=False)
+
+
+class RateLimitCard(Static):
+    """Rate limited: a live countdown to `retry_after` and which attempt this was."""
+
+    def __init__(self, error: ev.Error | ev.RateLimitError, *, since: float, clock: Clock) -> None:
+        super().__init__(classes="rate-limit-card", markup=False)
+        self.error = error
+        self.since = since
+        self.clock = clock
+        self._last: Content | None = None
+
+    def seconds_left(self) -> float:
+        if self.error.retry_after is None:
+            return 0.0
+        return max(0.0, self.error.retry_after - (self.clock() - self.since))
+
+    def _content(self) -> Content:
+        err = self.error
+        lines: list[tuple[str, str] | str] = [("⏳ Rate limited", "bold $text-warning")]
+        if err.attempt is not None and err.max_attempts is not None:
+            lines.append((f" · attempt {err.attempt} of {err.max_attempts}", "$text-muted"))
+        lines.append("\n")
+        if err.retry_after is not None:
+            left = self.seconds_left()
+            lines.append(f"retrying in {left:.0f} s\n" if left > 0 else "retrying now\n")
+        lines.append((err.error, "$text-muted"))
+        return Content.assemble(*lines)
+
+    def on_mount(self) -> None:
+        self.tick()
+        if self.error.retry_after:
+            self._timer = self.set_interval(0.5, self.tick)
+
+    def tick(self) -> None:
+        content = self._content()
+        if content != self._last:
+            self._last = content
+            self.update(content)
+        if self.seconds_left() <= 0 and getattr(self, "_timer", None) is not None:
+            self._timer.stop()
+
+
+class AssistantMessage(MessageView):
+    """An assistant answer: thinking, text and tool cards, from history or from a live turn."""
+
+    HELP = """\
+## Assistant message
+
+The answer, with the model's thinking (folded) and a card for each tool call.
+
+- `c`: copy the answer as Markdown
+- `f`: fork the session here
+- `enter` on the thinking or a tool card: fold or unfold it
+"""
+
+    def __init__(
+        self,
+        message: ChatMessage | None = None,
+        *,
+        turn: TurnModel | None = None,
+        index: int | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        super().__init__(index=index if index is not None else (message.index if message else None), classes="message assistant-message")
+        if message is None and turn is None:
+            raise ValueError("an AssistantMessage needs a ChatMessage or a TurnModel")
+        self.message = message
+        self.turn = turn
+        self.clock: Clock = clock or (turn.clock if turn is not None else time.monotonic)
+        self._views: dict[int, Widget] = {}  # id(block) -> widget
+        self._lengths: dict[int, int] = {}  # id(block) -> text length last shown
+        self._seen_version = -1
+        self._ended = False
+        self._syncing = False
+        if turn is not None:
+            self.add_class("-live")
+
+    def compose(self) -> ComposeResult:
+        message = self.message
+        if message is None:
+            return
+        if message.reasoning:
+            yield ThinkingView(message.reasoning, duration=message.reasoning_duration, collapsed=True)
+        if message.text:
+            yield StreamingMarkdown(message.text, classes="answer")
+        for tool in message.tool_calls:
+            yield ToolCard(tool)
+
+    def copy_text(self) -> str:
+        if self.turn is not None:
+            return self.turn.answer
+        return self.message.text if self.message else ""
+
+    @property
+    def finished(self) -> bool:
+        return self._ended
+
+    # ------------------------------------------------------------------ live
+
+    def _make_view(self, block: object) -> Widget:
+        if isinstance(block, ThinkingBlock):
+            return ThinkingView(block.text, duration=block.duration, live=block.duration is None)
+        if isinstance(block, TextBlock):
+            return StreamingMarkdown("", classes="answer")
+        assert isinstance(block, ToolCall)
+        return ToolCard(block, clock=self.clock, live=True)
+
+    async def sync(self, *, final: bool = False) -> bool:
+        """Bring the widgets up to the model. Returns True when anything visible changed."""
+        turn = self.turn
+        if turn is None or not self.is_mounted or self._syncing:
+            return False
+        self._syncing = True
+        try:
+            return await self._sync(turn, final)
+        finally:
+            self._syncing = False
+
+    async def _sync(self, turn: TurnModel, final: bool) -> bool:
+        changed_structure = turn.version != self._seen_version
+        self._seen_version = turn.version
+        changed = False
+        blocks = turn.blocks
+        if changed_structure and len(self._views) != len(blocks):
+            # Mount a widget for each block that has none, in model order.
+            next_view: Widget | None = None
+            for block in reversed(blocks):
+                view = self._views.get(id(block))
+                if view is None:
+                    view = self._make_view(block)
+                    self._views[id(block)] = view
+                    if next_view is None:
+                        await self.mount(view)
+                    else:
+                        await self.mount(view, before=next_view)
+                    changed = True
+                next_view = view
+        last_index = len(blocks) - 1
+        for position, block in enumerate(blocks):
+            view = self._views[id(block)]
+            if isinstance(block, TextBlock):
+                length = block.content.length
+                if length != self._lengths.get(id(block)) or final:
+                    self._lengths[id(block)] = length
+                    assert isinstance(view, StreamingMarkdown)
+                    await view.sync_text(block.text)
+                    changed = True
+            elif isinstance(block, ThinkingBlock):
+                assert isinstance(view, ThinkingView)
+                if changed_structure:
+                    duration = block.duration if block.duration is not None else self.clock() - block.started_at
+                    view.update_view(block.text, duration, live=block.duration is None)
+                    if position < last_index or turn.status.finished:
+                        view.auto_collapse()
+            else:
+                assert isinstance(view, ToolCard)
+                await view.refresh_view()
+        if turn.status.finished and not self._ended:
+            self._ended = True
+            self.remove_class("-live")
+            await self._mount_ending(turn)
+            changed = True
+        return changed
+
+    async def _mount_ending(self, turn: TurnModel) -> None:
+        status = turn.status
+        if status is TurnStatus.CANCELLED:
+            self.add_class("-cancelled")
+            await self.mount(CancelledMark())
+        elif status is TurnStatus.RATE_LIMITED and turn.error is not None:
+            since = turn.finished_at if turn.finished_at is not None else self.clock()
+            await self.mount(RateLimitCard(turn.error, since=since, clock=self.clock))
+        elif status is TurnStatus.ERROR:
+            await self.mount(ErrorCard(turn.error))
+        elif status is TurnStatus.COMPLETE:
+            footer = format_duration(turn.duration)
+            if footer:
+                await self.mount(Static(Content.styled(f"{footer}", "$text-muted"), classes="turn-footer", markup=False))

@@ -1,0 +1,96 @@
+"""One line at the bottom: server, connection, session, model, turn state and elapsed time."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+from urllib.parse import urlsplit, urlunsplit
+
+from textual.content import Content
+from textual.widgets import Static
+
+CONNECTION_STYLES = {
+    "connected": ("● connected", "$text-success"),
+    "connecting": ("◌ connecting", "$text-muted"),
+    "starting": ("◌ starting server…", "$text-muted"),
+    "reconnecting": ("◌ reconnecting", "$text-warning"),
+    "offline": ("○ offline", "$text-error"),
+}
+
+TURN_STYLES = {
+    "idle": ("idle", "$text-muted"),
+    "streaming": ("streaming", "$text-accent"),
+    "waiting_permission": ("waiting for permission", "bold $text-warning"),
+    "cancelled": ("cancelled", "$text-warning"),
+    "error": ("error", "$text-error"),
+    "rate_limited": ("rate limited", "$text-error"),
+    "complete": ("done", "$text-success"),
+}
+
+
+def safe_url(url: str) -> str:
+    """The URL without credentials or query (a token must never reach the screen)."""
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
+
+
+class StatusBar(Static):
+    def __init__(self, *, id: str | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__("", id=id, markup=False)
+        self.clock = clock
+        self.server = ""
+        self.connection = "connecting"
+        self.session = ""
+        self.model = ""
+        self.turn_state = "idle"
+        self.turn_started: float | None = None
+        self.turn_ended: float | None = None
+        self._last: Content | None = None
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self._draw)
+        self._draw()
+
+    def set(self, **fields: object) -> None:
+        """Update some fields (server, connection, session, model, turn_state, turn_started, turn_ended)."""
+        for name, value in fields.items():
+            if name == "server":
+                value = safe_url(str(value))
+            setattr(self, name, value)
+        self._draw()
+
+    @property
+    def elapsed(self) -> float | None:
+        if self.turn_started is None:
+            return None
+        end = self.turn_ended if self.turn_ended is not None else self.clock()
+        return max(0.0, end - self.turn_started)
+
+    def _draw(self) -> None:
+        conn_text, conn_style = CONNECTION_STYLES.get(self.connection, (self.connection, ""))
+        turn_text, turn_style = TURN_STYLES.get(self.turn_state, (self.turn_state, ""))
+        elapsed = self.elapsed
+        if elapsed is not None and self.turn_state != "idle":
+            turn_text += f" {elapsed:.0f}s"
+        sep = (" │ ", "$text-muted")
+        parts: list = [(conn_text, conn_style)]
+        if self.server:
+            parts += [sep, (self.server, "$text-muted")]
+        if self.session:
+            parts += [sep, (self.session, "bold")]
+        if self.model:
+            parts += [sep, (self.model, "$text-secondary")]
+        parts += [sep, (turn_text, turn_style)]
+        content = Content.assemble(*parts)
+        if content != self._last:
+            self._last = content
+            self.update(content)
+
+    @property
+    def text(self) -> str:
+        return self._last.plain if self._last is not None else ""

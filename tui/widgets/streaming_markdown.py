@@ -1,0 +1,143 @@
+"""Markdown for chat answers: cheap to stream, cheap to keep.
+
+Why not Textual's `Markdown` widget: it builds a widget per block, list item, bullet and table
+cell (a 13 kB answer becomes ~2,000 widgets), and laying those out dominates the cost of
+streaming (measured: ~3 s to render such an answer once). Here a document is a handful of
+`MarkdownChunk` widgets, each drawing a run of finished top-level blocks with Rich's Markdown
+renderer (Pygments highlighting for fenced code, a light or dark code theme following the app
+theme), plus one *tail* chunk for the last, still growing block.
+
+`sync_text(text)` is given everything received so far (the transcript calls it at most once per
+frame). Only the unfinished remainder is re-parsed: blocks that are followed by another top-level
+block are final, go into a new chunk that is never redrawn again, and the tail shows the rest.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from markdown_it import MarkdownIt
+from rich.markdown import Heading
+from rich.markdown import Markdown as RichMarkdown
+from textual.app import ComposeResult, RenderResult
+from textual.widget import Widget
+
+DARK_CODE_THEME = "monokai"
+LIGHT_CODE_THEME = "friendly"
+
+
+class _LeftHeading(Heading):
+    LEVEL_ALIGN: ClassVar[dict[str, str]] = {tag: "left" for tag in ("h1", "h2", "h3", "h4", "h5", "h6")}  # type: ignore[assignment]
+
+
+class _ChatMarkdown(RichMarkdown):
+    elements = {**RichMarkdown.elements, "heading_open": _LeftHeading}
+
+
+class MarkdownChunk(Widget):
+    """A run of Markdown blocks drawn by Rich. Redrawn only when its source or the theme changes."""
+
+    DEFAULT_CSS = """
+    MarkdownChunk {
+        height: auto;
+        width: 1fr;
+    }
+    """
+
+    def __init__(self, source: str = "", *, classes: str | None = None) -> None:
+        super().__init__(classes=classes)
+        self._source = source
+
+    @property
+    def source(self) -> str:
+        return self._source
+
+    def set_source(self, source: str) -> None:
+        if source != self._source:
+            self._source = source
+            self.refresh(layout=True)
+
+    def render(self) -> RenderResult:
+        dark = self.app.current_theme.dark if self.is_attached else True
+        return _ChatMarkdown(
+            self._source.strip("\n"),
+            code_theme=DARK_CODE_THEME if dark else LIGHT_CODE_THEME,
+            hyperlinks=False,
+        )
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self.refresh(layout=True)  # the code theme follows dark/light
+
+
+_parser = MarkdownIt("gfm-like")
+
+
+def top_level_starts(source: str) -> list[int]:
+    """Line numbers where top-level blocks start (markdown-it token maps)."""
+    return [t.map[0] for t in _parser.parse(source) if t.level == 0 and t.map is not None and t.nesting >= 0]
+
+
+class StreamingMarkdown(Widget):
+    """Markdown that grows: `sync_text` with the whole text so far; finished blocks are never redrawn."""
+
+    DEFAULT_CSS = """
+    StreamingMarkdown {
+        height: auto;
+        width: 1fr;
+        layout: vertical;
+    }
+    """
+
+    def __init__(self, markdown: str = "", *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._written = ""  # everything given so far
+        self._stable = 0  # characters of `_written` that are in finished chunks
+        self._tail = MarkdownChunk(classes="tail")
+        self._initial = markdown
+
+    def compose(self) -> ComposeResult:
+        yield self._tail
+
+    async def on_mount(self) -> None:
+        if self._initial:
+            text, self._initial = self._initial, ""
+            await self.sync_text(text)
+
+    @property
+    def written(self) -> str:
+        return self._written
+
+    @property
+    def source(self) -> str:
+        return self._written
+
+    @property
+    def chunks(self) -> list[MarkdownChunk]:
+        return [c for c in self.children if isinstance(c, MarkdownChunk)]
+
+    async def sync_text(self, text: str) -> None:
+        """Show `text` (the full text so far). Appends when it extends what was shown, else starts over."""
+        if text == self._written:
+            return
+        if not text.startswith(self._written):
+            # The server replaced the text (`complete.content` differs from the deltas).
+            await self.remove_children([c for c in self.chunks if c is not self._tail])
+            self._stable = 0
+        self._written = text
+        rest = text[self._stable :]
+        if not self.is_mounted:
+            self._initial = text
+            return
+        lines = rest.splitlines(keepends=True)
+        starts = top_level_starts(rest)
+        if len(starts) >= 2:
+            # Every block followed by another one is final: freeze them into one chunk.
+            final = "".join(lines[: starts[-1]])
+            self._stable += len(final)
+            rest = rest[len(final) :]
+            await self.mount(MarkdownChunk(final), before=self._tail)
+        self._tail.set_source(rest)
+
+    async def update(self, markdown: str) -> None:
+        await self.sync_text(markdown)

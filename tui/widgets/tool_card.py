@@ -1,0 +1,351 @@
+"""One card per tool call: what was called, with what, how it went, and what came back.
+
+The card renders from a `ToolCall` and redraws only when something it shows has changed
+(status, parameters, result, permission), plus a cheap header refresh for the spinner and the
+running duration. Edits and writes show a coloured unified diff; shell commands show the command
+up front; todo lists show a checklist; a plan shows as Markdown.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from typing import Any, Callable
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.content import Content
+from textual.events import Click
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.widgets import Static
+
+from tui.widgets.streaming_markdown import StreamingMarkdown
+
+from tui.api.turn import ToolCall, ToolStatus
+from tui.widgets.thinking import format_duration
+
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+SHELL_KINDS = {"bash", "shell", "sh", "run_command", "execute_command"}
+EDIT_KINDS = {"edit", "write", "multiedit", "multi_edit", "str_replace", "create_file"}
+QUIET_KINDS = {"read", "glob", "grep", "ls", "search", "web_fetch", "webfetch", "readmedia", "read_media", "show"}
+MAX_OUTPUT_LINES = 40
+MAX_PARAM_CHARS = 300
+
+STATUS_ICON = {
+    ToolStatus.PREPARING: "…",
+    ToolStatus.READY: "…",
+    ToolStatus.DONE: "✓",
+    ToolStatus.FAILED: "✗",
+    ToolStatus.WAITING_PERMISSION: "?",
+}
+STATUS_LABEL = {
+    ToolStatus.PREPARING: "preparing",
+    ToolStatus.READY: "ready",
+    ToolStatus.RUNNING: "running",
+    ToolStatus.WAITING_PERMISSION: "waiting for permission",
+    ToolStatus.DONE: "done",
+    ToolStatus.FAILED: "failed",
+}
+
+
+def tool_kind(tool: ToolCall) -> str:
+    kind = tool.kind
+    # MCP tools are `<server>_<tool>`; the core names are what decides the rendering.
+    return kind
+
+
+def short_summary(tool: ToolCall, params: dict[str, Any] | None) -> str:
+    """The one thing worth reading in the header: the command, the file, the pattern."""
+    if not params:
+        return ""
+    for key in ("command", "file_path", "path", "pattern", "url", "query", "description"):
+        value = params.get(key)
+        if isinstance(value, str) and value:
+            value = value.strip().splitlines()[0] if value.strip() else value
+            return value if len(value) <= 80 else value[:79] + "…"
+    return ""
+
+
+def diff_text(params: dict[str, Any]) -> str:
+    """A unified diff from `diff`, or built from old/new strings (edit) or the content (write)."""
+    diff = params.get("diff")
+    if isinstance(diff, str) and diff.strip():
+        return diff.rstrip("\n")
+    path = str(params.get("file_path") or params.get("path") or "file")
+    old = params.get("old_string", params.get("old_str"))
+    new = params.get("new_string", params.get("new_str", params.get("content")))
+    if not isinstance(new, str):
+        return ""
+    old_lines = old.splitlines() if isinstance(old, str) else []
+    lines = difflib.unified_diff(old_lines, new.splitlines(), f"a/{path}", f"b/{path}", lineterm="", n=3)
+    return "\n".join(lines)
+
+
+def render_diff(diff: str) -> Content:
+    parts: list[Content] = []
+    for line in diff.splitlines():
+        if line.startswith(("+++", "---")):
+            style = "bold $text-muted"
+        elif line.startswith("@@"):
+            style = "$text-accent"
+        elif line.startswith("+"):
+            style = "$text-success on $success-muted"
+        elif line.startswith("-"):
+            style = "$text-error on $error-muted"
+        else:
+            style = ""
+        parts.append(Content.styled(line, style) if style else Content(line))
+    return Content("\n").join(parts)
+
+
+TODO_MARKS = {
+    "completed": ("☑", "$text-success strike"),
+    "done": ("☑", "$text-success strike"),
+    "in_progress": ("◐", "bold $text-warning"),
+    "in-progress": ("◐", "bold $text-warning"),
+    "pending": ("☐", ""),
+}
+
+
+def render_todos(todos: list[Any]) -> Content:
+    lines: list[Content] = []
+    for item in todos:
+        if isinstance(item, dict):
+            text = str(item.get("content") or item.get("text") or item.get("title") or "")
+            status = str(item.get("status") or "pending").lower()
+        else:
+            text, status = str(item), "pending"
+        mark, style = TODO_MARKS.get(status, ("☐", ""))
+        lines.append(Content.assemble(f"{mark} ", (text, style) if style else text))
+    return Content("\n").join(lines) if lines else Content("(empty list)")
+
+
+def clip_output(text: str, limit: int = MAX_OUTPUT_LINES) -> str:
+    lines = text.rstrip("\n").splitlines()
+    if len(lines) <= limit:
+        return "\n".join(lines)
+    hidden = len(lines) - limit
+    return "\n".join(lines[:limit]) + f"\n… {hidden} more line{'s' if hidden != 1 else ''}"
+
+
+def format_param(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    text = text.replace("\n", "⏎ ")
+    return text if len(text) <= MAX_PARAM_CHARS else text[: MAX_PARAM_CHARS - 1] + "…"
+
+
+class ToolCard(Widget, can_focus=True):
+    """A collapsible card for one tool call."""
+
+    HELP = """\
+## Tool call
+
+One call the agent made: the tool, its parameters, its status and duration, and the result.
+File edits show a diff, shell commands show the command and its output.
+
+- `enter` or a click on the header: collapse or expand the card
+- `c`: copy the result (or the command)
+"""
+
+    BINDINGS = [
+        Binding("enter", "toggle", "Collapse/expand"),
+        Binding("c", "copy", "Copy result"),
+    ]
+
+    collapsed: reactive[bool] = reactive(False)
+
+    class Copy(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def __init__(self, tool: ToolCall, *, clock: Callable[[], float] | None = None, live: bool = False) -> None:
+        super().__init__(classes="tool-card")
+        self.tool = tool
+        self._clock = clock
+        self._live = live
+        self._signature: tuple[Any, ...] | None = None
+        self._header_text: Content | None = None
+        self._user_toggled = False
+        self._plan: StreamingMarkdown | None = None
+        self.set_reactive(ToolCard.collapsed, self._default_collapsed())
+
+    # ------------------------------------------------------------------ building
+
+    def _default_collapsed(self) -> bool:
+        settled = self.tool.status in (ToolStatus.DONE, ToolStatus.FAILED)
+        return settled and tool_kind(self.tool) in QUIET_KINDS and not self.tool.is_error
+
+    def compose(self) -> ComposeResult:
+        yield Static(classes="tool-header", markup=False)
+        yield Static(classes="tool-command", markup=False)
+        yield Static(classes="tool-params", markup=False)
+        yield Static(classes="tool-diff", markup=False)
+        yield Static(classes="tool-todos", markup=False)
+        if tool_kind(self.tool) == "exit_plan_mode":
+            self._plan = StreamingMarkdown(classes="tool-plan")
+            yield self._plan
+        yield Static(classes="tool-output", markup=False)
+
+    async def on_mount(self) -> None:
+        self.set_class(self.collapsed, "-collapsed")
+        await self.refresh_view()
+
+    def watch_collapsed(self, collapsed: bool) -> None:
+        self.set_class(collapsed, "-collapsed")
+        self._update_header(force=True)
+
+    # ------------------------------------------------------------------ updating
+
+    def now(self) -> float:
+        import time
+
+        return self._clock() if self._clock is not None else time.monotonic()
+
+    def duration(self) -> float | None:
+        tool = self.tool
+        if tool.started_at is None:
+            return None
+        end = tool.finished_at if tool.finished_at is not None else self.now()
+        return max(0.0, end - tool.started_at)
+
+    def _signature_now(self) -> tuple[Any, ...]:
+        t = self.tool
+        answer = t.permission.answer if t.permission else None
+        return (t.status, len(t.input), t.result, t.progress, t.is_error, t.success, answer, t.name)
+
+    @property
+    def settled(self) -> bool:
+        return self.tool.status in (ToolStatus.DONE, ToolStatus.FAILED)
+
+    async def refresh_view(self) -> None:
+        """Redraw what changed. Cheap when nothing did (one tuple compare and a header check)."""
+        if not self.is_mounted:
+            return
+        signature = self._signature_now()
+        if signature != self._signature:
+            self._signature = signature
+            await self._update_body()
+        self._update_header()
+
+    def _header(self) -> Content:
+        tool = self.tool
+        status = tool.status
+        if status is ToolStatus.RUNNING:
+            icon = SPINNER[int(self.now() * 10) % len(SPINNER)]
+        else:
+            icon = STATUS_ICON.get(status, "•")
+        arrow = "▸" if self.collapsed else "▾"
+        name = tool.name or "tool"
+        summary = short_summary(tool, tool.params)
+        duration = format_duration(self.duration())
+        status_style = {
+            ToolStatus.DONE: "$text-success",
+            ToolStatus.FAILED: "$text-error",
+            ToolStatus.WAITING_PERMISSION: "bold $text-warning",
+            ToolStatus.RUNNING: "$text-accent",
+        }.get(status, "$text-muted")
+        label = STATUS_LABEL[status]
+        if tool.is_error and status is ToolStatus.DONE:
+            label, status_style = "error", "$text-error"
+        pieces: list[Any] = [(f"{arrow} ", "$text-muted"), (f"{icon} ", status_style), (name, "bold")]
+        if summary:
+            pieces.append((f"  {summary}", "$text-muted"))
+        pieces.append((f"  {label}", status_style))
+        if duration:
+            pieces.append((f" · {duration}", "$text-muted"))
+        return Content.assemble(*pieces)
+
+    def _update_header(self, force: bool = False) -> None:
+        if not self.is_mounted:
+            return
+        header = self._header()
+        if force or header != self._header_text:
+            self._header_text = header
+            self.query_one(".tool-header", Static).update(header)
+
+    async def _update_body(self) -> None:
+        tool = self.tool
+        kind = tool_kind(tool)
+        params = tool.params
+        command = self.query_one(".tool-command", Static)
+        param_view = self.query_one(".tool-params", Static)
+        diff_view = self.query_one(".tool-diff", Static)
+        todo_view = self.query_one(".tool-todos", Static)
+        output = self.query_one(".tool-output", Static)
+        shown = {"command": False, "params": False, "diff": False, "todos": False, "output": False}
+
+        if kind in SHELL_KINDS and params and isinstance(params.get("command"), str):
+            command.update(Content.assemble(("$ ", "bold $text-accent"), (params["command"], "bold")))
+            shown["command"] = True
+        elif kind in EDIT_KINDS and params:
+            path = params.get("file_path") or params.get("path") or ""
+            diff = diff_text(params)
+            if path:
+                command.update(Content.assemble(("✎ ", "$text-accent"), (str(path), "bold")))
+                shown["command"] = True
+            if diff:
+                diff_view.update(render_diff(diff))
+                shown["diff"] = True
+        elif kind == "todo_write" and params and isinstance(params.get("todos"), list):
+            todo_view.update(render_todos(params["todos"]))
+            shown["todos"] = True
+        elif kind == "exit_plan_mode" and params and self._plan is not None:
+            plan = params.get("plan")
+            if isinstance(plan, str):
+                await self._plan.sync_text(plan)
+        elif params:
+            lines = [Content.assemble((f"{key}: ", "$text-muted"), format_param(value)) for key, value in params.items()]
+            if lines:
+                param_view.update(Content("\n").join(lines))
+                shown["params"] = True
+        elif tool.input and tool.status is not ToolStatus.PREPARING:
+            param_view.update(Content(format_param(tool.input)))
+            shown["params"] = True
+
+        result = self.result_text()
+        if result:
+            style = "$text-error" if (tool.is_error or tool.status is ToolStatus.FAILED) else ""
+            text = clip_output(result)
+            output.update(Content.styled(text, style) if style else Content(text))
+            shown["output"] = True
+
+        # Classes, not inline `display`, so that the collapsed rule in the TCSS still wins.
+        for name, visible in shown.items():
+            self.query_one(f".tool-{name}", Static).set_class(not visible, "-empty")
+        if self._plan is not None:
+            self._plan.set_class(not (params and isinstance(params.get("plan"), str)), "-empty")
+        self.set_class(tool.status is ToolStatus.WAITING_PERMISSION, "-waiting")
+        self.set_class(tool.status is ToolStatus.FAILED or tool.is_error, "-failed")
+        self.set_class(tool.status is ToolStatus.RUNNING, "-running")
+        if self.settled and not self._user_toggled and self._default_collapsed() and not self.collapsed:
+            self.collapsed = True
+
+    def result_text(self) -> str:
+        tool = self.tool
+        if tool.result:
+            return tool.result
+        if tool.sub_agent_text.length:
+            return tool.sub_agent_text.text
+        if tool.status in (ToolStatus.DONE, ToolStatus.FAILED) and tool.progress:
+            return tool.progress
+        return ""
+
+    # ------------------------------------------------------------------ actions
+
+    def action_toggle(self) -> None:
+        self._user_toggled = True
+        self.collapsed = not self.collapsed
+
+    def action_copy(self) -> None:
+        params = self.tool.params or {}
+        text = self.result_text() or str(params.get("command") or self.tool.input)
+        self.post_message(self.Copy(text))
+
+    def on_click(self, event: Click) -> None:
+        widget = event.widget
+        if widget is not None and widget.has_class("tool-header"):
+            event.stop()
+            self.action_toggle()

@@ -1,0 +1,425 @@
+"""The message pane: history, the live turn, and the window that keeps long sessions light.
+
+Performance rules this widget lives by:
+- A live turn is *polled*: a timer looks at `turn.version` (60 Hz, a compare) and redraws at most
+  ~30 times a second, writing only the text that arrived since the last frame.
+- Finished messages are rendered once and never touched again.
+- Only a window of messages has widgets; all loaded messages are kept as plain data, so scrolling
+  back re-creates widgets from memory and a 2,000-message session stays a few dozen widgets.
+- The view follows the bottom (Textual's anchor) only while the user is there.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.events import Click
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Static
+
+from tui.api.backend import ChatMessage, MessagePage
+from tui.api.turn import PermissionState, TurnModel
+from tui.widgets.message import AssistantMessage, MessageAction, MessageView, UserMessage
+from tui.widgets.permission_prompt import PermissionAnswered
+from tui.widgets.tool_card import ToolCard
+
+FRAME = 1 / 30  # the most often the live answer is redrawn
+POLL = 1 / 60  # how often the model's version is checked (cheap)
+CLOCK_TICK = 0.1  # spinners and running durations
+
+
+class NoteMessage(MessageView):
+    """A system or tool message without calls: shown small and dim."""
+
+    def __init__(self, message: ChatMessage) -> None:
+        super().__init__(index=message.index, classes="message note-message")
+        self.message = message
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content.styled(f"{self.message.role}: {self.message.text}", "$text-muted"), markup=False)
+
+    def copy_text(self) -> str:
+        return self.message.text
+
+
+class NewOutputMarker(Static):
+    """Docked at the bottom of the pane while the user reads above new output."""
+
+    def __init__(self) -> None:
+        super().__init__("new output below ↓  (end)", classes="new-output-marker", markup=False)
+
+    def on_click(self, event: Click) -> None:
+        event.stop()
+        transcript = self.parent
+        if isinstance(transcript, Transcript):
+            transcript.action_jump_to_bottom()
+
+
+@dataclass(eq=False)
+class _Entry:
+    index: int
+    message: ChatMessage | None = None
+    user_text: str | None = None
+    turn: TurnModel | None = None
+    widget: Widget | None = None
+
+
+class Transcript(VerticalScroll, can_focus=True):
+    """The scrolling list of messages of one conversation."""
+
+    HELP = """\
+## Messages
+
+The conversation. It follows the answer while it streams; scroll up and it stays put, showing
+"new output below" until you come back. Scrolling to the top loads older messages.
+
+- `end`: jump to the newest output and follow it again
+- `home`: go to the top (loads older messages)
+- `tab` on a message, then `c` copy, `f` fork here, `enter` fold a thinking block or tool card
+"""
+
+    BINDINGS = [
+        Binding("end", "jump_to_bottom", "Newest output"),
+        Binding("home", "scroll_home", "Top", show=False),
+    ]
+
+    WINDOW = 50  # messages given widgets when a page is shown
+    MAX_MOUNTED = 120  # upper bound of message widgets at any time
+    STEP = 25  # messages re-created from memory per scroll step
+    EDGE = 3  # rows from the top/bottom that count as "near"
+
+    PermissionAnswered = PermissionAnswered
+
+    class LoadOlder(Message):
+        """The user scrolled to the top and the server has older messages. Handler: `on_transcript_load_older`."""
+
+        def __init__(self, before: int) -> None:
+            super().__init__()
+            self.before = before  # index of the oldest message loaded so far
+
+    class ForkRequested(Message):
+        def __init__(self, message_index: int) -> None:
+            super().__init__()
+            self.message_index = message_index
+
+    class CopyRequested(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    class PermissionsChanged(Message):
+        def __init__(self, pending: list[PermissionState]) -> None:
+            super().__init__()
+            self.pending = pending
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None, clock: Callable[[], float] | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._clock = clock
+        self._entries: list[_Entry] = []
+        self._lo = 0  # entries[_lo:_hi] have widgets
+        self._hi = 0
+        self._has_older = False
+        self._older_requested = False
+        self._live: _Entry | None = None
+        self._drawn_version = -1
+        self._last_draw = 0.0
+        self._last_clock_tick = 0.0
+        self._pending_ids: tuple[str, ...] = ()
+        self._edge_check_scheduled = False
+        self._adjusting = False
+        self._marker = NewOutputMarker()
+
+    def compose(self) -> ComposeResult:
+        yield self._marker
+
+    def on_mount(self) -> None:
+        self._marker.display = False
+        self._poll = self.set_interval(POLL, self._poll_tick, pause=True)
+        self.anchor()
+
+    # ------------------------------------------------------------------ public API
+
+    @property
+    def message_widgets(self) -> list[Widget]:
+        return [e.widget for e in self._entries[self._lo : self._hi] if e.widget is not None]
+
+    @property
+    def loaded_count(self) -> int:
+        return len(self._entries)
+
+    @property
+    def live_view(self) -> AssistantMessage | None:
+        widget = self._live.widget if self._live is not None else None
+        return widget if isinstance(widget, AssistantMessage) else None
+
+    @property
+    def following(self) -> bool:
+        return self._anchored and not self._anchor_released
+
+    @property
+    def new_output_below(self) -> bool:
+        return bool(self._marker.display)
+
+    def show_history(self, page: MessagePage) -> None:
+        """Replace the content with this (newest) page and show its last messages."""
+        self._reset()
+        self._entries = [_Entry(index=m.index, message=m) for m in page.messages]
+        self._has_older = page.has_older
+        self._lo = self._hi = len(self._entries)
+        self._mount_range(max(0, len(self._entries) - self.WINDOW), len(self._entries))
+        self.anchor()
+
+    def prepend_history(self, page: MessagePage) -> None:
+        """Add older messages above, keeping what is on screen where it is."""
+        self._older_requested = False
+        self._has_older = page.has_older
+        known = {e.index for e in self._entries if e.message is not None}
+        new = [_Entry(index=m.index, message=m) for m in page.messages if m.index not in known]
+        if not new:
+            return
+        self._entries[0:0] = new
+        self._lo += len(new)
+        self._hi += len(new)
+        if self._lo == len(new):  # the top of the window was the oldest message: extend it upwards
+            self._extend_top(len(new))
+
+    def add_user_message(self, text: str) -> None:
+        self._append_entry(_Entry(index=self._next_index(), user_text=text))
+
+    def start_turn(self, turn: TurnModel) -> None:
+        """Render this live turn block by block, polled per frame, until it finishes."""
+        if self._live is not None:
+            self._stop_live()
+        entry = _Entry(index=self._next_index(), turn=turn)
+        self._live = entry
+        self._drawn_version = -1
+        self._last_draw = 0.0
+        self._pending_ids = ()
+        self._append_entry(entry)
+        self._poll.resume()
+
+    def finish_turn(self) -> None:
+        """Final render of the live turn, then stop polling."""
+        entry = self._live
+        if entry is None:
+            return
+        self._stop_live()
+        view = entry.widget
+        if isinstance(view, AssistantMessage):
+            self.call_later(self._final_sync, view, entry.turn)
+
+    def clear(self) -> None:
+        self._reset()
+
+    def action_jump_to_bottom(self) -> None:
+        if self._hi < len(self._entries):
+            self._remove_range(self._lo, self._hi)
+            self._lo = self._hi = len(self._entries)
+            self._mount_range(max(0, len(self._entries) - self.WINDOW), len(self._entries))
+        self._marker.display = False
+        self.anchor()
+
+    # ------------------------------------------------------------------ entries and widgets
+
+    def _next_index(self) -> int:
+        return self._entries[-1].index + 1 if self._entries else 0
+
+    def _widget_for(self, entry: _Entry) -> Widget:
+        if entry.turn is not None:
+            return AssistantMessage(turn=entry.turn, index=entry.index, clock=self._clock)
+        if entry.user_text is not None:
+            return UserMessage(entry.user_text, index=entry.index)
+        message = entry.message
+        assert message is not None
+        if message.role == "user":
+            return UserMessage(message.text, index=message.index)
+        if message.role == "assistant" or message.tool_calls:
+            return AssistantMessage(message, index=message.index, clock=self._clock)
+        return NoteMessage(message)
+
+    def _mount_range(self, lo: int, hi: int, *, before: Widget | None = None) -> None:
+        widgets = []
+        for entry in self._entries[lo:hi]:
+            entry.widget = self._widget_for(entry)
+            widgets.append(entry.widget)
+        if widgets:
+            if before is not None:
+                self.mount_all(widgets, before=before)
+            else:
+                self.mount_all(widgets)
+        self._lo = min(self._lo, lo)
+        self._hi = max(self._hi, hi)
+
+    def _remove_range(self, lo: int, hi: int) -> None:
+        widgets = []
+        for entry in self._entries[lo:hi]:
+            if entry.widget is not None:
+                widgets.append(entry.widget)
+                entry.widget = None
+        if widgets:
+            self.remove_children(widgets)
+
+    def _append_entry(self, entry: _Entry) -> None:
+        self._entries.append(entry)
+        if self._hi == len(self._entries) - 1:  # the bottom is mounted: mount the new one too
+            self._mount_range(len(self._entries) - 1, len(self._entries))
+            if self._hi - self._lo > self.MAX_MOUNTED and self.following:
+                self._trim_top(self._hi - self._lo - self.MAX_MOUNTED)
+        if entry.turn is not None or entry.user_text is not None:
+            # The user just sent something: show it, and follow from here.
+            self.action_jump_to_bottom()
+
+    def _first_mounted(self) -> Widget | None:
+        for entry in self._entries[self._lo : self._hi]:
+            if entry.widget is not None:
+                return entry.widget
+        return None
+
+    def _keep_position(self, reference: Widget | None) -> None:
+        """After widgets above `reference` change, scroll so that it stays at the same row."""
+        if reference is None or not reference.is_mounted:
+            return
+        offset = reference.virtual_region.y - self.scroll_y
+        self._adjusting = True
+
+        def restore() -> None:
+            self._adjusting = False
+            if reference.is_attached:
+                self.scroll_to(y=reference.virtual_region.y - offset, animate=False, immediate=True)
+
+        self.call_after_refresh(restore)
+
+    def _extend_top(self, count: int) -> None:
+        if self._lo == 0 or count <= 0:
+            return
+        reference = self._first_mounted()
+        lo = max(0, self._lo - count)
+        if self.following:
+            self.release_anchor()
+        self._keep_position(reference)
+        self._mount_range(lo, self._lo, before=reference)
+        self._lo = lo
+        excess = (self._hi - self._lo) - self.MAX_MOUNTED
+        if excess > 0:
+            self._remove_range(self._hi - excess, self._hi)
+            self._hi -= excess
+
+    def _extend_bottom(self, count: int) -> None:
+        if self._hi >= len(self._entries) or count <= 0:
+            return
+        hi = min(len(self._entries), self._hi + count)
+        self._mount_range(self._hi, hi)
+        excess = (self._hi - self._lo) - self.MAX_MOUNTED
+        if excess > 0:
+            self._trim_top(excess)
+
+    def _trim_top(self, count: int) -> None:
+        keep = self._entries[self._lo + count].widget if self._lo + count < self._hi else None
+        if not self.following:
+            self._keep_position(keep)
+        self._remove_range(self._lo, self._lo + count)
+        self._lo += count
+
+    def _reset(self) -> None:
+        self._stop_live()
+        self._remove_range(0, len(self._entries))
+        self._entries = []
+        self._lo = self._hi = 0
+        self._has_older = False
+        self._older_requested = False
+        self._marker.display = False
+
+    # ------------------------------------------------------------------ scrolling
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if not self.is_mounted:
+            return
+        if new_value >= self.max_scroll_y - 1 and self._marker.display and self._hi >= len(self._entries):
+            self._marker.display = False
+        if not self._edge_check_scheduled and not self._adjusting:
+            self._edge_check_scheduled = True
+            self.call_after_refresh(self._check_edges)
+
+    def _check_edges(self) -> None:
+        self._edge_check_scheduled = False
+        if self._adjusting or not self._entries:
+            return
+        if self.max_scroll_y > 0 and self.scroll_y <= self.EDGE:
+            if self._lo > 0:
+                self._extend_top(self.STEP)
+            elif self._has_older and not self._older_requested:
+                self._older_requested = True
+                oldest = self._entries[0].index
+                self.post_message(self.LoadOlder(before=oldest))
+        elif self.scroll_y >= self.max_scroll_y - self.EDGE and self._hi < len(self._entries):
+            self._extend_bottom(self.STEP)
+
+    # ------------------------------------------------------------------ the live turn
+
+    def _stop_live(self) -> None:
+        self._live = None
+        if hasattr(self, "_poll"):
+            self._poll.pause()
+
+    async def _final_sync(self, view: AssistantMessage, turn: TurnModel | None) -> None:
+        if view.is_attached:
+            await view.sync(final=True)
+        if turn is not None:
+            self._post_permissions(turn)
+        if self.following:
+            self.scroll_end(animate=False, immediate=False)
+
+    def _post_permissions(self, turn: TurnModel) -> None:
+        pending = turn.pending_permissions
+        ids = tuple(p.request.id for p in pending)
+        if ids != self._pending_ids:
+            self._pending_ids = ids
+            self.post_message(self.PermissionsChanged(pending))
+
+    async def _poll_tick(self) -> None:
+        entry = self._live
+        if entry is None or entry.turn is None:
+            return
+        turn = entry.turn
+        now = time.perf_counter()
+        view = entry.widget if isinstance(entry.widget, AssistantMessage) and entry.widget.is_mounted else None
+        version = turn.version
+        if version != self._drawn_version:
+            # The first change is drawn at once (first token as early as possible), then ≤ 30 Hz.
+            if self._drawn_version >= 0 and now - self._last_draw < FRAME and not turn.status.finished:
+                return
+            self._post_permissions(turn)
+            if view is None:
+                return
+            self._drawn_version = version
+            self._last_draw = now
+            self._last_clock_tick = now
+            grew = await view.sync()
+            if grew and not self.following:
+                self._marker.display = True
+            if turn.status.finished:
+                self.finish_turn()
+        elif view is not None and now - self._last_clock_tick >= CLOCK_TICK:
+            self._last_clock_tick = now
+            await view.sync()
+
+    # ------------------------------------------------------------------ messages from children
+
+    def on_message_action(self, event: MessageAction) -> None:
+        event.stop()
+        if event.action == "copy":
+            self.post_message(self.CopyRequested(event.text))
+        elif event.action == "fork" and event.index is not None:
+            self.post_message(self.ForkRequested(event.index))
+
+    def on_tool_card_copy(self, event: ToolCard.Copy) -> None:
+        event.stop()
+        self.post_message(self.CopyRequested(event.text))
