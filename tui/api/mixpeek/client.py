@@ -284,7 +284,9 @@ class MixpeekClient:
     def _page(data: Any, parse: Callable[[Any], T]) -> Page[T]:
         data = data if isinstance(data, dict) else {}
         results = data.get("results")
-        total = data.get("total_count", data.get("total"))
+        total = data.get("total_count")
+        if total is None:
+            total = data.get("total")  # the retriever listing's name for it
         return Page(
             items=[parse(item) for item in results] if isinstance(results, list) else [],
             pagination=PageInfo.from_wire(data.get("pagination")),
