@@ -1,24 +1,228 @@
-"""The mix-tui application."""
+"""The mix-tui application: themes, keys, the client store, and the backend's life cycle.
+
+First paint never waits for the network: the chat screen and the composer (with the restored
+draft) appear at once, while a worker starts the embedded server (or connects to `config.server`)
+and builds the Mix backend. Modules only the backend needs (httpx, the server) are imported there.
+"""
 
 from __future__ import annotations
 
-from textual.app import App, ComposeResult
-from textual.widgets import Footer, Header, Static
+import asyncio
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from tui.config import Config, Paths
+from textual.app import App
+
+from tui.config import Config, Paths, resolve_paths
+from tui.keymap import bindings, unknown_ids
+from tui.screens.palette import MixCommands
+from tui.store import ClientStore
+from tui.theme_defs import DEFAULT_THEME, THEME_NAMES, THEMES
 from tui.themes import themes_dir
+
+if TYPE_CHECKING:
+    from tui.api.backend import ChatBackend
+    from tui.screens.chat import ChatScreen
+
+log = logging.getLogger(__name__)
+
+
+class BackendUnavailable(Exception):
+    """The backend could not be started or reached; the message says why."""
 
 
 class MixApp(App[None]):
     TITLE = "mix-tui"
     CSS_PATH = [themes_dir() / "app.tcss"]
+    BINDINGS = bindings("app")
+    COMMANDS = App.COMMANDS | {MixCommands}
+    ENABLE_COMMAND_PALETTE = True
 
-    def __init__(self, config: Config | None = None, paths: Paths | None = None) -> None:
+    def __init__(self, config: Config | None = None, paths: Paths | None = None, *, backend: ChatBackend | None = None) -> None:
         super().__init__()
         self.config = config or Config()
-        self.paths = paths
+        self.paths = (paths or resolve_paths()).ensure()
+        self.store = ClientStore(self.paths.client_db)
+        self.backend: ChatBackend | None = backend
+        self.backend_name = backend.name if backend is not None and backend.name else "mix"
+        self.server: Any = None  # the EmbeddedServer this app started, if any
+        self.server_url = ""
+        self.alert_log: list[str] = []  # bell/OSC 9 alerts sent (shown nowhere else; read by tests)
+        self.last_copied = ""
+        self._backend_ready = asyncio.Event() if backend is not None else None
+        self._backend_error: str | None = None
+        self._injected_backend = backend is not None
+        self._backend_started = False
+        for theme in THEMES:
+            self.register_theme(theme)
+        self.theme = self._initial_theme()
+        self.keymap_overrides = dict(self.config.keys)
+        if self.keymap_overrides:
+            self.set_keymap(self.keymap_overrides)
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static("mix-tui", id="welcome")
-        yield Footer()
+    # ------------------------------------------------------------------ screens
+
+    def get_default_screen(self) -> ChatScreen:
+        from tui.screens.chat import ChatScreen
+
+        return ChatScreen()
+
+    @property
+    def chat(self) -> ChatScreen:
+        from tui.screens.chat import ChatScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, ChatScreen):
+                return screen
+        raise LookupError("the chat screen is not running")
+
+    @property
+    def export_dir(self) -> Path:
+        return self.paths.data_dir / "exports"
+
+    def on_mount(self) -> None:
+        unknown = unknown_ids(self.keymap_overrides)
+        if unknown:
+            self.notify(f"config [keys]: unknown action(s) {', '.join(unknown)}; see F1 for the names",
+                        severity="warning", timeout=10)
+
+    def start_backend(self) -> None:
+        """Called by the chat screen once it is mounted (it shows the progress)."""
+        if self._backend_started:
+            return
+        self._backend_started = True
+        self._start_backend()
+
+    # ------------------------------------------------------------------ backend
+
+    def _ready_event(self) -> asyncio.Event:
+        if self._backend_ready is None:
+            self._backend_ready = asyncio.Event()
+        return self._backend_ready
+
+    async def wait_backend(self, timeout: float = 30.0) -> ChatBackend:
+        """The backend once it is up; raises BackendUnavailable with a reason otherwise."""
+        if self.backend is not None and self._ready_event().is_set():
+            return self.backend
+        if self._backend_error:
+            raise BackendUnavailable(self._backend_error)
+        try:
+            await asyncio.wait_for(self._ready_event().wait(), timeout)
+        except asyncio.TimeoutError:
+            raise BackendUnavailable("the server is still starting") from None
+        if self.backend is None:
+            raise BackendUnavailable(self._backend_error or "the server did not start")
+        return self.backend
+
+    def _start_backend(self) -> None:
+        self.run_worker(self._bring_up_backend(), group="backend", exclusive=True, name="backend start")
+
+    async def _bring_up_backend(self) -> None:
+        chat = self.chat
+        ready = self._ready_event()
+        if self._injected_backend:
+            self.server_url = str(getattr(self.backend, "base_url", "") or getattr(self.backend, "url", "") or "")
+            chat.backend_starting("connecting")
+            ready.set()
+            chat.backend_ready(self.server_url)
+            return
+        try:
+            if self.config.server:
+                chat.backend_starting("connecting")
+                url, token = self.config.server, None
+            else:
+                chat.backend_starting("starting")
+                from tui.server.launcher import EmbeddedServer
+
+                server = EmbeddedServer(self.paths.server_data_dir, config=self.config)
+                self.server = server
+                await server.start()
+                url, token = server.url, getattr(server, "token", None)
+                chat.backend_starting("connecting")
+            from tui.api.mix import MixBackend
+
+            self.backend = _make_mix_backend(MixBackend, url, token, self.store)
+            self.backend_name = self.backend.name or "mix"
+            self.server_url = url
+        except Exception as exc:  # noqa: BLE001 — shown to the user, the app keeps running
+            log.exception("backend start failed")
+            self._backend_error = f"could not start the server: {exc}" if not self.config.server else f"could not connect to {self.config.server}: {exc}"
+            chat.backend_failed(self._backend_error)
+            ready.set()
+            return
+        ready.set()
+        chat.backend_ready(url)
+
+    async def on_unmount(self) -> None:
+        """Drafts are flushed, the backend closed and the embedded server stopped, whatever ended the app."""
+        try:
+            self.chat._save_draft_now()
+        except Exception:
+            pass
+        try:
+            self.store.close()
+        except Exception:
+            log.exception("closing the client store")
+        if self.backend is not None and not self._injected_backend:
+            try:
+                await asyncio.wait_for(self.backend.close(), 3)
+            except Exception:
+                log.exception("closing the backend")
+        if self.server is not None:
+            try:
+                await asyncio.wait_for(self.server.stop(), 10)
+            except Exception:
+                log.exception("stopping the embedded server")
+
+    # ------------------------------------------------------------------ themes and help
+
+    def _initial_theme(self) -> str:
+        wanted = self.config.theme
+        if wanted and wanted != Config().theme and wanted in self.available_themes:
+            return wanted  # --theme or config.toml chose one explicitly
+        stored = self.store.setting("theme")
+        if stored and stored in self.available_themes:
+            return stored
+        if wanted in self.available_themes:
+            return wanted
+        return DEFAULT_THEME
+
+    def watch_theme(self, theme: str) -> None:
+        if getattr(self, "store", None) is not None and theme:
+            self.store.set_setting("theme", theme)
+
+    def set_theme_named(self, name: str) -> None:
+        self.theme = name
+
+    def action_toggle_theme(self) -> None:
+        names = list(THEME_NAMES)
+        current = names.index(self.theme) if self.theme in names else -1
+        self.theme = names[(current + 1) % len(names)]
+        self.notify(f"Theme: {self.theme}")
+
+    def action_help(self) -> None:
+        from tui.screens.help import HelpScreen, help_markdown
+        from tui.widgets.composer import Composer
+        from tui.widgets.permission_prompt import PermissionPrompt
+        from tui.widgets.sidebar import Sidebar
+        from tui.widgets.transcript import Transcript
+
+        if any(type(s).__name__ == "HelpScreen" for s in self.screen_stack):
+            return
+        self.push_screen(HelpScreen(help_markdown(self.keymap_overrides, [Composer, Transcript, PermissionPrompt, Sidebar])))
+
+
+def _make_mix_backend(cls: Any, url: str, token: str | None, store: ClientStore) -> Any:
+    """Build the Mix backend with whatever its constructor accepts (the local-title store, a token)."""
+    import inspect
+
+    params = inspect.signature(cls).parameters
+    kwargs: dict[str, Any] = {}
+    if token and "token" in params:
+        kwargs["token"] = token
+    if "title_store" in params:
+        kwargs["title_store"] = store
+    if "store" in params:
+        kwargs["store"] = store
+    return cls(url, **kwargs)

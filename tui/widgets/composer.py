@@ -39,7 +39,7 @@ class Composer(TextArea):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes, soft_wrap=True, show_line_numbers=False, tab_behavior="focus",
                          compact=True, highlight_cursor_line=False)
-        self.history: list[str] = []
+        self.prompt_history: list[str] = []
         self._history_pos: int | None = None  # index into history while recalling
         self._stashed = ""  # what was typed before recalling
         self._draft_timer = None
@@ -78,7 +78,7 @@ class Composer(TextArea):
         await super()._on_key(event)
 
     def action_cursor_up(self, select: bool = False) -> None:
-        if not select and self.cursor_location[0] == 0 and self.history:
+        if not select and self.cursor_location[0] == 0 and self.prompt_history:
             self._recall(-1)
             return
         super().action_cursor_up(select)
@@ -94,15 +94,15 @@ class Composer(TextArea):
             if step > 0:
                 return
             self._stashed = self.text
-            pos = len(self.history) - 1
+            pos = len(self.prompt_history) - 1
         else:
             pos = self._history_pos + step
         if pos < 0:
             return
-        if pos >= len(self.history):
+        if pos >= len(self.prompt_history):
             text, self._history_pos = self._stashed, None
         else:
-            text, self._history_pos = self.history[pos], pos
+            text, self._history_pos = self.prompt_history[pos], pos
         self._loading = True
         self.text = text
         self._loading = False

@@ -1,0 +1,1 @@
+"""Screens of mix-tui: the chat screen and its modal dialogs."""
