@@ -95,11 +95,13 @@ class StreamingMarkdown(Widget):
         self._stable = 0  # characters of `_written` that are in finished chunks
         self._tail = MarkdownChunk(classes="tail")
         self._initial = markdown
+        self._ready = False
 
     def compose(self) -> ComposeResult:
         yield self._tail
 
     async def on_mount(self) -> None:
+        self._ready = True  # `is_mounted` is still False inside on_mount
         if self._initial:
             text, self._initial = self._initial, ""
             await self.sync_text(text)
@@ -126,7 +128,7 @@ class StreamingMarkdown(Widget):
             self._stable = 0
         self._written = text
         rest = text[self._stable :]
-        if not self.is_mounted:
+        if not self._ready:
             self._initial = text
             return
         lines = rest.splitlines(keepends=True)

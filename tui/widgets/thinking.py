@@ -42,8 +42,9 @@ when the answer starts.
         super().__init__(classes="thinking")
         self._text = text
         self._duration = duration
-        self._live = live
+        self._is_live = live
         self._user_toggled = False
+        self._ready = False
         self.set_reactive(ThinkingView.collapsed, collapsed)
 
     def compose(self) -> ComposeResult:
@@ -51,17 +52,18 @@ when the answer starts.
         yield Static(Content(self._text), classes="thinking-body", markup=False)
 
     def on_mount(self) -> None:
+        self._ready = True
         self.set_class(self.collapsed, "-collapsed")
 
     def _header(self) -> Content:
         arrow = "▸" if self.collapsed else "▾"
-        if self._live:
+        if self._is_live:
             label = "Thinking…"
         else:
             label = "Thought"
         duration = format_duration(self._duration)
         if duration:
-            label = f"{label} for {duration}" if not self._live else f"{label} {duration}"
+            label = f"{label} for {duration}" if not self._is_live else f"{label} {duration}"
         return Content.from_markup(f"{arrow} [i]$label[/]", label=label)
 
     def watch_collapsed(self, collapsed: bool) -> None:
@@ -69,16 +71,16 @@ when the answer starts.
         self._refresh_header()
 
     def _refresh_header(self) -> None:
-        if self.is_mounted:
+        if self._ready:
             self.query_one(".thinking-header", Static).update(self._header())
 
     def update_view(self, text: str, duration: float | None, live: bool) -> None:
         """Show new text/duration; the body is only redrawn while visible."""
-        header_changed = duration != self._duration or live != self._live
-        self._duration, self._live = duration, live
+        header_changed = duration != self._duration or live != self._is_live
+        self._duration, self._is_live = duration, live
         if text != self._text:
             self._text = text
-            if not self.collapsed and self.is_mounted:
+            if not self.collapsed and self._ready:
                 self.query_one(".thinking-body", Static).update(Content(text))
         if header_changed:
             self._refresh_header()
@@ -95,7 +97,7 @@ when the answer starts.
     def action_toggle(self) -> None:
         self._user_toggled = True
         self.collapsed = not self.collapsed
-        if not self.collapsed and self.is_mounted:
+        if not self.collapsed and self._ready:
             self.query_one(".thinking-body", Static).update(Content(self._text))
 
     def on_click(self, event: Click) -> None:

@@ -165,16 +165,17 @@ File edits show a diff, shell commands show the command and its output.
         super().__init__(classes="tool-card")
         self.tool = tool
         self._clock = clock
-        self._live = live
+        self._is_live = live
         self._signature: tuple[Any, ...] | None = None
         self._header_text: Content | None = None
         self._user_toggled = False
         self._plan: StreamingMarkdown | None = None
-        self.set_reactive(ToolCard.collapsed, self._default_collapsed())
+        self._ready = False
+        self.set_reactive(ToolCard.collapsed, self._quiet_when_settled())
 
     # ------------------------------------------------------------------ building
 
-    def _default_collapsed(self) -> bool:
+    def _quiet_when_settled(self) -> bool:
         settled = self.tool.status in (ToolStatus.DONE, ToolStatus.FAILED)
         return settled and tool_kind(self.tool) in QUIET_KINDS and not self.tool.is_error
 
@@ -190,6 +191,7 @@ File edits show a diff, shell commands show the command and its output.
         yield Static(classes="tool-output", markup=False)
 
     async def on_mount(self) -> None:
+        self._ready = True  # `is_mounted` is still False inside on_mount
         self.set_class(self.collapsed, "-collapsed")
         await self.refresh_view()
 
@@ -222,7 +224,7 @@ File edits show a diff, shell commands show the command and its output.
 
     async def refresh_view(self) -> None:
         """Redraw what changed. Cheap when nothing did (one tuple compare and a header check)."""
-        if not self.is_mounted:
+        if not self._ready:
             return
         signature = self._signature_now()
         if signature != self._signature:
@@ -259,7 +261,7 @@ File edits show a diff, shell commands show the command and its output.
         return Content.assemble(*pieces)
 
     def _update_header(self, force: bool = False) -> None:
-        if not self.is_mounted:
+        if not self._ready:
             return
         header = self._header()
         if force or header != self._header_text:
@@ -320,7 +322,7 @@ File edits show a diff, shell commands show the command and its output.
         self.set_class(tool.status is ToolStatus.WAITING_PERMISSION, "-waiting")
         self.set_class(tool.status is ToolStatus.FAILED or tool.is_error, "-failed")
         self.set_class(tool.status is ToolStatus.RUNNING, "-running")
-        if self.settled and not self._user_toggled and self._default_collapsed() and not self.collapsed:
+        if self.settled and not self._user_toggled and self._quiet_when_settled() and not self.collapsed:
             self.collapsed = True
 
     def result_text(self) -> str:

@@ -1,0 +1,81 @@
+"""History: finished messages render once, with thinking, tool cards and results."""
+
+from __future__ import annotations
+
+from textual.widgets import Static
+
+from tui.api.backend import ChatMessage, MessagePage
+from tui.api.turn import ToolCall, ToolStatus
+from tui.widgets import AssistantMessage, ThinkingView, ToolCard, Transcript, UserMessage
+from tui.widgets.streaming_markdown import StreamingMarkdown
+
+from .host import HostApp
+
+
+def history_page() -> MessagePage:
+    bash = ToolCall(id="t1", name="bash", input='{"command": "ls -la"}', status=ToolStatus.DONE, result="total 0\ndraft.md", success=True)
+    edit = ToolCall(
+        id="t2",
+        name="edit",
+        input='{"file_path": "app.py", "old_string": "x = 1\\n", "new_string": "x = 2\\n"}',
+        status=ToolStatus.DONE,
+        result="ok",
+    )
+    messages = [
+        ChatMessage(id="m0", role="user", text="List the files", index=0),
+        ChatMessage(id="m1", role="assistant", text="Here you go:\n\n```python\nprint('hi')\n```\n", reasoning="Use ls.", reasoning_duration=1.5, tool_calls=[bash, edit], index=1),
+    ]
+    return MessagePage(messages=messages, start=0, total=2)
+
+
+async def test_history_renders_user_assistant_and_tool_cards() -> None:
+    app = HostApp()
+    async with app.run_test(size=(100, 40)) as pilot:
+        app.transcript.show_history(history_page())
+        await pilot.pause()
+        widgets = app.transcript.message_widgets
+        assert [type(w) for w in widgets] == [UserMessage, AssistantMessage]
+        thinking = widgets[1].query_one(ThinkingView)
+        assert thinking.collapsed and thinking.text == "Use ls."
+        assert "Thought for 1.5 s" in str(thinking.query_one(".thinking-header", Static).render())
+        cards = widgets[1].query(ToolCard)
+        assert [c.tool.name for c in cards] == ["bash", "edit"]
+        bash_command = str(cards[0].query_one(".tool-command", Static).render())
+        assert "$ ls -la" in bash_command
+        assert "draft.md" in str(cards[0].query_one(".tool-output", Static).render())
+        diff = str(cards[1].query_one(".tool-diff", Static).render())
+        assert "-x = 1" in diff and "+x = 2" in diff
+        answer = widgets[1].query_one(StreamingMarkdown)
+        assert "print('hi')" in answer.written
+
+
+async def test_copy_and_fork_keys_post_upward() -> None:
+    app = HostApp()
+    async with app.run_test(size=(100, 40)) as pilot:
+        app.transcript.show_history(history_page())
+        await pilot.pause()
+        assistant = app.transcript.message_widgets[1]
+        assistant.focus()
+        await pilot.press("c", "f")
+        await pilot.pause()
+        copies = app.of_type(Transcript.CopyRequested)
+        forks = app.of_type(Transcript.ForkRequested)
+        assert copies and copies[0].text.startswith("Here you go")
+        assert forks and forks[0].message_index == 1
+
+
+async def test_tool_card_toggles_with_enter() -> None:
+    app = HostApp()
+    async with app.run_test(size=(100, 40)) as pilot:
+        app.transcript.show_history(history_page())
+        await pilot.pause()
+        card = app.transcript.query(ToolCard).first()
+        assert not card.collapsed
+        card.focus()
+        await pilot.press("enter")
+        assert card.collapsed
+        await pilot.pause()
+        assert card.query_one(".tool-output").display is False
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not card.collapsed and card.query_one(".tool-output").display is True
