@@ -129,6 +129,7 @@ class FakeMixpeekOptions:
     fastapi_422: bool = False  # answer 422 in FastAPI's {"detail": [...]} shape instead of the envelope
     seed: bool = True
     seed_objects: int = 3  # objects already in the seeded bucket
+    strict_retriever: bool = False  # also seed "filtered-search", which requires an input besides `query`
     default_limit: int = DEFAULT_LIMIT
 
 
@@ -162,7 +163,9 @@ class FakeMixpeek:
     # ------------------------------------------------------------ seeding
 
     def _id(self, prefix: str) -> str:
-        return f"{prefix}_{next(self._counter):04d}{secrets.token_hex(3)}"
+        # Deterministic per server (snapshot tests show ids), but not guessable from a bare counter.
+        n = next(self._counter)
+        return f"{prefix}_{n:04d}{hashlib.sha1(f'{prefix}{n}'.encode()).hexdigest()[:6]}"
 
     def _now(self) -> str:
         return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
@@ -243,6 +246,9 @@ class FakeMixpeek:
             self.add_object(docs, name, text)
         self.add_retriever(research, "semantic-search")
         self.add_retriever(research, "keyword-search")
+        if self.options.strict_retriever:
+            strict = self.add_retriever(research, "filtered-search")
+            strict["input_schema"] = {"query": {"type": "text", "required": True}, "category": {"type": "string", "required": True}}
 
     # ------------------------------------------------------------ plumbing
 

@@ -228,3 +228,14 @@ async def test_from_settings_takes_the_key_from_env_and_urls_from_config(tmp_pat
             await client.aclose()
         with pytest.raises(MissingApiKey):
             MixpeekClient.from_settings(config, Secrets(tmp_path / "none.json", env={}))
+
+
+async def test_collect_gathers_pages_and_keeps_warnings():
+    with running_fake_mixpeek(seed_objects=25) as fake:
+        async with MixpeekClient(fake.api_key, base_url=fake.base_url, namespace="research") as client:
+            everything = await client.collect(lambda **kw: client.list_objects("docs", **kw), page_size=10)
+            assert len(everything.items) == 25 and everything.next_cursor is None
+            capped = await client.collect(lambda **kw: client.list_objects("docs", **kw), page_size=10, max_items=15)
+            assert len(capped.items) == 15 and capped.next_cursor is not None
+            unresolved = await client.collect(lambda **kw: client.list_objects("docs", namespace="gone", **kw))
+            assert unresolved.items == [] and unresolved.unresolved

@@ -322,6 +322,27 @@ class MixpeekClient:
             else:
                 return
 
+    @staticmethod
+    async def collect(fetch: Callable[..., Awaitable[Page[T]]], *, page_size: int = 100, max_items: int = 1000) -> Page[T]:
+        """Up to `max_items` of a listing in one Page, following cursors like `paginate`. The first
+        page's warnings are kept (an unresolved namespace stays visible), and `pagination.next_cursor`
+        is set when there was more than `max_items`."""
+        first = await fetch(limit=min(page_size, max_items), offset=None, cursor=None)
+        items = list(first.items[:max_items])
+        page = first
+        seen: set[str] = set()
+        while len(items) < max_items and page.items:
+            if page.next_cursor and page.next_cursor not in seen:
+                seen.add(page.next_cursor)
+                page = await fetch(limit=min(page_size, max_items - len(items)), offset=None, cursor=page.next_cursor)
+            elif not page.next_cursor and page.pagination.next_page is not None:
+                page = await fetch(limit=min(page_size, max_items - len(items)), offset=len(items), cursor=None)
+            else:
+                break
+            items.extend(page.items[: max_items - len(items)])
+        more = page.next_cursor if len(items) >= max_items and page.pagination.has_more else None
+        return Page(items=items, pagination=PageInfo(total=first.pagination.total, next_cursor=more), total_count=first.total_count, warnings=first.warnings)
+
     # ------------------------------------------------------------ namespaces
 
     async def list_namespaces(
