@@ -1,0 +1,172 @@
+"""Live turns fed from the reference transcripts: thinking, tool cards, permissions, endings."""
+
+from __future__ import annotations
+
+from textual.widgets import Static
+
+from tui.api import events as ev
+from tui.api.turn import ToolStatus, TurnModel
+from tui.widgets import AssistantMessage, PermissionAnswered, ThinkingView, ToolCard, Transcript
+from tui.widgets.message import CancelledMark, ErrorCard, RateLimitCard
+from tui.widgets.streaming_markdown import StreamingMarkdown
+
+from .host import HostApp
+from .sse import load_events
+
+
+def text_of(widget) -> str:
+    return str(widget.render())
+
+
+async def feed(pilot, turn: TurnModel, events: list[ev.Event]) -> None:
+    for event in events:
+        turn.apply(event)
+        await pilot.pause(0.04)  # a bit more than one frame, so each state gets drawn
+
+
+async def start(app: HostApp, pilot) -> TurnModel:
+    turn = TurnModel(clock=app.clock)
+    app.transcript.add_user_message("hello")
+    app.transcript.start_turn(turn)
+    await pilot.pause()
+    return turn
+
+
+async def test_thinking_streams_then_collapses_when_the_answer_starts() -> None:
+    app = HostApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        turn = await start(app, pilot)
+        events = load_events("02-answer-with-thinking.sse")
+        thinking_events = [e for e in events if isinstance(e, ev.ThinkingDelta)]
+        await feed(pilot, turn, thinking_events)
+        view = app.transcript.live_view
+        assert view is not None
+        thinking = view.query_one(ThinkingView)
+        assert not thinking.collapsed
+        assert thinking.text == turn.thinking
+        assert "Thinking" in text_of(thinking.query_one(".thinking-header", Static))
+        await feed(pilot, turn, [e for e in events if not isinstance(e, ev.ThinkingDelta)])
+        await pilot.pause(0.1)
+        assert thinking.collapsed
+        answer = view.query_one(StreamingMarkdown)
+        assert answer.written == turn.final_text != ""
+        assert app.transcript.live_view is None  # polling stopped once the turn finished
+        assert view.finished
+
+
+async def test_permission_prompt_allows_by_key() -> None:
+    app = HostApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        turn = await start(app, pilot)
+        events = load_events("03-tool-permission-granted.sse")
+        cut = next(i for i, e in enumerate(events) if isinstance(e, ev.PermissionRequest)) + 1
+        await feed(pilot, turn, events[:cut])
+        await pilot.pause(0.1)
+        changed = app.of_type(Transcript.PermissionsChanged)
+        assert changed and [p.request.id for p in changed[-1].pending] == [events[cut - 1].id]
+        card = app.transcript.query_one(ToolCard)
+        assert card.tool.status is ToolStatus.WAITING_PERMISSION
+        assert "waiting for permission" in text_of(card.query_one(".tool-header", Static))
+        prompt = app.prompt
+        assert prompt.display
+        assert "touch draft.md" in text_of(prompt.query_one(".permission-what", Static))
+        assert "auto-deny in 30 s" in text_of(prompt.query_one(".permission-title", Static))
+        await pilot.press("y")
+        answers = app.of_type(PermissionAnswered)
+        assert [(a.request_id, a.granted) for a in answers] == [(events[cut - 1].id, True)]
+        assert not prompt.display
+        turn.answer_permission(answers[0].request_id, True)
+        await feed(pilot, turn, events[cut:])
+        await pilot.pause(0.1)
+        assert card.tool.status is ToolStatus.DONE
+        assert "done" in text_of(card.query_one(".tool-header", Static))
+        assert app.of_type(Transcript.PermissionsChanged)[-1].pending == []
+
+
+async def test_permission_prompt_denies_by_key_and_queues() -> None:
+    app = HostApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        turn = await start(app, pilot)
+        turn.apply(ev.PermissionRequest(id="p1", tool_name="bash", params={"command": "rm -rf build"}))
+        turn.apply(ev.PermissionRequest(id="p2", tool_name="write", description="Create file notes.md", params={"file_path": "notes.md", "diff": "--- a\n+++ b\n@@ -0,0 +1 @@\n+hello\n"}))
+        await pilot.pause(0.1)
+        prompt = app.prompt
+        assert "1 of 2" in text_of(prompt.query_one(".permission-title", Static))
+        app.clock.advance(12)
+        await pilot.pause(0.3)
+        assert "auto-deny in 18 s" in text_of(prompt.query_one(".permission-title", Static))
+        await pilot.press("n")
+        assert "notes.md" in text_of(prompt.query_one(".permission-what", Static))
+        assert "+hello" in text_of(prompt.query_one(".permission-body", Static))
+        await pilot.press("d")
+        answers = [(a.request_id, a.granted) for a in app.of_type(PermissionAnswered)]
+        assert answers == [("p1", False), ("p2", False)]
+        assert not prompt.display
+
+
+async def test_latest_server_tool_turn_streams_parameters_into_the_card() -> None:
+    app = HostApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        turn = await start(app, pilot)
+        events = load_events("07-latest-server-tool-turn.sse")
+        cut = next(i for i, e in enumerate(events) if isinstance(e, ev.ToolExecutionStart)) + 1
+        await feed(pilot, turn, events[:cut])
+        card = app.transcript.query_one(ToolCard)
+        assert card.tool.status is ToolStatus.RUNNING
+        assert "$ mkdir out" in text_of(card.query_one(".tool-command", Static))
+        assert "running" in text_of(card.query_one(".tool-header", Static))
+        app.clock.advance(2.0)
+        await pilot.pause(0.2)
+        assert "2.0 s" in text_of(card.query_one(".tool-header", Static))  # the running duration ticks
+        await feed(pilot, turn, events[cut:])
+        await pilot.pause(0.1)
+        view = app.transcript.query(AssistantMessage).last()
+        kinds = [type(c).__name__ for c in view.children]
+        assert kinds[:3] == ["ThinkingView", "StreamingMarkdown", "ToolCard"]
+        assert view.query(StreamingMarkdown).last().written == "Done: `out/` exists."
+
+
+async def test_cancelled_turn_keeps_the_partial_answer_and_is_marked() -> None:
+    app = HostApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        turn = await start(app, pilot)
+        await feed(pilot, turn, load_events("06-cancel.sse"))
+        await pilot.pause(0.1)
+        view = app.transcript.query(AssistantMessage).last()
+        assert view.query_one(StreamingMarkdown).written == "Running the long job now."
+        assert view.query(CancelledMark)
+        assert view.has_class("-cancelled")
+        card = view.query_one(ToolCard)
+        assert card.tool.status is ToolStatus.FAILED
+        assert "context canceled" in text_of(card.query_one(".tool-output", Static))
+
+
+async def test_error_ends_the_turn_with_an_error_card() -> None:
+    app = HostApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        turn = await start(app, pilot)
+        events = load_events("05-error.sse")
+        await feed(pilot, turn, events)
+        await pilot.pause(0.1)
+        view = app.transcript.query(AssistantMessage).last()
+        card = view.query_one(ErrorCard)
+        error = next(e for e in events if isinstance(e, ev.Error))
+        assert error.error in text_of(card)
+        assert view.query_one(StreamingMarkdown).written == turn.answer != ""
+
+
+async def test_rate_limit_card_counts_down() -> None:
+    app = HostApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        turn = await start(app, pilot)
+        await feed(pilot, turn, [ev.RateLimitError("Too many requests", retry_after=30, attempt=2, max_attempts=5)])
+        await pilot.pause(0.1)
+        card = app.transcript.query_one(RateLimitCard)
+        assert "attempt 2 of 5" in text_of(card)
+        assert "retrying in 30 s" in text_of(card)
+        app.clock.advance(10)
+        await pilot.pause(0.7)
+        assert "retrying in 20 s" in text_of(card)
+        app.clock.advance(25)
+        await pilot.pause(0.7)
+        assert "retrying now" in text_of(card)
