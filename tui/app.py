@@ -16,7 +16,6 @@ from textual.app import App
 
 from tui.config import Config, Paths, resolve_paths
 from tui.keymap import bindings, unknown_ids
-from tui.screens.palette import MixCommands
 from tui.store import ClientStore
 from tui.theme_defs import DEFAULT_THEME, THEME_NAMES, THEMES
 from tui.themes import themes_dir
@@ -34,9 +33,10 @@ class BackendUnavailable(Exception):
 
 class MixApp(App[None]):
     TITLE = "mix-tui"
-    CSS_PATH = [themes_dir() / "app.tcss"]
+    # app.tcss first, then every other stylesheet in themes/ (the message pane's, the views'...).
+    CSS_PATH = [themes_dir() / "app.tcss"] + sorted(p for p in themes_dir().glob("*.tcss") if p.name != "app.tcss")
     BINDINGS = bindings("app")
-    COMMANDS = App.COMMANDS | {MixCommands}
+    COMMANDS = App.COMMANDS | {lambda: _mix_commands()}
     ENABLE_COMMAND_PALETTE = True
 
     def __init__(self, config: Config | None = None, paths: Paths | None = None, *, backend: ChatBackend | None = None) -> None:
@@ -211,6 +211,12 @@ class MixApp(App[None]):
         if any(type(s).__name__ == "HelpScreen" for s in self.screen_stack):
             return
         self.push_screen(HelpScreen(help_markdown(self.keymap_overrides, [Composer, Transcript, PermissionPrompt, Sidebar])))
+
+
+def _mix_commands() -> type:
+    from tui.screens.palette import MixCommands  # the palette is not needed for the first paint
+
+    return MixCommands
 
 
 def _make_mix_backend(cls: Any, url: str, token: str | None, store: ClientStore) -> Any:

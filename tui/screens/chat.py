@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -34,7 +35,9 @@ from tui.widgets.composer import Composer
 from tui.widgets.permission_prompt import PermissionAnswered, PermissionPrompt
 from tui.widgets.sidebar import Sidebar
 from tui.widgets.status_bar import StatusBar
-from tui.widgets.transcript import Transcript
+
+if TYPE_CHECKING:
+    from tui.widgets.transcript import Transcript
 
 log = logging.getLogger(__name__)
 
@@ -265,6 +268,8 @@ class ChatScreen(Screen[None]):
         self._save_draft_now()
         view = self.views.get(conversation.id)
         if view is None:
+            from tui.widgets.transcript import Transcript
+
             self._transcript_seq += 1
             transcript = Transcript(id=f"transcript-{self._transcript_seq}", classes="session-transcript")
             view = SessionView(conversation=conversation, transcript=transcript)
@@ -323,8 +328,7 @@ class ChatScreen(Screen[None]):
         view.history_loaded = True
         view.last_answer = next((m.text for m in reversed(page.messages) if m.role == "assistant" and m.text), "")
 
-    @on(Transcript.LoadOlder)
-    def _load_older(self, event: Transcript.LoadOlder) -> None:
+    def on_transcript_load_older(self, event: Transcript.LoadOlder) -> None:
         event.stop()
         view = next((v for v in self.views.values() if v.transcript is event.control or v.transcript is event._sender), None)
         if view is not None:
@@ -463,8 +467,7 @@ class ChatScreen(Screen[None]):
             req = pending[-1].request
             notify.alert(self.app, f"mix-tui: {req.tool_name or 'a tool'} asks for permission in “{view.conversation.title}”")
 
-    @on(Transcript.PermissionsChanged)
-    def _permissions_changed(self, event: Transcript.PermissionsChanged) -> None:
+    def on_transcript_permissions_changed(self, event: Transcript.PermissionsChanged) -> None:
         event.stop()
         view = self.current
         if view is not None and event.control is view.transcript or (view and event._sender is view.transcript):
@@ -707,8 +710,7 @@ class ChatScreen(Screen[None]):
         self.close_view(view)
         self.notify(f"Deleted “{view.conversation.title}”.")
 
-    @on(Transcript.ForkRequested)
-    def _fork_requested(self, event: Transcript.ForkRequested) -> None:
+    def on_transcript_fork_requested(self, event: Transcript.ForkRequested) -> None:
         event.stop()
         if self.current is not None:
             self._fork(self.current, event.message_index)
@@ -785,8 +787,7 @@ class ChatScreen(Screen[None]):
         self.notify(f"Exported to {path}", title="Exported", timeout=10)
         return path
 
-    @on(Transcript.CopyRequested)
-    def _copy_requested(self, event: Transcript.CopyRequested) -> None:
+    def on_transcript_copy_requested(self, event: Transcript.CopyRequested) -> None:
         event.stop()
         self._copy(event.text)
 

@@ -178,6 +178,7 @@ Newest first. Type to filter by title. Marks: `●` answering, `?` waiting for y
             options.highlighted = ids.index(highlighted)
         empty = self.query_one("#sidebar-empty", Static)
         empty.display = not shown
+        options.display = bool(shown)
         empty.update("no match" if self._order else "no sessions yet\nctrl+n starts one")
 
     def on_resize(self) -> None:
