@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Awaitable, Callable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -21,7 +21,8 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.events import Click
 from textual.message import Message
-from textual.widget import Widget
+from textual.widget import AwaitMount, Widget
+from textual.await_remove import AwaitRemove
 from textual.widgets import Static
 
 from tui.api.backend import ChatMessage, MessagePage
@@ -244,27 +245,27 @@ The conversation. It follows the answer while it streams; scroll up and it stays
             return AssistantMessage(message, index=message.index, clock=self._clock)
         return NoteMessage(message)
 
-    def _mount_range(self, lo: int, hi: int, *, before: Widget | None = None) -> None:
+    def _mount_range(self, lo: int, hi: int, *, before: Widget | None = None) -> AwaitMount | None:
         widgets = []
+        mounted: AwaitMount | None = None
         for entry in self._entries[lo:hi]:
             entry.widget = self._widget_for(entry)
             widgets.append(entry.widget)
         if widgets:
-            if before is not None:
-                self.mount_all(widgets, before=before)
-            else:
-                self.mount_all(widgets)
+            mounted = self.mount_all(widgets, before=before) if before is not None else self.mount_all(widgets)
         self._lo = min(self._lo, lo)
         self._hi = max(self._hi, hi)
+        return mounted
 
-    def _remove_range(self, lo: int, hi: int) -> None:
+    def _remove_range(self, lo: int, hi: int) -> AwaitRemove | None:
         widgets = []
         for entry in self._entries[lo:hi]:
             if entry.widget is not None:
                 widgets.append(entry.widget)
                 entry.widget = None
         if widgets:
-            self.remove_children(widgets)
+            return self.remove_children(widgets)
+        return None
 
     def _append_entry(self, entry: _Entry) -> None:
         self._entries.append(entry)
@@ -282,7 +283,7 @@ The conversation. It follows the answer while it streams; scroll up and it stays
                 return entry.widget
         return None
 
-    def _keep_position(self, reference: Widget | None) -> None:
+    def _keep_position(self, reference: Widget | None, changed: Awaitable[object] | None = None) -> None:
         """After widgets above `reference` change, scroll so that it stays at the same row."""
         if reference is None or not reference.is_mounted:
             return
@@ -294,7 +295,12 @@ The conversation. It follows the answer while it streams; scroll up and it stays
             if reference.is_attached:
                 self.scroll_to(y=reference.virtual_region.y - offset, animate=False, immediate=True)
 
-        self.call_after_refresh(restore)
+        async def after_change() -> None:
+            if changed is not None:
+                await changed  # the new widgets are mounted; the next refresh lays them out
+            self.call_after_refresh(restore)
+
+        self.call_later(after_change)
 
     def _extend_top(self, count: int) -> None:
         if self._lo == 0 or count <= 0:
@@ -303,8 +309,8 @@ The conversation. It follows the answer while it streams; scroll up and it stays
         lo = max(0, self._lo - count)
         if self.following:
             self.release_anchor()
-        self._keep_position(reference)
-        self._mount_range(lo, self._lo, before=reference)
+        mounted = self._mount_range(lo, self._lo, before=reference)
+        self._keep_position(reference, mounted)
         self._lo = lo
         excess = (self._hi - self._lo) - self.MAX_MOUNTED
         if excess > 0:
@@ -322,9 +328,9 @@ The conversation. It follows the answer while it streams; scroll up and it stays
 
     def _trim_top(self, count: int) -> None:
         keep = self._entries[self._lo + count].widget if self._lo + count < self._hi else None
+        removed = self._remove_range(self._lo, self._lo + count)
         if not self.following:
-            self._keep_position(keep)
-        self._remove_range(self._lo, self._lo + count)
+            self._keep_position(keep, removed)
         self._lo += count
 
     def _reset(self) -> None:
