@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +51,7 @@ class MixApp(App[None]):
         self.server_url = ""
         self.alert_log: list[str] = []  # bell/OSC 9 alerts sent (shown nowhere else; read by tests)
         self.last_copied = ""
+        self.clock = time.monotonic  # durations and countdowns; screenshots freeze it
         self._backend_ready = asyncio.Event() if backend is not None else None
         self._backend_error: str | None = None
         self._injected_backend = backend is not None

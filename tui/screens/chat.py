@@ -186,6 +186,7 @@ class ChatScreen(Screen[None]):
         self._pending_open = last
         self.composer.load(store.draft(self.draft_key(last)))
         self.composer.focus()
+        self.status.clock = self.banner.clock = self.prompt.clock = self.app.clock  # type: ignore[attr-defined]
         self.status.set(connection=self.connection)
         self.app.start_backend()  # type: ignore[attr-defined]
 
@@ -271,7 +272,7 @@ class ChatScreen(Screen[None]):
             from tui.widgets.transcript import Transcript
 
             self._transcript_seq += 1
-            transcript = Transcript(id=f"transcript-{self._transcript_seq}", classes="session-transcript")
+            transcript = Transcript(id=f"transcript-{self._transcript_seq}", classes="session-transcript", clock=self.app.clock)  # type: ignore[attr-defined]
             view = SessionView(conversation=conversation, transcript=transcript)
             self.views[conversation.id] = view
             self.query_one("#transcripts", ContentSwitcher).mount(transcript)
@@ -431,10 +432,10 @@ class ChatScreen(Screen[None]):
 
     def _begin_turn(self, view: SessionView, text: str, *, echo_id: str | None = None) -> TurnModel:
         timeout = getattr(getattr(self.app, "config", None), "embedded", None)
-        turn = TurnModel(user_text=text, user_message_id=echo_id,
+        turn = TurnModel(user_text=text, user_message_id=echo_id, clock=self.app.clock,  # type: ignore[attr-defined]
                          permission_timeout=getattr(timeout, "permission_timeout", 30.0) if timeout else 30.0)
         view.turn = turn
-        view.turn_wall_start = time.monotonic()
+        view.turn_wall_start = self.app.clock()  # type: ignore[attr-defined]
         view.transcript.add_user_message(text)
         view.transcript.start_turn(turn)
         self.sidebar.set_state(view.id, "busy")
@@ -490,7 +491,7 @@ class ChatScreen(Screen[None]):
             self._show_turn_state(view)
             if self.prompt.has_focus or self.focused is None:
                 self.composer.focus()
-        if time.monotonic() - view.turn_wall_start > LONG_TURN:
+        if self.app.clock() - view.turn_wall_start > LONG_TURN:  # type: ignore[attr-defined]
             notify.alert(self.app, f"mix-tui: answer finished in “{view.conversation.title}” ({turn.status.value})")
         if turn.status in (TurnStatus.ERROR, TurnStatus.RATE_LIMITED) and turn.error is not None:
             self.notify(turn.error.error, title="The turn failed", severity="error", timeout=8)

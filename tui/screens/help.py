@@ -14,10 +14,10 @@ from tui.keymap import ACTIONS, display_key, key_for
 
 
 def help_markdown(keymap: dict[str, str], widget_classes: Iterable[type]) -> str:
-    lines = ["## Keys", "", "| key | action |", "| --- | --- |"]
+    lines = ["## Keys", ""]
     for spec in ACTIONS:
-        key = display_key(key_for(spec.id, keymap)).replace("|", "\\|")
-        lines.append(f"| `{key}` | {spec.help} (`{spec.id}`) |")
+        key = display_key(key_for(spec.id, keymap))
+        lines.append(f"- `{key}` {spec.help} (`{spec.id}`)")
     lines += ["", "Rebind any of them in `config.toml` under `[keys]`, e.g. `new_session = \"alt+n\"`.", ""]
     for cls in widget_classes:
         text = getattr(cls, "HELP", None)
