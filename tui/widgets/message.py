@@ -21,7 +21,7 @@ from textual.widgets import Static
 from tui.api import events as ev
 from tui.api.backend import ChatMessage
 from tui.api.turn import TextBlock, ThinkingBlock, ToolCall, TurnModel, TurnStatus
-from tui.widgets.streaming_markdown import StreamingMarkdown
+from tui.widgets.streaming_markdown import MarkdownChunk, StreamingMarkdown
 from tui.widgets.thinking import ThinkingView, format_duration
 from tui.widgets.tool_card import ToolCard
 
@@ -72,8 +72,8 @@ class UserMessage(MessageView):
         super().__init__(index=index, classes="message user-message")
         self.text = text
 
-    def compose(self) -> ComposeResult:
-        yield Static(Content(self.text), classes="user-text", markup=False)
+    def render(self) -> Content:
+        return Content(self.text)
 
     def copy_text(self) -> str:
         return self.text
@@ -177,7 +177,7 @@ The answer, with the model's thinking (folded) and a card for each tool call.
         if message.reasoning:
             yield ThinkingView(message.reasoning, duration=message.reasoning_duration, collapsed=True)
         if message.text:
-            yield StreamingMarkdown(message.text, classes="answer")
+            yield MarkdownChunk(message.text, classes="answer")  # finished: one widget, drawn once
         for tool in message.tool_calls:
             yield ToolCard(tool)
 

@@ -180,15 +180,12 @@ File edits show a diff, shell commands show the command and its output.
         return settled and tool_kind(self.tool) in QUIET_KINDS and not self.tool.is_error
 
     def compose(self) -> ComposeResult:
+        # Few widgets per card: long sessions hold many cards and layout cost grows with widgets.
         yield Static(classes="tool-header", markup=False)
-        yield Static(classes="tool-command", markup=False)
-        yield Static(classes="tool-params", markup=False)
-        yield Static(classes="tool-diff", markup=False)
-        yield Static(classes="tool-todos", markup=False)
         if tool_kind(self.tool) == "exit_plan_mode":
-            self._plan = StreamingMarkdown(classes="tool-plan")
+            self._plan = StreamingMarkdown(classes="tool-plan -empty")
             yield self._plan
-        yield Static(classes="tool-output", markup=False)
+        yield Static(classes="tool-body -empty", markup=False)
 
     async def on_mount(self) -> None:
         self._ready = True  # `is_mounted` is still False inside on_mount
@@ -272,58 +269,54 @@ File edits show a diff, shell commands show the command and its output.
         tool = self.tool
         kind = tool_kind(tool)
         params = tool.params
-        command = self.query_one(".tool-command", Static)
-        param_view = self.query_one(".tool-params", Static)
-        diff_view = self.query_one(".tool-diff", Static)
-        todo_view = self.query_one(".tool-todos", Static)
-        output = self.query_one(".tool-output", Static)
-        shown = {"command": False, "params": False, "diff": False, "todos": False, "output": False}
+        sections: list[Content] = []
+        has_plan = False
 
         if kind in SHELL_KINDS and params and isinstance(params.get("command"), str):
-            command.update(Content.assemble(("$ ", "bold $text-accent"), (params["command"], "bold")))
-            shown["command"] = True
+            sections.append(Content.assemble(("$ ", "bold $text-accent"), (params["command"], "bold")))
         elif kind in EDIT_KINDS and params:
             path = params.get("file_path") or params.get("path") or ""
-            diff = diff_text(params)
             if path:
-                command.update(Content.assemble(("✎ ", "$text-accent"), (str(path), "bold")))
-                shown["command"] = True
+                sections.append(Content.assemble(("✎ ", "$text-accent"), (str(path), "bold")))
+            diff = diff_text(params)
             if diff:
-                diff_view.update(render_diff(diff))
-                shown["diff"] = True
+                sections.append(render_diff(diff))
         elif kind == "todo_write" and params and isinstance(params.get("todos"), list):
-            todo_view.update(render_todos(params["todos"]))
-            shown["todos"] = True
-        elif kind == "exit_plan_mode" and params and self._plan is not None:
-            plan = params.get("plan")
-            if isinstance(plan, str):
-                await self._plan.sync_text(plan)
+            sections.append(render_todos(params["todos"]))
+        elif kind == "exit_plan_mode" and params and isinstance(params.get("plan"), str) and self._plan is not None:
+            has_plan = True
+            await self._plan.sync_text(params["plan"])
         elif params:
             lines = [Content.assemble((f"{key}: ", "$text-muted"), format_param(value)) for key, value in params.items()]
             if lines:
-                param_view.update(Content("\n").join(lines))
-                shown["params"] = True
+                sections.append(Content("\n").join(lines))
         elif tool.input and tool.status is not ToolStatus.PREPARING:
-            param_view.update(Content(format_param(tool.input)))
-            shown["params"] = True
+            sections.append(Content(format_param(tool.input)))
 
         result = self.result_text()
         if result:
-            style = "$text-error" if (tool.is_error or tool.status is ToolStatus.FAILED) else ""
+            failed = tool.is_error or tool.status is ToolStatus.FAILED
             text = clip_output(result)
-            output.update(Content.styled(text, style) if style else Content(text))
-            shown["output"] = True
+            sections.append(Content.styled(text, "$text-error" if failed else "$text-muted"))
 
+        body = self.query_one(".tool-body", Static)
+        body.update(Content("\n").join(sections))
         # Classes, not inline `display`, so that the collapsed rule in the TCSS still wins.
-        for name, visible in shown.items():
-            self.query_one(f".tool-{name}", Static).set_class(not visible, "-empty")
+        body.set_class(not sections, "-empty")
         if self._plan is not None:
-            self._plan.set_class(not (params and isinstance(params.get("plan"), str)), "-empty")
+            self._plan.set_class(not has_plan, "-empty")
         self.set_class(tool.status is ToolStatus.WAITING_PERMISSION, "-waiting")
         self.set_class(tool.status is ToolStatus.FAILED or tool.is_error, "-failed")
         self.set_class(tool.status is ToolStatus.RUNNING, "-running")
         if self.settled and not self._user_toggled and self._quiet_when_settled() and not self.collapsed:
             self.collapsed = True
+
+    def body_text(self) -> str:
+        """The card's body as plain text (what is shown under the header)."""
+        body = str(self.query_one(".tool-body", Static).render())
+        if self._plan is not None and not self._plan.has_class("-empty"):
+            body = self._plan.source + ("\n" + body if body else "")
+        return body
 
     def result_text(self) -> str:
         tool = self.tool

@@ -189,7 +189,7 @@ The conversation. It follows the answer while it streams; scroll up and it stays
         self._lo += len(new)
         self._hi += len(new)
         if self._lo == len(new):  # the top of the window was the oldest message: extend it upwards
-            self._extend_top(len(new))
+            self._extend_top(min(len(new), self.WINDOW))  # the rest waits in memory until scrolled to
 
     def add_user_message(self, text: str) -> None:
         self._append_entry(_Entry(index=self._next_index(), user_text=text))

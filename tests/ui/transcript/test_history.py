@@ -7,7 +7,7 @@ from textual.widgets import Static
 from tui.api.backend import ChatMessage, MessagePage
 from tui.api.turn import ToolCall, ToolStatus
 from tui.widgets import AssistantMessage, ThinkingView, ToolCard, Transcript, UserMessage
-from tui.widgets.streaming_markdown import StreamingMarkdown
+from tui.widgets.streaming_markdown import MarkdownChunk
 
 from .host import HostApp
 
@@ -40,13 +40,13 @@ async def test_history_renders_user_assistant_and_tool_cards() -> None:
         assert "Thought for 1.5 s" in str(thinking.query_one(".thinking-header", Static).render())
         cards = widgets[1].query(ToolCard)
         assert [c.tool.name for c in cards] == ["bash", "edit"]
-        bash_command = str(cards[0].query_one(".tool-command", Static).render())
-        assert "$ ls -la" in bash_command
-        assert "draft.md" in str(cards[0].query_one(".tool-output", Static).render())
-        diff = str(cards[1].query_one(".tool-diff", Static).render())
-        assert "-x = 1" in diff and "+x = 2" in diff
-        answer = widgets[1].query_one(StreamingMarkdown)
-        assert "print('hi')" in answer.written
+        bash_body = cards[0].body_text()
+        assert bash_body.startswith("$ ls -la")
+        assert "draft.md" in bash_body
+        diff = cards[1].body_text()
+        assert diff.startswith("✎ app.py") and "-x = 1" in diff and "+x = 2" in diff
+        answer = widgets[1].query_one(MarkdownChunk)
+        assert "print('hi')" in answer.source
 
 
 async def test_copy_and_fork_keys_post_upward() -> None:
@@ -75,7 +75,7 @@ async def test_tool_card_toggles_with_enter() -> None:
         await pilot.press("enter")
         assert card.collapsed
         await pilot.pause()
-        assert card.query_one(".tool-output").display is False
+        assert card.query_one(".tool-body").display is False
         await pilot.press("enter")
         await pilot.pause()
-        assert not card.collapsed and card.query_one(".tool-output").display is True
+        assert not card.collapsed and card.query_one(".tool-body").display is True

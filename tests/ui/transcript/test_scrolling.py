@@ -123,18 +123,22 @@ async def test_window_stays_bounded_for_two_thousand_messages() -> None:
         t.show_history(page(total - 50, total, total))
         await pilot.pause()
         assert len(t.message_widgets) == 50
-        start = total - 50
-        while start > 0:
-            t.scroll_to(y=0, animate=False)
-            await pilot.pause(0.05)
-            request = app.of_type(Transcript.LoadOlder)
-            if request and request[-1].before == start:
-                app.posted.clear()
-                start = max(0, start - 100)
-                t.prepend_history(page(start, request[-1].before, total))
-                await pilot.pause(0.05)
-            assert len(t.message_widgets) <= Transcript.MAX_MOUNTED
+        t.scroll_to(y=0, animate=False)
+        await pilot.pause()
+        await pilot.pause()
+        (request,) = app.of_type(Transcript.LoadOlder)
+        t.prepend_history(page(0, request.before, total))  # everything older in one page
+        await pilot.pause()
         assert t.loaded_count == total
+        counts = [len(t.message_widgets)]
+        for _ in range(6):  # keep scrolling up: widgets come from memory, the window slides
+            t.scroll_to(y=0, animate=False)
+            await pilot.pause()
+            await pilot.pause()
+            counts.append(len(t.message_widgets))
+        assert len(app.of_type(Transcript.LoadOlder)) == 1  # nothing more asked from the server
+        assert t.message_widgets[0].index < total - 50 - 6 * Transcript.STEP + 50
+        assert max(counts) <= Transcript.MAX_MOUNTED
         assert len(t.children) <= Transcript.MAX_MOUNTED + 1  # plus the marker
         # jumping back to the newest output re-creates the tail from memory
         t.focus()
