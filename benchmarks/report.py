@@ -1,0 +1,190 @@
+"""Machine, versions, medians, pass/fail, and the two result files (Markdown and JSON)."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram_gb = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                ram_gb = round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "ram_gb": ram_gb, "os": f"{platform.system()} {platform.release()}"}
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for dist in ("textual", "rich", "httpx", "httpx-sse", "uvicorn", "starlette"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = "not installed"
+    try:
+        from tui import __version__
+
+        out["mix-tui"] = __version__
+    except Exception:
+        out["mix-tui"] = "unknown"
+    return out
+
+
+def median(values: list[float]) -> float | None:
+    vals = [v for v in values if v is not None]
+    return statistics.median(vals) if vals else None
+
+
+@dataclass
+class Metric:
+    name: str
+    unit: str
+    ours: float | None
+    floor: float | None = None
+    target: str = ""  # e.g. "<= 0.3 (ratio)", "< 0.5 s"
+    passed: bool | None = None  # None: no target, or not measurable
+    runs_ours: list[float] = field(default_factory=list)
+    runs_floor: list[float] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        if self.ours is None or not self.floor:
+            return None
+        return self.ours / self.floor
+
+
+def metric(name: str, unit: str, ours_runs: list[float], floor_runs: list[float] | None = None, *, target: str = "",
+           check: str | None = None, limit: float | None = None, note: str = "") -> Metric:
+    """Medians of the runs. `check` is "<side> <op>" with side "ours" or "ratio", op one of <= < >= >,
+    compared with `limit` (e.g. check="ratio <=", limit=0.3)."""
+    m = Metric(name, unit, median(ours_runs), median(floor_runs or []), target, None, list(ours_runs), list(floor_runs or []), note)
+    if check and limit is not None:
+        side, op = check.split()
+        value = m.ratio if side == "ratio" else m.ours
+        if value is not None:
+            m.passed = {"<=": value <= limit, "<": value < limit, ">=": value >= limit, ">": value > limit}[op]
+    return m
+
+
+@dataclass
+class BenchResult:
+    name: str
+    title: str
+    status: str = "ok"  # "ok" | "not available" | "error"
+    reason: str = ""
+    metrics: list[Metric] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    profiles: dict[str, str] = field(default_factory=dict)  # case label -> cProfile summary
+    seconds: float = 0.0
+    profile_cases: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)  # what to profile on a miss
+
+    @property
+    def missed(self) -> bool:
+        return any(m.passed is False for m in self.metrics)
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.pop("profile_cases", None)
+        for m, md in zip(self.metrics, d["metrics"]):
+            md["ratio"] = m.ratio
+        return d
+
+
+def _fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return "–"
+    if unit == "s":
+        return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+    if unit == "ms":
+        return f"{value:.1f} ms"
+    if unit == "MB":
+        return f"{value:.0f} MB"
+    if unit == "ev/s":
+        return f"{value:,.0f}/s"
+    if unit in ("frames", "count"):
+        return f"{value:.0f}"
+    if unit == "bool":
+        return "yes" if value else "no"
+    if unit == "core":
+        return f"{value * 100:.0f} %"
+    return f"{value:.3g} {unit}".strip()
+
+
+def _verdict(m: Metric) -> str:
+    return {True: "pass", False: "**FAIL**", None: ""}[m.passed]
+
+
+def write(results: list[BenchResult], meta: dict[str, Any], out_dir: Path = HERE) -> tuple[Path, Path]:
+    data = {**meta, "benchmarks": {r.name: r.to_json() for r in results}}
+    json_path = out_dir / "results.json"
+    json_path.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    md_path = out_dir / "results.md"
+    md_path.write_text(markdown(results, meta))
+    return md_path, json_path
+
+
+def markdown(results: list[BenchResult], meta: dict[str, Any]) -> str:
+    mach, ver = meta["machine"], meta["versions"]
+    lines = [
+        "# mix-tui benchmarks",
+        "",
+        f"- date: {meta['date']}",
+        f"- machine: {mach['cpu']}, {mach['cores']} cores, {mach['ram_gb']} GB RAM, {mach['os']}",
+        f"- versions: python {ver['python']}, textual {ver['textual']}, rich {ver['rich']}, httpx {ver['httpx']}, mix-tui {ver['mix-tui']}",
+        f"- command: `{meta['command']}`; each figure is the median of {meta['runs']} run(s), each run in a fresh process; total {meta['total_seconds']:.0f} s",
+        "",
+        "| benchmark | metric | ours | floor | ratio | target | result |",
+        "| --- | --- | ---: | ---: | ---: | --- | --- |",
+    ]
+    for r in results:
+        if r.status not in ("ok", "partial"):
+            lines.append(f"| {r.title} | {r.status}: {r.reason.replace('|', '/')} | | | | | |")
+            continue
+        for m in r.metrics:
+            ratio = f"{m.ratio:.2f}×" if m.ratio is not None else "–"
+            ours = "not available" if m.ours is None and r.status == "partial" else _fmt(m.ours, m.unit)
+            lines.append(f"| {r.title} | {m.name} | {ours} | {_fmt(m.floor, m.unit)} | {ratio} | {m.target} | {_verdict(m)} |")
+    lines.append("")
+    for r in results:
+        lines += [f"## {r.title}", ""]
+        if r.status != "ok":
+            lines += [f"**{r.status}**: {r.reason}", ""]
+        for note in r.notes:
+            lines.append(f"- {note}")
+        for m in r.metrics:
+            if m.note:
+                lines.append(f"- {m.name}: {m.note}")
+            if len(m.runs_ours) > 1 or m.runs_floor:
+                runs = ", ".join(_fmt(v, m.unit) for v in m.runs_ours) or "not available"
+                floor = f"; floor runs: {', '.join(_fmt(v, m.unit) for v in m.runs_floor)}" if m.runs_floor else ""
+                lines.append(f"- {m.name} runs: {runs}{floor}")
+        lines.append(f"- wall time of this benchmark: {r.seconds:.1f} s")
+        lines.append("")
+        for label, text in r.profiles.items():
+            lines += [f"### Profile: {label} (cProfile, top functions by cumulative time)", "", "```", text, "```", ""]
+    return "\n".join(lines)
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
