@@ -129,6 +129,8 @@ class KnowledgeScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one(UploadList).display = False
         self.query_one("#mp-upload-input").display = False
+        if self._owns_client and self.client is not None and self.client.is_closed:
+            self.client = None  # this screen was shown before and closed the client it had made
         if self.client is None:
             self.client = self._client_from_settings()
             if self.client is None:

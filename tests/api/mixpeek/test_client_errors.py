@@ -209,3 +209,10 @@ def test_retry_policy_delay_bounds():
         assert policy.delay(n, None) <= 30.0
         assert policy.delay(n, 10.0) >= 10.0
     assert policy.delay(1, 100.0) == 30.0
+
+
+def test_the_sentence_shows_the_envelope_details():
+    err = error_for(403, b'{"error":{"type":"QuotaExceededError","message":"Object quota reached","details":{"resource":"objects","current":100,"limit":100,"tier":"free","retryable":false}}}')
+    assert "QuotaExceededError" in err.message and "Object quota reached" in err.message
+    assert "resource=objects, current=100, limit=100, tier=free" in err.message
+    assert "retryable" not in err.message

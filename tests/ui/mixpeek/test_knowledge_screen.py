@@ -294,3 +294,22 @@ def test_snapshot_of_the_knowledge_screen(snap_compare):
             await settle(pilot, pilot.app)
 
         assert snap_compare(KnowledgeHost(fake_client(fake)), terminal_size=SIZE, run_before=browse)
+
+
+async def test_builds_its_own_client_from_the_app_settings_and_closes_it(fake, monkeypatch, tmp_path: Path):
+    from tui.config import Config, MixpeekConfig, resolve_paths
+
+    monkeypatch.setenv("MIXPEEK_API_KEY", fake.api_key)
+    app = KnowledgeHost(None)  # type: ignore[arg-type]
+    app.config = Config(mixpeek=MixpeekConfig(base_url=fake.base_url, namespace="personal"))  # type: ignore[attr-defined]
+    app.paths = resolve_paths(tmp_path, env={})  # type: ignore[attr-defined]
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        screen = app.knowledge
+        assert screen.client is not None and screen.client.namespace == screen.namespace.namespace_id
+        assert screen.namespace.namespace_name == "personal"  # the configured namespace is opened first
+        assert fake.requests[0].headers["authorization"] == f"Bearer {fake.api_key}"
+        client = screen.client
+        await pilot.press("escape")
+        await pilot.pause()
+        assert client.is_closed

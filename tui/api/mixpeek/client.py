@@ -148,6 +148,10 @@ class MixpeekClient:
         section = config.mixpeek
         return cls(key, base_url=section.base_url or DEFAULT_BASE_URL, namespace=section.namespace or None, **kw)
 
+    @property
+    def is_closed(self) -> bool:
+        return self._http.is_closed
+
     async def aclose(self) -> None:
         await self._http.aclose()
         await self._storage_http.aclose()

@@ -212,10 +212,27 @@ def explain(status: int, envelope: Envelope, *, namespace: str | None = None) ->
         head = f"Mixpeek had an internal problem (HTTP {status}); try again"
     else:
         head = f"Mixpeek answered HTTP {status}"
-    server = " — ".join(p for p in (envelope.type, envelope.message) if p)
+    server = " — ".join(p for p in (envelope.type, envelope.message, _details_text(envelope.details)) if p)
     if server and status != 422:
         return f"{head}. ({server})"
     return f"{head}."
+
+
+# Details the sentence already covers, or that say nothing to a person.
+_QUIET_DETAILS = {"validation_errors", "retryable", "retry_after", "retry_after_seconds", "api_name", "window"}
+
+
+def _details_text(details: dict[str, Any] | None, limit: int = 4) -> str:
+    """The envelope's details as "key=value" pairs (scalars only, at most `limit`), e.g. a quota's
+    resource, current use and limit."""
+    if not details:
+        return ""
+    pairs = [
+        f"{k}={v}"
+        for k, v in details.items()
+        if k not in _QUIET_DETAILS and isinstance(v, (str, int, float)) and not isinstance(v, bool) and str(v)
+    ]
+    return ", ".join(pairs[:limit])
 
 
 _BY_STATUS: dict[int, type[MixpeekError]] = {
