@@ -26,6 +26,7 @@ from tui.widgets.thinking import ThinkingView, format_duration
 from tui.widgets.tool_card import ToolCard
 
 Clock = Callable[[], float]
+FIRST_DRAW_CHARS = 1200  # the most text the very first frame of an answer draws
 
 
 class MessageAction(Message):
@@ -167,6 +168,7 @@ The answer, with the model's thinking (folded) and a card for each tool call.
         self._seen_version = -1
         self._ended = False
         self._syncing = False
+        self.behind = False  # True: the model has text this widget has not drawn yet
         if turn is not None:
             self.add_class("-live")
 
@@ -196,7 +198,14 @@ The answer, with the model's thinking (folded) and a card for each tool call.
         if isinstance(block, ThinkingBlock):
             return ThinkingView(block.text, duration=block.duration, live=block.duration is None)
         if isinstance(block, TextBlock):
-            return StreamingMarkdown("", classes="answer")
+            # Born with its first text: painted in the frame it is mounted, no extra round trip.
+            text = block.text
+            if len(text) > FIRST_DRAW_CHARS:
+                cut = text.rfind("\n", 0, FIRST_DRAW_CHARS)
+                text = text[: cut + 1 if cut > 0 else FIRST_DRAW_CHARS]
+                self.behind = True
+            self._lengths[id(block)] = len(text)
+            return StreamingMarkdown(text, classes="answer")
         assert isinstance(block, ToolCall)
         return ToolCard(block, clock=self.clock, live=True)
 
@@ -212,32 +221,38 @@ The answer, with the model's thinking (folded) and a card for each tool call.
             self._syncing = False
 
     async def _sync(self, turn: TurnModel, final: bool) -> bool:
+        self.behind = False  # set again below if a new text view starts with only part of its text
         changed_structure = turn.version != self._seen_version
         self._seen_version = turn.version
         changed = False
         blocks = turn.blocks
+        fresh: set[int] = set()
         if changed_structure and len(self._views) != len(blocks):
-            # Mount a widget for each block that has none, in model order.
+            # Mount a widget for each block that has none, in model order. Not awaited: the
+            # widgets render their state when mounted, and waiting would delay the first paint.
             next_view: Widget | None = None
             for block in reversed(blocks):
                 view = self._views.get(id(block))
                 if view is None:
                     view = self._make_view(block)
                     self._views[id(block)] = view
+                    fresh.add(id(block))
                     if next_view is None:
-                        await self.mount(view)
+                        self.mount(view, before=self._ending_anchor())
                     else:
-                        await self.mount(view, before=next_view)
+                        self.mount(view, before=next_view)
                     changed = True
                 next_view = view
         last_index = len(blocks) - 1
         for position, block in enumerate(blocks):
             view = self._views[id(block)]
+            if id(block) in fresh and not final:
+                continue  # born with its current state this frame
             if isinstance(block, TextBlock):
                 length = block.content.length
                 if length != self._lengths.get(id(block)) or final:
-                    self._lengths[id(block)] = length
                     assert isinstance(view, StreamingMarkdown)
+                    self._lengths[id(block)] = length
                     await view.sync_text(block.text)
                     changed = True
             elif isinstance(block, ThinkingBlock):
@@ -256,6 +271,13 @@ The answer, with the model's thinking (folded) and a card for each tool call.
             await self._mount_ending(turn)
             changed = True
         return changed
+
+    def _ending_anchor(self) -> Widget | None:
+        """New blocks go above the ending cards (cancelled mark, error), if any."""
+        for child in self.children:
+            if isinstance(child, (CancelledMark, ErrorCard, RateLimitCard)) or child.has_class("turn-footer"):
+                return child
+        return None
 
     async def _mount_ending(self, turn: TurnModel) -> None:
         status = turn.status

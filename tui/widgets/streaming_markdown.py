@@ -19,7 +19,15 @@ from typing import ClassVar
 from markdown_it import MarkdownIt
 from rich.markdown import Heading
 from rich.markdown import Markdown as RichMarkdown
-from textual.app import ComposeResult, RenderResult
+from rich.console import RenderableType
+from rich.segment import Segment
+from rich.style import Style as RichStyle
+from textual._context import active_app
+from textual.app import ComposeResult
+from textual.css.styles import RulesMap
+from textual.strip import Strip
+from textual.style import Style
+from textual.visual import RenderOptions, RichVisual
 from textual.widget import Widget
 
 DARK_CODE_THEME = "monokai"
@@ -32,6 +40,35 @@ class _LeftHeading(Heading):
 
 class _ChatMarkdown(RichMarkdown):
     elements = {**RichMarkdown.elements, "heading_open": _LeftHeading}
+
+
+class _RenderedOnce(RichVisual):
+    """A Rich renderable drawn once per (width, style): Textual asks for the height and then for
+    the lines, which would otherwise render (and re-parse) the Markdown twice per layout."""
+
+    def __init__(self, widget: Widget, renderable: RenderableType) -> None:
+        super().__init__(widget, renderable)
+        self._key: tuple[int, RichStyle] | None = None
+        self._strips: list[Strip] = []
+
+    def _render(self, width: int, rich_style: RichStyle) -> list[Strip]:
+        key = (width, rich_style)
+        if key != self._key:
+            app = active_app.get()
+            options = app.console_options.update(highlight=False, width=width, height=None)
+            renderable = self._widget.post_render(self._renderable, rich_style)
+            segments = app.console.render(renderable, options.update_width(width))
+            lines = Segment.split_and_crop_lines(segments, width, include_new_lines=False, pad=False)
+            self._strips = [Strip(line) for line in lines]
+            self._key = key
+        return self._strips
+
+    def get_height(self, rules: RulesMap, width: int) -> int:
+        return len(self._render(width, self._widget.rich_style))
+
+    def render_strips(self, width: int, height: int | None, style: Style, options: RenderOptions) -> list[Strip]:
+        strips = self._render(width, style.rich_style)
+        return strips if height is None else strips[:height]
 
 
 class MarkdownChunk(Widget):
@@ -47,6 +84,8 @@ class MarkdownChunk(Widget):
     def __init__(self, source: str = "", *, classes: str | None = None) -> None:
         super().__init__(classes=classes)
         self._source = source
+        self._visual: _RenderedOnce | None = None
+        self._visual_dark: bool | None = None
 
     @property
     def source(self) -> str:
@@ -55,19 +94,24 @@ class MarkdownChunk(Widget):
     def set_source(self, source: str) -> None:
         if source != self._source:
             self._source = source
+            self._visual = None
             self.refresh(layout=True)
 
-    def render(self) -> RenderResult:
-        dark = self.app.current_theme.dark if self.is_attached else True
-        return _ChatMarkdown(
-            self._source.strip("\n"),
-            code_theme=DARK_CODE_THEME if dark else LIGHT_CODE_THEME,
-            hyperlinks=False,
-        )
+    def render(self) -> _RenderedOnce:
+        dark = self.app.current_theme.dark
+        if self._visual is None or dark != self._visual_dark:
+            markdown = _ChatMarkdown(
+                self._source.strip("\n"),
+                code_theme=DARK_CODE_THEME if dark else LIGHT_CODE_THEME,
+                hyperlinks=False,
+            )
+            self._visual = _RenderedOnce(self, markdown)
+            self._visual_dark = dark
+        return self._visual
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self.refresh(layout=True)  # the code theme follows dark/light
+        self.refresh(layout=True)  # the code theme follows dark/light (checked in render)
 
 
 _parser = MarkdownIt("gfm-like")
@@ -103,8 +147,9 @@ class StreamingMarkdown(Widget):
     async def on_mount(self) -> None:
         self._ready = True  # `is_mounted` is still False inside on_mount
         if self._initial:
-            text, self._initial = self._initial, ""
-            await self.sync_text(text)
+            # First paint: all of it in the tail (no extra mount); later syncs freeze finished blocks.
+            self._written, self._initial = self._initial, ""
+            self._tail.set_source(self._written)
 
     @property
     def written(self) -> str:

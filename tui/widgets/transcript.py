@@ -33,6 +33,7 @@ from tui.widgets.tool_card import ToolCard
 
 FRAME = 1 / 30  # the most often the live answer is redrawn
 POLL = 1 / 60  # how often the model's version is checked (cheap)
+FIRST_POLL = 1 / 250  # until the first block is drawn: the first token is painted as early as possible
 CLOCK_TICK = 0.1  # spinners and running durations
 
 
@@ -143,6 +144,7 @@ The conversation. It follows the answer while it streams; scroll up and it stays
     def on_mount(self) -> None:
         self._marker.display = False
         self._poll = self.set_interval(POLL, self._poll_tick, pause=True)
+        self._first_poll = self.set_interval(FIRST_POLL, self._poll_tick, pause=True)
         self.anchor()
 
     # ------------------------------------------------------------------ public API
@@ -205,6 +207,7 @@ The conversation. It follows the answer while it streams; scroll up and it stays
         self._pending_ids = ()
         self._append_entry(entry)
         self._poll.resume()
+        self._first_poll.resume()
 
     def finish_turn(self) -> None:
         """Final render of the live turn, then stop polling."""
@@ -374,6 +377,7 @@ The conversation. It follows the answer while it streams; scroll up and it stays
         self._live = None
         if hasattr(self, "_poll"):
             self._poll.pause()
+            self._first_poll.pause()
 
     async def _final_sync(self, view: AssistantMessage, turn: TurnModel | None) -> None:
         if view.is_attached:
@@ -398,7 +402,7 @@ The conversation. It follows the answer while it streams; scroll up and it stays
         now = time.perf_counter()
         view = entry.widget if isinstance(entry.widget, AssistantMessage) and entry.widget.is_mounted else None
         version = turn.version
-        if version != self._drawn_version:
+        if version != self._drawn_version or (view is not None and view.behind):
             # The first change is drawn at once (first token as early as possible), then ≤ 30 Hz.
             if self._drawn_version >= 0 and now - self._last_draw < FRAME and not turn.status.finished:
                 return
@@ -409,6 +413,8 @@ The conversation. It follows the answer while it streams; scroll up and it stays
             self._last_draw = now
             self._last_clock_tick = now
             grew = await view.sync()
+            if turn.blocks:
+                self._first_poll.pause()
             if grew and not self.following:
                 self._marker.display = True
             if turn.status.finished:

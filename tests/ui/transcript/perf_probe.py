@@ -53,13 +53,21 @@ def chunks_of(text: str, count: int = 2_836) -> list[str]:
 class FramesMixin:
     """Timestamps of painted frames (the compositor produced an update for the screen)."""
 
+    first_text_frame: float | None = None
+
+    def shows_text(self) -> bool:
+        raise NotImplementedError
+
     def _install_frame_hook(self) -> None:
         self.frames: list[float] = []
         original = self._display
 
         def display(screen, renderable) -> None:  # type: ignore[no-untyped-def]
             if renderable is not None and not self._batch_count:
-                self.frames.append(time.perf_counter())
+                now = time.perf_counter()
+                self.frames.append(now)
+                if self.first_text_frame is None and self.shows_text():
+                    self.first_text_frame = now
             original(screen, renderable)
 
         self._display = display  # type: ignore[method-assign]
@@ -74,6 +82,9 @@ class FloorApp(App[None], FramesMixin):
         self._install_frame_hook()
         self.query_one(VerticalScroll).anchor()
 
+    def shows_text(self) -> bool:
+        return any(block.region.height for block in self.query_one(Markdown).children)
+
 
 class OurApp(App[None], FramesMixin):
     CSS_PATH = [themes_dir() / "transcript.tcss"]
@@ -83,6 +94,12 @@ class OurApp(App[None], FramesMixin):
 
     def on_mount(self) -> None:
         self._install_frame_hook()
+
+    def shows_text(self) -> bool:
+        view = self.query_one(Transcript).live_view
+        if view is None:
+            return False
+        return any(chunk.region.height for md in view.query("StreamingMarkdown") for chunk in md.children)
 
 
 def first_frame_after(frames: list[float], t: float) -> float:
@@ -110,7 +127,7 @@ async def run_floor(doc: str, pieces: list[str]) -> dict[str, float]:
         await pilot.pause()
         end = first_frame_after(app.frames, done - 0.05) if app.frames else done
         at_bottom = scroller.scroll_y >= scroller.max_scroll_y - 1
-        first = first_frame_after(app.frames, first_seen or t0)
+        first = app.first_text_frame or float("nan")
         return {"total": max(done, app.frames[-1]) - t0, "first": first - t0, "frames": len([f for f in app.frames if f >= t0]), "bottom": at_bottom}
 
 
@@ -137,10 +154,8 @@ async def run_ours(doc: str, pieces: list[str]) -> dict[str, float]:
         await pilot.pause()
         done = time.perf_counter()
         await pilot.pause()
-        first_text = None
         at_bottom = transcript.scroll_y >= transcript.max_scroll_y - 1
-        first = first_frame_after(app.frames, t0)
-        # the first frame that shows answer text: the first frame after the first sync mounted a block
+        first = app.first_text_frame or float("nan")
         return {"total": max(done, app.frames[-1]) - t0, "first": first - t0, "frames": len([f for f in app.frames if f >= t0]), "bottom": at_bottom}
 
 
