@@ -14,6 +14,7 @@ contains `text` on one screen line, i.e. the moment that text was painted.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -46,6 +47,15 @@ class _Watch:
     rows: tuple[int, int] | None  # only these screen rows (inclusive), e.g. the composer
     found_at: float | None = None
     callback: Callable[[float], None] | None = None
+    event: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def wait(self, timeout: float) -> float | None:
+        """The time the needle was painted, or None if it was not within `timeout` seconds."""
+        try:
+            await asyncio.wait_for(self.event.wait(), timeout)
+        except asyncio.TimeoutError:
+            return None
+        return self.found_at
 
 
 @dataclass
@@ -90,6 +100,7 @@ class FrameRecorder:
                     continue
                 if w.needle in text:
                     w.found_at = now
+                    w.event.set()
                     self._watches.remove(w)
                     if w.callback is not None:
                         w.callback(now)

@@ -57,10 +57,12 @@ def run_child(case: str, params: dict[str, Any], *, timeout: float = 180.0, prof
 
 @contextmanager
 def helper_process(args: list[str], *, ready_timeout: float = 30.0) -> Iterator[dict[str, Any]]:
-    """Start `python -m <args> --ready-file F`, wait until F holds its JSON, stop it afterwards."""
+    """Start `python -m <args> --ready-file F`, wait until F holds its JSON, stop it afterwards.
+    "{tmp}" in an argument becomes a temporary directory removed afterwards."""
     with tempfile.TemporaryDirectory(prefix="mixbench-srv-") as tmp:
         ready = Path(tmp) / "ready.json"
         log = open(Path(tmp) / "log.txt", "wb")
+        args = [a.replace("{tmp}", tmp) for a in args]
         proc = subprocess.Popen([python(), "-m", *args, "--ready-file", str(ready)], cwd=ROOT, env=child_env(),
                                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         try:

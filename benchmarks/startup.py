@@ -1,0 +1,145 @@
+"""Start-up: process start → composer ready, the real command with its embedded server.
+
+Honest means the real thing: `python -m tui --data-dir TMP` (what `mix-tui` runs) in a fresh
+pseudo-terminal of 120×40, nothing injected into the app. The clock starts just before the
+process is spawned (CLOCK_MONOTONIC, shared with the child) and stops when the terminal output
+first contains the chat screen's text: the composer is composed, focused and painted in that
+same first frame (ChatScreen.on_mount focuses it before the first refresh), so the user can type.
+Typed keys are not lost even earlier (the terminal buffers them), so this is the moment the
+app is visibly ready. The embedded server starts in the background; the time until the status
+bar says "connected" is reported too (no target). The app is then quit with ctrl+q.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import re
+import select
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import time
+from pathlib import Path
+from typing import Any
+
+READY_TEXT = "No session open."  # the chat screen's empty state, painted with the composer
+CONNECTED_TEXT = "● connected"
+_ANSI = re.compile(rb"\x1b\[[0-9;?<>=$ ]*[A-Za-z~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[()][A-Za-z0-9]|\x1b[=>78]")
+
+
+def _strip(data: bytes) -> str:
+    return _ANSI.sub(b"", data).decode("utf-8", errors="replace")
+
+
+def run(params: dict[str, Any]) -> dict[str, Any]:
+    from benchmarks.procs import ROOT, child_env
+
+    timeout = float(params.get("timeout", 30))
+    with tempfile.TemporaryDirectory(prefix="mixbench-start-") as home:
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+        env = child_env()
+        env.update({"TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40", "COLORTERM": "truecolor"})
+        for var in ("MIX_TUI_CONFIG_DIR", "MIX_TUI_DATA_DIR", "MIX_TUI_STATE_DIR", "MIX_TUI_HOME"):
+            env.pop(var, None)
+        t0 = time.monotonic()
+        proc = subprocess.Popen([sys.executable, "-m", "tui", "--data-dir", home], cwd=ROOT, env=env,
+                                stdin=slave, stdout=slave, stderr=slave, start_new_session=True, close_fds=True)
+        os.close(slave)
+        buf = b""
+        ready = connected = None
+        try:
+            deadline = t0 + timeout
+            while time.monotonic() < deadline and (ready is None or connected is None):
+                r, _, _ = select.select([master], [], [], 0.05)
+                if not r:
+                    continue
+                try:
+                    data = os.read(master, 65536)
+                except OSError:
+                    break
+                if not data:
+                    break
+                now = time.monotonic()
+                buf += data
+                text = _strip(buf)
+                if ready is None and READY_TEXT in text:
+                    ready = now
+                if connected is None and CONNECTED_TEXT in text:
+                    connected = now
+        finally:
+            _quit(proc, master)
+        if ready is None:
+            tail = _strip(buf)[-300:].replace("\n", " ")
+            raise RuntimeError(f"the app did not show its chat screen within {timeout:.0f} s; output: {tail!r}")
+        return {
+            "ready_s": ready - t0,
+            "connected_s": (connected - t0) if connected is not None else None,
+            "output_bytes": len(buf),
+        }
+
+
+def _quit(proc: subprocess.Popen, master: int) -> None:
+    """ctrl+q, as a user would; then SIGTERM/SIGKILL of its process group if it does not exit."""
+    try:
+        os.write(master, b"\x11")
+    except OSError:
+        pass
+    deadline = time.monotonic() + 10
+    while proc.poll() is None and time.monotonic() < deadline:
+        r, _, _ = select.select([master], [], [], 0.05)
+        if r:
+            try:
+                os.read(master, 65536)  # keep the pty drained so the app can write its last bytes
+            except OSError:
+                pass
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        if proc.poll() is not None:
+            break
+        try:
+            os.killpg(proc.pid, sig)
+            proc.wait(timeout=5)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            pass
+    os.close(master)
+
+
+def bench(ctx: Any) -> Any:
+    from benchmarks.procs import run_child
+    from benchmarks.report import BenchResult, metric
+
+    result = BenchResult("startup", "Start-up")
+    runs = [run_child("benchmarks.startup:run", {"timeout": 30}, timeout=60) for _ in range(max(ctx.runs, 3 if not ctx.quick else 1))]
+    errors = [r["error"] for r in runs if "error" in r]
+    if errors:
+        result.status, result.reason = "error", errors[0]
+        return result
+    result.metrics.append(metric("process start → composer ready", "s", [r["ready_s"] for r in runs], target="<= 0.6 s",
+                                 check="ours <=", limit=0.6))
+    conn = [r["connected_s"] for r in runs if r["connected_s"] is not None]
+    result.metrics.append(metric("process start → embedded server connected", "s", conn,
+                                 note="" if len(conn) == len(runs) else f"connected in {len(conn)} of {len(runs)} runs within 30 s"))
+    result.notes.append("`python -m tui --data-dir <fresh tmp>` in a 120×40 pseudo-terminal; ready = the chat screen's first frame "
+                        "(composer mounted and focused) appears in the terminal output")
+    if result.missed and ctx.profile:
+        prof = run_child("benchmarks.startup:profile_import", {}, profile=True)
+        result.profiles["start-up (imports and first frame, headless)"] = prof.get("profile", prof.get("error", ""))
+    return result
+
+
+async def profile_import(params: dict[str, Any]) -> dict[str, Any]:
+    """What start-up spends its time on: the app's imports and its first frame, headless (profiled by child.py)."""
+    t0 = time.perf_counter()
+    from tui.app import MixApp
+    from tui.config import Config, resolve_paths
+
+    app = MixApp(config=Config(), paths=resolve_paths(Path(params["tmp"]) / "home"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        ready = time.perf_counter() - t0
+    return {"ready_s": ready}
