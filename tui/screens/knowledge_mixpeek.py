@@ -22,6 +22,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Select, Static, Tree
+from textual.worker import Worker
 
 from tui.api.errors import ApiError
 from tui.api.mixpeek.client import MixpeekClient
@@ -37,6 +38,7 @@ from tui.widgets.mixpeek_uploads import UploadList, UploadRow
 log = logging.getLogger(__name__)
 
 MAX_LISTED = 500  # objects or buckets shown at most; the title says when there are more
+SEARCH_PAGE = 20  # results per page of a search
 
 
 class AttachContext(Message):
@@ -73,8 +75,10 @@ class KnowledgeScreen(Screen[None]):
 - `ctrl+o`: upload files into the chosen bucket (type paths separated by spaces, `enter`); each file
   gets a bar through upload, confirm, batch and processing, ending COMPLETED or FAILED with the reason
 - `ctrl+f`: search; pick a retriever on the left of the box, type, `enter`
-- in the results, `a` or `enter` attaches the result (text and source) to your next chat message
-- `ctrl+r`: reload · `escape`: back to the chat
+- in the results, `a` or `enter` attaches the result (text and source) to your next chat message;
+  `n` fetches more results
+- `ctrl+r`: reload · `escape`: stop what is loading (a rate-limit wait too), else back to the chat
+  (asks again while uploads are running)
 """
 
     BINDINGS = [
@@ -107,6 +111,8 @@ class KnowledgeScreen(Screen[None]):
         self._previous_on_retry: Any = None
         self._pending_uploads = 0
         self._upload_outcomes: list[IngestProgress] = []
+        self._leave_armed = False  # esc pressed once while uploads were running
+        self._search: tuple[Retriever, str, str] | None = None  # retriever, query, next cursor
 
     # ------------------------------------------------------------ layout
 
@@ -174,7 +180,7 @@ class KnowledgeScreen(Screen[None]):
 
     def _on_retry(self, notice: RetryNotice) -> None:
         self.retry_notices.append(notice)
-        self.say(f"{notice.reason} Retrying in {notice.wait:.1f} s (retry {notice.attempt}).", "warn")
+        self.say(f"{notice.reason} Retrying in {notice.wait:.1f} s (retry {notice.attempt}) · esc cancels.", "warn")
 
     def _fail(self, exc: BaseException, doing: str) -> None:
         if isinstance(exc, ApiError):
@@ -407,26 +413,45 @@ class KnowledgeScreen(Screen[None]):
         self.run_search(retriever, query)
 
     @work(exclusive=True, group="mp-search")
-    async def run_search(self, retriever: Retriever, query: str) -> None:
+    async def run_search(self, retriever: Retriever, query: str, cursor: str | None = None) -> None:
         assert self.client is not None
         results_view = self.query_one(ResultList)
         self.say(f"Searching with {retriever.label}…")
         try:
-            results = await self.client.search(retriever, query, limit=20)
+            results = await self.client.search(retriever, query, limit=SEARCH_PAGE, cursor=cursor)
         except Exception as exc:  # noqa: BLE001
-            results_view.show_results([])
+            if cursor is None:
+                results_view.show_results([])
             self._fail(exc, "searching")
             return
-        results_view.show_results(results.documents)
-        if results.documents:
+        more = results.pagination.cursor if results.pagination.has_next else None
+        self._search = (retriever, query, more or "")
+        if cursor is not None:
+            start = len(results_view.results)
+            for i, doc in enumerate(results.documents):
+                doc.rank = start + i + 1  # ranks continue across pages
+            results_view.add_results(results.documents)
+        else:
+            results_view.show_results(results.documents)
+        if results_view.results:
             results_view.focus()
-            self.say(f"{len(results.documents)} results for “{query}” · a or enter attaches the highlighted one to your next message.")
+            hint = " · n shows more" if more else ""
+            self.say(f"{len(results_view.results)} results for “{query}” · a or enter attaches the highlighted one to your next message{hint}.")
         elif results.unresolved:
             self.say(unresolved_note(self.namespace.namespace_name if self.namespace else ""), "warn")
         elif results.error:
             self.say(f"The search failed: {results.error}", "error")
         else:
             self.say(f"No matches for “{query}”.")
+
+    @on(ResultList.MoreRequested)
+    def _more_requested(self, event: ResultList.MoreRequested) -> None:
+        event.stop()
+        if self._search is None or not self._search[2]:
+            self.say("There are no more results for this search.")
+            return
+        retriever, query, cursor = self._search
+        self.run_search(retriever, query, cursor)
 
     @on(ResultList.AttachRequested)
     async def _attach_requested(self, event: ResultList.AttachRequested) -> None:
@@ -463,6 +488,22 @@ class KnowledgeScreen(Screen[None]):
         if self.namespace is not None and self.bucket is not None:
             self.load_objects(self.namespace, self.bucket)
 
+    def _my_workers(self, uploads: bool) -> list[Worker[Any]]:
+        return [w for w in self.app.workers if w.node is self and w.is_running and (w.group == "mp-upload") == uploads]
+
     def action_close(self) -> None:
+        """esc: first stop what is loading (a retry wait included); with uploads running, ask for a
+        second esc (leaving stops them); otherwise go back."""
+        busy = self._my_workers(uploads=False)
+        if busy:
+            for worker in busy:
+                worker.cancel()
+            self.say("Cancelled.", "warn")
+            return
+        uploads = self._my_workers(uploads=True)
+        if uploads and not self._leave_armed:
+            self._leave_armed = True
+            self.say(f"{len(uploads)} upload{'s are' if len(uploads) != 1 else ' is'} still running: esc again leaves and stops them.", "warn")
+            return
         if len(self.app.screen_stack) > 1:
             self.app.pop_screen()

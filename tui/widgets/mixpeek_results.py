@@ -24,14 +24,18 @@ class ResultList(OptionList):
 ## Search results
 
 - `↑`/`↓`: move · `a` or `enter`: attach the result (its text and source) to your next chat message
+- `n`: fetch the next page of results, when there is one
 """
 
-    BINDINGS = [Binding("a", "attach", "Attach", show=True)]
+    BINDINGS = [Binding("a", "attach", "Attach", show=True), Binding("n", "more", "More results", show=True)]
 
     class AttachRequested(Message):
         def __init__(self, result: SearchResult) -> None:
             super().__init__()
             self.result = result
+
+    class MoreRequested(Message):
+        """The user wants the next page of the current search."""
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes, markup=False)
@@ -43,6 +47,17 @@ class ResultList(OptionList):
         self.add_options([Option(result_prompt(r), id=f"r{i}") for i, r in enumerate(results)])
         if results:
             self.highlighted = 0
+
+    def add_results(self, results: list[SearchResult]) -> None:
+        """Append a further page; the highlight moves to its first result."""
+        start = len(self.results)
+        self.results.extend(results)
+        self.add_options([Option(result_prompt(r), id=f"r{start + i}") for i, r in enumerate(results)])
+        if results:
+            self.highlighted = start
+
+    def action_more(self) -> None:
+        self.post_message(self.MoreRequested())
 
     @property
     def current(self) -> SearchResult | None:

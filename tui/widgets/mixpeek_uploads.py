@@ -6,6 +6,7 @@ from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
+from textual.css.query import NoMatches
 from textual.widgets import Label, ProgressBar
 
 from tui.api.mixpeek.ingest import IngestProgress
@@ -26,8 +27,12 @@ class UploadRow(Horizontal):
 
     def show(self, progress: IngestProgress) -> None:
         self.progress = progress
-        self.query_one(ProgressBar).update(progress=round(progress.fraction * 100, 1))
-        state = self.query_one(".mp-upload-state", Label)
+        try:
+            bar = self.query_one(ProgressBar)
+            state = self.query_one(".mp-upload-state", Label)
+        except NoMatches:
+            return  # the screen is closing (a cancelled upload reports one last time)
+        bar.update(progress=round(progress.fraction * 100, 1))
         if progress.stage == "completed":
             state.update(f"✓ {progress.message or progress.status}")
         elif progress.failed:

@@ -313,3 +313,77 @@ async def test_builds_its_own_client_from_the_app_settings_and_closes_it(fake, m
         await pilot.press("escape")
         await pilot.pause()
         assert client.is_closed
+
+
+async def wait_for(pilot, condition, timeout: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await pilot.pause(0.01)
+
+
+async def test_more_results_page_by_cursor(fake, monkeypatch):
+    import tui.screens.knowledge_mixpeek as knowledge
+
+    monkeypatch.setattr(knowledge, "SEARCH_PAGE", 1)
+    app = KnowledgeHost(fake_client(fake))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        screen = app.knowledge
+        screen.query_one("#mp-query", Input).value = "electricity energy"
+        screen.query_one("#mp-query", Input).focus()
+        await pilot.press("enter")
+        await settle(pilot, app)
+        results = screen.query_one(ResultList)
+        assert len(results.results) == 1 and "n shows more" in screen.status_text
+        await pilot.press("n")
+        await settle(pilot, app)
+        await pilot.press("n")
+        await settle(pilot, app)
+        assert [r.rank for r in results.results] == [1, 2, 3]
+        assert len({r.document_id for r in results.results}) == 3
+        assert results.highlighted == 2
+        cursors = [r.body["pagination"]["cursor"] for r in fake.requests if r.path.endswith("/execute")]
+        assert cursors[0] is None and all(cursors[1:])
+        await pilot.press("n")
+        await settle(pilot, app)
+        assert screen.status_text == "There are no more results for this search."
+
+
+async def test_escape_cancels_a_rate_limit_wait_without_leaving():
+    from tui.api.mixpeek import MixpeekClient, RetryPolicy
+
+    with running_fake_mixpeek(rate_limit_first=1000, retry_after="5") as fake:
+        client = MixpeekClient(fake.api_key, base_url=fake.base_url, retry=RetryPolicy())  # real sleeps
+        app = KnowledgeHost(client)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = app.knowledge
+            await wait_for(pilot, lambda: screen.retry_notices)
+            assert "esc cancels" in screen.status_text
+            await pilot.press("escape")
+            await settle(pilot, app, timeout=2)
+            assert screen.status_text == "Cancelled." and app.screen is screen
+            calls = len(fake.requests)
+            await pilot.pause(0.1)
+            assert len(fake.requests) == calls == 1
+        await client.aclose()
+
+
+async def test_escape_with_uploads_running_asks_first(tmp_path: Path):
+    with running_fake_mixpeek(polls_per_status=100000) as fake:
+        app = KnowledgeHost(fake_client(fake))
+        path = tmp_path / "slow.txt"
+        path.write_text("slow to process")
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot, app)
+            screen = await open_bucket(pilot, app, fake)
+            rows = screen.upload_files([path])
+            await wait_for(pilot, lambda: rows[0].stage == "processing")
+            screen.query_one(ResultList).focus()
+            await pilot.press("escape")
+            assert app.screen is screen and "1 upload is still running" in screen.status_text
+            await pilot.press("escape")
+            await pilot.pause()
+            assert not isinstance(app.screen, KnowledgeScreen)
+            assert not any(w.is_running for w in app.workers if w.node is screen)

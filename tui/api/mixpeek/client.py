@@ -694,9 +694,12 @@ class MixpeekClient:
         data = await self._call("POST", f"/v1/retrievers/{_seg(retriever_id)}/execute", scoped=True, namespace=namespace, json_body=body)
         return SearchResults.from_wire(data)
 
-    async def search(self, retriever: Retriever, query: str, *, limit: int = 10, namespace: str | None = None) -> SearchResults:
-        """Free-text search through `retriever`, putting the text in its query input."""
-        return await self.execute_retriever(retriever.retriever_id, {retriever.query_input: query}, limit=limit, namespace=namespace)
+    async def search(
+        self, retriever: Retriever, query: str, *, limit: int = 10, cursor: str | None = None, namespace: str | None = None
+    ) -> SearchResults:
+        """Free-text search through `retriever`, putting the text in its query input. Pass the previous
+        result's `pagination.cursor` for the next page."""
+        return await self.execute_retriever(retriever.retriever_id, {retriever.query_input: query}, limit=limit, cursor=cursor, namespace=namespace)
 
 
 def _seg(value: str) -> str:
