@@ -196,6 +196,8 @@ class EndMarker:
         return held, None
 
     def _candidate(self, buf: str) -> int | None:
+        if buf.endswith("\n"):
+            return len(buf) - 1  # a line break at the very end may be followed by a marker
         window = max(0, len(buf) - MARKER_LIMIT)
         i = buf.rfind("\n{", window)
         if i >= 0:

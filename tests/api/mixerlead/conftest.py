@@ -1,0 +1,54 @@
+"""Fixtures for the MixerLead client tests: a fresh fake per test and clients wired to it."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, AsyncIterator, Callable, Iterator
+
+import pytest
+
+from tests.fakes.mixerlead_server import FakeMixerLead, running_fake_mixerlead
+from tui.api.mixerlead import MixerLeadClient, RetryPolicy
+
+
+class SleepRecorder:
+    """Stands in for asyncio.sleep in the retry policy: remembers each wait, waits (almost) nothing."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        await asyncio.sleep(0)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeMixerLead]:
+    with running_fake_mixerlead() as (_url, state):
+        yield state
+
+
+@pytest.fixture
+async def make_client() -> AsyncIterator[Callable[..., MixerLeadClient]]:
+    made: list[MixerLeadClient] = []
+
+    def build(server: FakeMixerLead, *, api_key: str | None = None, **kw: Any) -> MixerLeadClient:
+        sleeper = kw.pop("sleeper", None) or SleepRecorder()
+        policy = kw.pop("retry", None) or RetryPolicy(sleep=sleeper, jitter=0.0)
+        client = MixerLeadClient(api_key or server.api_key, base_url=server.base_url, retry=policy, **kw)
+        client.sleeper = sleeper  # type: ignore[attr-defined]
+        made.append(client)
+        return client
+
+    yield build
+    for client in made:
+        await client.aclose()
+
+
+@pytest.fixture
+def client(fake: FakeMixerLead, make_client: Callable[..., MixerLeadClient]) -> MixerLeadClient:
+    return make_client(fake)
+
+
+async def collect(stream: Any) -> list[Any]:
+    return [item async for item in stream]
