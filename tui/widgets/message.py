@@ -26,7 +26,7 @@ from tui.widgets.thinking import ThinkingView, format_duration
 from tui.widgets.tool_card import ToolCard
 
 Clock = Callable[[], float]
-FIRST_DRAW_CHARS = 1200  # the most text the very first frame of an answer draws
+FIRST_DRAW_CHARS = 400  # the most text the very first frame of an answer draws (about a screenful of prose)
 
 
 class MessageAction(Message):

@@ -14,6 +14,7 @@ block are final, go into a new chunk that is never redrawn again, and the tail s
 
 from __future__ import annotations
 
+import os
 from typing import ClassVar
 
 from markdown_it import MarkdownIt
@@ -116,6 +117,18 @@ class MarkdownChunk(Widget):
 
 _parser = MarkdownIt("gfm-like")
 
+WARM_UP_SAMPLE = """# t\n\n- a\n\n| a | b |\n| - | - |\n| 1 | 2 |\n\n```python\nx = 1\n```\n\n```bash\nls\n```\n\n```json\n{}\n```\n"""
+
+
+def warm_up() -> None:
+    """Pay the one-time costs (Pygments lexers and their regexes, Rich Markdown's parser) early, off
+    the UI thread, so the first answer of a session does not pay them in its first frame."""
+    from rich.console import Console
+
+    console = Console(width=80, file=open(os.devnull, "w"), color_system="truecolor")
+    for theme in (DARK_CODE_THEME, LIGHT_CODE_THEME):
+        console.print(_ChatMarkdown(WARM_UP_SAMPLE, code_theme=theme))
+
 
 def top_level_starts(source: str) -> list[int]:
     """Line numbers where top-level blocks start (markdown-it token maps)."""
@@ -183,7 +196,9 @@ class StreamingMarkdown(Widget):
             final = "".join(lines[: starts[-1]])
             self._stable += len(final)
             rest = rest[len(final) :]
-            await self.mount(MarkdownChunk(final), before=self._tail)
+            # Not awaited: the chunk is in the DOM at once and draws itself when mounted; waiting
+            # for the mount would only hold the caller (the frame timer) for nothing.
+            self.mount(MarkdownChunk(final), before=self._tail)
         self._tail.set_source(rest)
 
     async def update(self, markdown: str) -> None:

@@ -20,6 +20,9 @@ from tui.themes import themes_dir
 from tui.widgets.transcript import Transcript
 
 
+IDLE_BEFORE = 1.0  # both apps idle a moment after start-up, as a user would before sending
+
+
 def sample_answer(target: int = 13_000) -> str:
     parts: list[str] = ["# Streaming benchmark answer\n\nThis answer mixes **every** block the pane must render.\n"]
     section = 0
@@ -110,6 +113,7 @@ async def run_floor(doc: str, pieces: list[str]) -> dict[str, float]:
     app = FloorApp()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
+        await asyncio.sleep(IDLE_BEFORE)
         md = app.query_one(Markdown)
         scroller = app.query_one(VerticalScroll)
         t0 = time.perf_counter()
@@ -135,6 +139,7 @@ async def run_ours(doc: str, pieces: list[str]) -> dict[str, float]:
     app = OurApp()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
+        await asyncio.sleep(IDLE_BEFORE)
         transcript = app.query_one(Transcript)
         transcript.add_user_message("benchmark")
         turn = TurnModel()
