@@ -1,0 +1,396 @@
+"""The Starlette app: sessions, messages, SSE, permissions; files and system routes live in their modules.
+
+`create_app(settings)` wires one Store, Hub and TurnRunner into the routes and keeps them on
+`app.state` (`app.state.store`, `.hub`, `.runner`, `.settings`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import shutil
+import uuid
+from datetime import datetime
+from typing import Any, AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from tui.server import catalog, commands, errors
+from tui.server.hub import Hub, single_event_stream
+from tui.server.settings import ServerSettings, default_agent_factory
+from tui.server.store import MessageRow, SessionRow, Store
+from tui.server.turns import TurnRunner
+
+__all__ = ["ServerSettings", "create_app", "default_agent_factory"]
+
+SSE_HEADERS = {"Cache-Control": "no-cache", "Connection": "keep-alive", "X-Accel-Buffering": "no"}
+
+
+# ---------------------------------------------------------------- wire shapes
+
+
+def session_json(s: SessionRow, *, with_first_message: bool = False) -> dict:
+    data: dict[str, Any] = {
+        "id": s.id,
+        "title": s.title,
+        "userMessageCount": s.user_messages,
+        "assistantMessageCount": s.assistant_messages,
+        "toolCallCount": s.tool_messages,  # Go counts tool-result messages, not calls (PROTOCOL §2)
+        "promptTokens": s.prompt_tokens,
+        "completionTokens": s.completion_tokens,
+        "cost": s.cost,
+        "createdAt": datetime.fromtimestamp(int(s.created_at)).astimezone().isoformat(),
+    }
+    if s.working_directory:
+        data["workingDirectory"] = s.working_directory
+    if with_first_message and s.first_user_message:
+        # Go sends the stored parts JSON of the first user message; the desktop client parses it.
+        data["firstUserMessage"] = json.dumps([{"type": "text", "data": {"text": s.first_user_message}}], separators=(",", ":"))
+    if s.parent_session_id:
+        data["parentSessionId"] = s.parent_session_id  # a later-spec field (v0.8)
+    return data
+
+
+def tool_call_json(call: dict) -> dict:
+    raw_input = call.get("input", "")
+    out: dict[str, Any] = {
+        "id": str(call.get("id", "")),
+        "name": str(call.get("name", "")),
+        "input": raw_input if isinstance(raw_input, str) else json.dumps(raw_input),
+        "type": str(call.get("type") or "tool_use"),
+        "finished": bool(call.get("finished", True)),
+    }
+    if call.get("result") is not None:
+        result = call["result"]
+        out["result"] = result if isinstance(result, str) else json.dumps(result)
+    is_error = call.get("isError", call.get("is_error"))
+    if is_error is not None:
+        out["isError"] = bool(is_error)
+    return out
+
+
+def message_json(m: MessageRow) -> dict:
+    data: dict[str, Any] = {"id": m.id, "sessionId": m.session_id, "role": m.role, "userInput": m.text}
+    if m.role != "user":
+        data["assistantResponse"] = m.text
+    if m.tool_calls:
+        data["toolCalls"] = [tool_call_json(c) for c in m.tool_calls]
+    if m.reasoning:
+        data["reasoning"] = m.reasoning
+    if m.reasoning_duration is not None:
+        data["reasoningDuration"] = m.reasoning_duration  # seconds, as Go sends (PROTOCOL §9)
+    if m.model:
+        data["model"] = m.model  # a later-spec field (BackendMessage)
+    return data
+
+
+# ---------------------------------------------------------------- request helpers
+
+
+async def strict_body(request: Request, allowed: set[str]) -> dict | Response:
+    """Decode a JSON object, rejecting unknown keys like Go's DisallowUnknownFields."""
+    raw = await request.body()
+    try:
+        body = json.loads(raw) if raw.strip() else None
+    except ValueError as exc:
+        return errors.validation("body", f"invalid JSON: {exc}")
+    if not isinstance(body, dict):
+        return errors.validation("body", "expected a JSON object")
+    for key in body:
+        if key not in allowed:
+            return errors.validation("body", f'json: unknown field "{key}"')
+    return body
+
+
+def _state(request: Request) -> Any:
+    return request.app.state
+
+
+def _session_or_404(request: Request) -> SessionRow | Response:
+    sid = request.path_params["id"]
+    session = _state(request).store.get_session(sid)
+    return session if session is not None else errors.not_found("Session", sid)
+
+
+# ---------------------------------------------------------------- sessions
+
+
+async def list_sessions(request: Request) -> Response:
+    return JSONResponse([session_json(s, with_first_message=True) for s in _state(request).store.list_sessions()])
+
+
+async def create_session(request: Request) -> Response:
+    body = await strict_body(request, {"title", "workingDirectory"})
+    if isinstance(body, Response):
+        return body
+    title = body.get("title")
+    if not isinstance(title, str) or not title.strip():
+        return errors.validation("title", "title is required")
+    wd = body.get("workingDirectory", "")
+    if not isinstance(wd, str):
+        return errors.validation("workingDirectory", "must be a string")
+    state = _state(request)
+    session = state.store.create_session(title.strip(), working_directory=wd)
+    announce_session(state.hub, session)
+    return JSONResponse(session_json(session), status_code=201)
+
+
+def announce_session(hub: Hub, session: SessionRow) -> None:
+    hub.publish_all(
+        "session_created",
+        {"type": "session_created", "sessionId": session.id, "title": session.title, "createdAt": int(session.created_at)},
+    )
+
+
+async def get_session(request: Request) -> Response:
+    session = _session_or_404(request)
+    return session if isinstance(session, Response) else JSONResponse(session_json(session))
+
+
+async def rename_session(request: Request) -> Response:
+    """Extension (not in the seed spec): PATCH {title}."""
+    session = _session_or_404(request)
+    if isinstance(session, Response):
+        return session
+    body = await strict_body(request, {"title"})
+    if isinstance(body, Response):
+        return body
+    title = body.get("title")
+    if not isinstance(title, str) or not title.strip():
+        return errors.validation("title", "title is required")
+    state = _state(request)
+    state.store.rename_session(session.id, title.strip())
+    return JSONResponse(session_json(state.store.get_session(session.id)))
+
+
+async def delete_session(request: Request) -> Response:
+    session = _session_or_404(request)
+    if isinstance(session, Response):
+        return session
+    state = _state(request)
+    state.runner.cancel(session.id)
+    state.store.delete_session(session.id)
+    folder = state.settings.storage_dir / session.id
+    if folder.is_dir() and not folder.is_symlink():
+        await asyncio.to_thread(shutil.rmtree, folder, True)
+    state.hub.publish_all("session_deleted", {"type": "session_deleted", "sessionId": session.id})
+    state.hub.close_session(session.id)
+    return Response(status_code=204)
+
+
+async def fork_session(request: Request) -> Response:
+    body = await strict_body(request, {"messageIndex", "title"})
+    if isinstance(body, Response):
+        return body
+    index = body.get("messageIndex")
+    if not isinstance(index, int) or isinstance(index, bool):
+        return errors.validation("messageIndex", "messageIndex is required and must be an integer")
+    if index < 0:
+        return errors.validation("messageIndex", "message index must be >= 0")
+    title = body.get("title") or "Forked Session"
+    if not isinstance(title, str):
+        return errors.validation("title", "must be a string")
+    state = _state(request)
+    forked = state.store.fork_session(request.path_params["id"], index, title)
+    if forked is None:
+        return errors.not_found("Session", request.path_params["id"])
+    announce_session(state.hub, forked)
+    return JSONResponse(session_json(forked), status_code=201)
+
+
+async def cancel_session(request: Request) -> Response:
+    sid = request.path_params["id"]
+    _state(request).runner.cancel(sid)
+    return JSONResponse({"status": "cancelled", "sessionId": sid})
+
+
+# ---------------------------------------------------------------- messages
+
+
+async def list_messages(request: Request) -> Response:
+    session = _session_or_404(request)
+    if isinstance(session, Response):
+        return session
+    return JSONResponse([message_json(m) for m in _state(request).store.list_messages(session.id)])
+
+
+def _message_text(body: dict) -> tuple[str, bool] | Response:
+    if "content" in body and "text" in body:
+        return errors.validation("body", "send either 'content' or 'text', not both")
+    key = "content" if "content" in body else "text"
+    text = body.get(key)
+    if not isinstance(text, str) or not text.strip():
+        return errors.validation(key, f"{key} is required")
+    plan_mode = body.get("plan_mode", False)
+    if not isinstance(plan_mode, bool):
+        return errors.validation("plan_mode", "must be true or false")
+    return text, plan_mode
+
+
+async def send_message(request: Request) -> Response:
+    session = _session_or_404(request)
+    if isinstance(session, Response):
+        return session
+    body = await strict_body(request, {"content", "text", "plan_mode"})
+    if isinstance(body, Response):
+        return body
+    parsed = _message_text(body)
+    if isinstance(parsed, Response):
+        return parsed
+    text, plan_mode = parsed
+    state = _state(request)
+
+    if text.startswith("/"):
+        outcome = commands.run_slash(state, session.id, text)
+        state.hub.publish(session.id, outcome.event, outcome.data)
+        if not outcome.ok and outcome.name in commands.COMMANDS:
+            return errors.error(500, outcome.data["error"], "internal_error")
+        if not outcome.ok:
+            return errors.error(404, f"{outcome.data['error']}. Available commands: {', '.join(commands.names())}", "not_found")
+        return JSONResponse(
+            {"id": f"cmd-{outcome.name}", "sessionId": session.id, "role": "assistant", "userInput": text,
+             "assistantResponse": outcome.data["content"]}
+        )
+
+    task = state.runner.submit(session.id, text, plan_mode)
+    if state.settings.send_mode == "async":
+        return JSONResponse({"status": "processing", "sessionId": session.id}, status_code=202)
+    result = await asyncio.shield(task)
+    if not result.ok:
+        return errors.error(500, str(result.data.get("error", "the turn failed")), "internal_error")
+    final_id = result.data.get("messageId") or (result.message_ids[-1] if result.message_ids else str(uuid.uuid4()))
+    reply: dict[str, Any] = {
+        "id": final_id, "sessionId": session.id, "role": "assistant", "userInput": text,
+        "assistantResponse": result.data.get("content", ""),
+    }
+    if result.data.get("reasoning"):
+        reply["reasoning"] = result.data["reasoning"]
+    if result.data.get("reasoningDuration") is not None:
+        reply["reasoningDuration"] = result.data["reasoningDuration"]
+    return JSONResponse(reply)
+
+
+async def message_history(request: Request) -> Response:
+    def number(name: str, default: int, minimum: int) -> int:
+        try:
+            value = int(request.query_params.get(name, default))
+        except ValueError:
+            return default
+        return value if value >= minimum else default
+
+    limit, offset = number("limit", 50, 1), number("offset", 0, 0)
+    return JSONResponse([message_json(m) for m in _state(request).store.user_history(limit, offset)])
+
+
+# ---------------------------------------------------------------- permissions
+
+
+async def grant_permission(request: Request) -> Response:
+    pid = request.path_params["id"]
+    _state(request).runner.permissions.resolve(pid, True)
+    return JSONResponse({"status": "granted", "id": pid, "message": "Permission granted successfully"})
+
+
+async def deny_permission(request: Request) -> Response:
+    pid = request.path_params["id"]
+    _state(request).runner.permissions.resolve(pid, False)
+    return JSONResponse({"status": "denied", "id": pid, "message": "Permission denied successfully"})
+
+
+# ---------------------------------------------------------------- streaming
+
+
+async def stream(request: Request) -> Response:
+    sid = request.query_params.get("sessionId", "")
+    if not sid:
+        return Response(status_code=400)
+    state = _state(request)
+    if not state.store.session_exists(sid):
+        return StreamingResponse(
+            iter(single_event_stream("error", {"error": f"Invalid session ID: {sid}"})),
+            media_type="text/event-stream", headers=SSE_HEADERS,
+        )
+    conn = state.hub.register(sid)
+    return StreamingResponse(state.hub.stream(conn), media_type="text/event-stream", headers=SSE_HEADERS)
+
+
+async def stream_message(request: Request) -> Response:
+    """Seed-era streaming send (PROTOCOL §4.2): the turn's events go to the session's SSE connections."""
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        return errors.plain(400, "Invalid JSON in request body")
+    content = body.get("content") if isinstance(body, dict) else None
+    if not isinstance(content, str) or not content.strip():
+        return errors.plain(400, "Missing content parameter")
+    sid = request.path_params["id"]
+    state = _state(request)
+    if not state.store.session_exists(sid):
+        return errors.not_found("Session", sid)
+    text, plan_mode = content, False
+    with contextlib.suppress(ValueError):
+        inner = json.loads(content)
+        if isinstance(inner, dict) and isinstance(inner.get("text"), str):
+            text, plan_mode = inner["text"], bool(inner.get("plan_mode", False))
+    if text.startswith("/"):
+        outcome = commands.run_slash(state, sid, text)
+        state.hub.publish(sid, outcome.event, outcome.data)
+    else:
+        state.runner.submit(sid, text, plan_mode)
+    return JSONResponse({"status": "broadcasted", "sessionId": sid})
+
+
+# ---------------------------------------------------------------- the app
+
+
+def create_app(settings: ServerSettings) -> Starlette:
+    from tui.server import files, security, system
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.storage_dir.mkdir(parents=True, exist_ok=True)
+    store = Store(settings.db_path)
+    if store.get_preferences() is None:
+        store.save_preferences(catalog.default_preferences())
+    hub = Hub(heartbeat=settings.heartbeat, max_age=settings.stream_max_age)
+    runner = TurnRunner(
+        store, hub, settings.storage_dir, agent_factory=settings.agent_factory,
+        chunk_delay=settings.agent_delay, permission_timeout=settings.permission_timeout,
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            hub.close_all()
+            await runner.shutdown()
+
+    routes = [
+        Route("/api/sessions", list_sessions, methods=["GET"]),
+        Route("/api/sessions", create_session, methods=["POST"]),
+        Route("/api/sessions/{id}", get_session, methods=["GET"]),
+        Route("/api/sessions/{id}", delete_session, methods=["DELETE"]),
+        Route("/api/sessions/{id}", rename_session, methods=["PATCH"]),
+        Route("/api/sessions/{id}/fork", fork_session, methods=["POST"]),
+        Route("/api/sessions/{id}/cancel", cancel_session, methods=["POST"]),
+        Route("/api/sessions/{id}/messages", list_messages, methods=["GET"]),
+        Route("/api/sessions/{id}/messages", send_message, methods=["POST"]),
+        Route("/api/messages/history", message_history, methods=["GET"]),
+        Route("/api/permissions/{id}/grant", grant_permission, methods=["POST"]),
+        Route("/api/permissions/{id}/deny", deny_permission, methods=["POST"]),
+        Route("/stream", stream, methods=["GET"]),
+        Route("/stream/{id}/message", stream_message, methods=["POST"]),
+        *files.routes(),
+        *system.routes(),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.store = store
+    app.state.hub = hub
+    app.state.runner = runner
+    app.add_middleware(security.LoopbackGuard, token=settings.token)
+    return app

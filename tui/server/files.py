@@ -1,0 +1,247 @@
+"""Per-session files under <data_dir>/storage/<session-uuid>/: list, upload, serve (thumbnails), delete.
+
+Containment is the point of this module: a file name is one path segment, checked by text
+(no separators, no `..`, no NUL) and then by resolving the final path and verifying it is still
+inside the session folder — so a symlink planted inside the folder that points outside is refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from tui.server.errors import error, not_found, plain, validation
+
+THUMB_DIR = ".thumbnails"
+IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tiff", ".tif"}
+VIDEO_EXTS = {".mp4", ".webm", ".mov", ".avi", ".mkv", ".wmv", ".flv", ".m4v"}
+NO_CACHE = {"Cache-Control": "no-cache, no-store, must-revalidate", "Pragma": "no-cache", "Expires": "0"}
+_THUMB = re.compile(r"^([wh]?)(\d{1,4})$")
+
+
+class UploadTooLarge(Exception):
+    pass
+
+
+class Unsafe(Exception):
+    """The name or path would leave the session folder."""
+
+
+def sanitize_name(raw: str) -> str:
+    """Keep the last path segment, whitespace -> `_`, runs of `_` collapsed, no leading dots."""
+    name = raw.replace("\\", "/").rsplit("/", 1)[-1]
+    name = re.sub(r"\s+", "_", name.strip())
+    name = re.sub(r"[\x00-\x1f\x7f]", "", name)
+    name = re.sub(r"_+", "_", name).lstrip(".")
+    return name[:255]
+
+
+def _session_folder(request: Request, create: bool = False) -> Path | Response:
+    sid = request.path_params["id"]
+    try:
+        if str(uuid.UUID(sid)) != sid.lower():
+            raise ValueError
+    except ValueError:
+        return validation("sessionId", "invalid session ID format")
+    state = request.app.state
+    if not state.store.session_exists(sid):
+        return not_found("Session", sid)
+    folder = state.settings.storage_dir / sid
+    if create:
+        folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def contained(folder: Path, name: str) -> Path:
+    """The path of `name` in `folder`, or Unsafe when it would point anywhere else."""
+    if not name or name in (".", "..") or "/" in name or "\\" in name or "\x00" in name or name.startswith(THUMB_DIR):
+        raise Unsafe(name)
+    candidate = folder / name
+    root = folder.resolve()
+    target = candidate.resolve()
+    if target.parent != root:
+        raise Unsafe(name)
+    return candidate
+
+
+def file_info(path: Path, original: str | None = None) -> dict:
+    st = path.stat()
+    info = {"name": path.name, "size": st.st_size, "modified": int(st.st_mtime), "isDir": path.is_dir()}
+    if original and original != path.name:
+        info["originalName"] = original
+    return info
+
+
+async def list_files(request: Request) -> Response:
+    folder = _session_folder(request)
+    if isinstance(folder, Response):
+        return folder
+    if not folder.is_dir():
+        return JSONResponse([])
+    out = []
+    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+        if entry.name == THUMB_DIR:
+            continue
+        try:
+            contained(folder, entry.name)
+            out.append(file_info(entry))
+        except (Unsafe, OSError):
+            continue  # an escaping symlink or a vanished entry is not the user's file
+    return JSONResponse(out)
+
+
+async def upload_file(request: Request) -> Response:
+    folder = _session_folder(request, create=True)
+    if isinstance(folder, Response):
+        return folder
+    cap = request.app.state.settings.max_upload_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > cap:
+        return error(413, f"File too large: the limit is {cap} bytes", "validation_error")
+    if "multipart/form-data" not in request.headers.get("content-type", ""):
+        return validation("file", "failed to parse multipart form: expected multipart/form-data")
+
+    seen = 0
+    receive = request.receive
+
+    async def counting_receive() -> dict:
+        nonlocal seen
+        message = await receive()
+        seen += len(message.get("body", b""))
+        if seen > cap:
+            raise UploadTooLarge
+        return message
+
+    counted = Request(request.scope, counting_receive)
+    try:
+        form = await counted.form(max_files=1, max_fields=20)
+    except UploadTooLarge:
+        return error(413, f"File too large: the limit is {cap} bytes", "validation_error")
+    except Exception as exc:  # python-multipart's and Starlette's parse errors
+        return validation("file", f"failed to parse multipart form: {exc}")
+    try:
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str) or not upload.filename:
+            return validation("file", "file upload required")
+        original = upload.filename
+        name = sanitize_name(original)
+        if not name or name == THUMB_DIR:
+            return validation("file", f"unusable file name '{original}'")
+        try:
+            target = contained(folder, name)
+        except Unsafe:
+            return validation("file", f"unusable file name '{original}'")
+        if target.is_symlink() or target.is_dir():
+            return validation("file", f"'{name}' exists and is not a regular file")
+        data = await upload.read()
+        tmp = folder / f".upload-{uuid.uuid4().hex}"
+        await asyncio.to_thread(_write_replace, tmp, target, data)
+        _drop_thumbnails(folder, name)
+        return JSONResponse(file_info(target, original), status_code=201)
+    finally:
+        await form.close()
+
+
+def _write_replace(tmp: Path, target: Path, data: bytes) -> None:
+    tmp.write_bytes(data)
+    tmp.replace(target)
+
+
+def _drop_thumbnails(folder: Path, name: str) -> None:
+    thumbs = folder / THUMB_DIR
+    if thumbs.is_dir():
+        for p in thumbs.glob(f"{glob_escape(name)}.*.jpg"):
+            p.unlink(missing_ok=True)
+
+
+def glob_escape(name: str) -> str:
+    return re.sub(r"([*?\[\]])", r"[\1]", name)
+
+
+def _resolve_existing(request: Request) -> tuple[Path, Path] | Response:
+    folder = _session_folder(request)
+    if isinstance(folder, Response):
+        return folder
+    name = request.path_params["filename"]
+    try:
+        path = contained(folder, name)
+    except Unsafe:
+        return validation("filename", "invalid file name")
+    if not path.exists():
+        return not_found("File", name)
+    return folder, path
+
+
+async def get_file(request: Request) -> Response:
+    resolved = _resolve_existing(request)
+    if isinstance(resolved, Response):
+        return resolved
+    folder, path = resolved
+    if path.is_dir():
+        return plain(400, "Cannot serve directory")
+    thumb = request.query_params.get("thumb")
+    if thumb is None:
+        return FileResponse(path, headers=NO_CACHE)
+    ext = path.suffix.lower()
+    if ext not in IMAGE_EXTS:
+        if ext in VIDEO_EXTS:
+            return plain(400, "Video thumbnails are not supported by this server (no ffmpeg)")
+        return plain(400, "Thumbnails are only available for image files")
+    match = _THUMB.match(thumb)
+    if not match or not 16 <= int(match.group(2)) <= 1024:
+        return plain(400, "Invalid thumb value: use N, wN or hN with N from 16 to 1024")
+    mode, size = match.group(1), int(match.group(2))
+    cache = folder / THUMB_DIR / f"{path.name}.{mode or 'b'}{size}.jpg"
+    try:
+        if not cache.exists() or cache.stat().st_mtime < path.stat().st_mtime:
+            await asyncio.to_thread(make_thumbnail, path, cache, mode, size)
+    except Exception as exc:  # Pillow cannot read it: say so instead of a 500
+        return plain(400, f"Thumbnail generation failed: {exc}")
+    return FileResponse(cache, media_type="image/jpeg", headers=NO_CACHE)
+
+
+def make_thumbnail(source: Path, cache: Path, mode: str, size: int) -> None:
+    from PIL import Image  # imported on first use: it is the slowest import of the server
+
+    with Image.open(source) as img:
+        img.seek(0)
+        w, h = img.size
+        if mode == "w":
+            box = (size, max(1, round(h * size / w)))
+        elif mode == "h":
+            box = (max(1, round(w * size / h)), size)
+        else:
+            box = (size, size)
+        copy = img.convert("RGB")
+        copy.thumbnail(box)
+        cache.parent.mkdir(exist_ok=True)
+        tmp = cache.with_suffix(f".{uuid.uuid4().hex}.tmp")
+        copy.save(tmp, "JPEG", quality=85)
+        tmp.replace(cache)
+
+
+async def delete_file(request: Request) -> Response:
+    resolved = _resolve_existing(request)
+    if isinstance(resolved, Response):
+        return resolved
+    folder, path = resolved
+    if path.is_dir() and not path.is_symlink():
+        return validation("filename", "cannot delete a directory")
+    path.unlink()
+    _drop_thumbnails(folder, path.name)
+    return Response(status_code=204)
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/api/sessions/{id}/files", list_files, methods=["GET"]),
+        Route("/api/sessions/{id}/files/upload", upload_file, methods=["POST"]),
+        Route("/api/sessions/{id}/files/{filename:path}", get_file, methods=["GET", "HEAD"]),
+        Route("/api/sessions/{id}/files/{filename:path}", delete_file, methods=["DELETE"]),
+    ]

@@ -1,0 +1,224 @@
+"""System, auth and preferences routes (PROTOCOL §3.1–§3.3). Error types here are upper-case codes,
+as the Go handlers use for these endpoints."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timezone
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from tui import __version__
+from tui.server import catalog, commands
+from tui.server.errors import error
+
+PREF_KEYS = (
+    "preferred_provider", "main_agent_model", "main_agent_max_tokens", "main_agent_reasoning_effort",
+    "sub_agent_model", "sub_agent_max_tokens", "sub_agent_reasoning_effort",
+)
+REASONING_EFFORTS = ("", "low", "medium", "high")
+
+
+async def _lenient_json(request: Request) -> dict | Response:
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except ValueError:
+        return error(400, "Invalid JSON in request body", "INVALID_JSON")
+    if not isinstance(body, dict):
+        return error(400, "Request body must be a JSON object", "INVALID_JSON")
+    return body
+
+
+# ---------------------------------------------------------------- system
+
+
+async def health(request: Request) -> Response:
+    return JSONResponse({
+        "status": "ok", "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "version": __version__, "environment": os.environ.get("ENV", ""),
+        "services": {"backend": "healthy", "database": "connected"},
+    })
+
+
+async def list_commands(request: Request) -> Response:
+    return JSONResponse([commands.command_json(c) for c in commands.COMMANDS.values()])
+
+
+async def get_command(request: Request) -> Response:
+    name = request.path_params["name"].lstrip("/").lower()
+    command = commands.COMMANDS.get(name)
+    if command is None:
+        return error(404, f"Command '{name}' not found", "not_found")
+    return JSONResponse(commands.command_json(command))
+
+
+async def list_mcp(request: Request) -> Response:
+    servers = commands.mcp_servers(request.app.state)
+    # The wire shape (§3.1): tools null when not connected.
+    return JSONResponse([{"name": s["name"], "connected": s["connected"], "status": s["status"],
+                          "tools": s["tools"] if s["connected"] else None} for s in servers])
+
+
+async def tools_status(request: Request) -> Response:
+    """Seed-spec shape: categories with a `tools` array. The offline agent's own tools come first;
+    the provider keys form the second category (what `authenticated` means in Go)."""
+    state = request.app.state
+    tools = catalog.agent_tools(state.runner.agent)
+    status = catalog.auth_status(state.settings.data_dir, "")
+    providers = catalog.available_providers()
+    return JSONResponse({
+        "categories": {
+            "agent": {
+                "display_name": "Offline agent tools", "description": "Tools the built-in agent runs in the session folder",
+                "icon": "tool",
+                "tools": [{"provider": t["name"], "display_name": t["name"], "description": t["description"],
+                           "api_key_required": False, "authenticated": True,
+                           "requires_permission": t["requiresPermission"], "available": t["available"]} for t in tools],
+            },
+            "llm": {
+                "display_name": "Model providers", "description": "API keys of hosted model providers", "icon": "key",
+                "tools": [{"provider": name, "display_name": providers[name].display_name,
+                           "description": f"{providers[name].display_name} models",
+                           "api_key_required": providers[name].key_pattern is not None,
+                           "authenticated": entry["authenticated"]} for name, entry in status.items()],
+            },
+        }
+    })
+
+
+# ---------------------------------------------------------------- auth
+
+
+def _preferred(request: Request) -> str:
+    prefs = request.app.state.store.get_preferences() or catalog.default_preferences()
+    return prefs.get("preferred_provider", catalog.OFFLINE)
+
+
+async def store_api_key(request: Request) -> Response:
+    body = await _lenient_json(request)
+    if isinstance(body, Response):
+        return body
+    provider, key = body.get("provider"), body.get("api_key")
+    if not isinstance(provider, str) or not provider:
+        return error(400, "provider is required", "MISSING_PROVIDER")
+    if not isinstance(key, str) or not key.strip():
+        return error(400, "api_key is required", "MISSING_API_KEY")
+    if provider not in catalog.KEYED_PROVIDERS:
+        return error(400, f"Unsupported provider '{provider}' (supported: {', '.join(catalog.KEYED_PROVIDERS)})", "INVALID_PROVIDER")
+    problem = catalog.key_problem(provider, key)
+    if problem:
+        return error(400, problem, "INVALID_API_KEY_FORMAT")
+    try:
+        catalog.secrets(request.app.state.settings.data_dir).set(provider, key.strip())
+    except OSError as exc:
+        return error(500, f"Could not store the key: {exc.strerror}", "STORAGE_ERROR")
+    return JSONResponse({"status": "success", "provider": provider, "message": f"{provider} API key stored"})
+
+
+async def oauth_start(request: Request) -> Response:
+    return error(400, "OAuth is not available in the offline server; store an API key instead", "OAUTH_NOT_SUPPORTED")
+
+
+async def oauth_callback(request: Request) -> Response:
+    return error(400, "OAuth is not available in the offline server; store an API key instead", "OAUTH_NOT_SUPPORTED")
+
+
+async def auth_status(request: Request) -> Response:
+    return JSONResponse({"providers": catalog.auth_status(request.app.state.settings.data_dir, _preferred(request))})
+
+
+async def auth_validate(request: Request) -> Response:
+    preferred = _preferred(request)
+    entry = catalog.auth_status(request.app.state.settings.data_dir, preferred).get(preferred)
+    if entry is None:
+        return JSONResponse({"valid": False, "error": "No preferred provider set", "message": "Choose a provider in preferences"})
+    valid = entry["authenticated"]
+    return JSONResponse({
+        "valid": valid, "provider": preferred, "auth_method": entry["auth_method"],
+        "message": f"{preferred} is ready" if valid else f"No credentials stored for {preferred}",
+    })
+
+
+async def delete_credentials(request: Request) -> Response:
+    provider = request.path_params["provider"]
+    if provider not in catalog.KEYED_PROVIDERS:
+        return error(400, f"Unsupported provider '{provider}'", "INVALID_PROVIDER")
+    try:
+        removed = catalog.secrets(request.app.state.settings.data_dir).delete(provider)
+    except OSError as exc:
+        return error(500, f"Could not delete the key: {exc.strerror}", "DELETION_ERROR")
+    message = f"{provider} credentials removed" if removed else f"No stored {provider} credentials"
+    return JSONResponse({"status": "success", "provider": provider, "message": message})
+
+
+# ---------------------------------------------------------------- preferences
+
+
+async def get_preferences(request: Request) -> Response:
+    return JSONResponse({"preferences": request.app.state.store.get_preferences(), "available_providers": catalog.providers_json()})
+
+
+async def providers(request: Request) -> Response:
+    return JSONResponse(catalog.providers_json())
+
+
+def _validated(update: dict, current: dict) -> dict | Response:
+    merged = dict(current)
+    providers = catalog.available_providers()
+    for key, value in update.items():
+        if key not in PREF_KEYS:
+            continue  # lenient decoding, as Go
+        merged[key] = value
+    provider = providers.get(merged.get("preferred_provider"))
+    if provider is None:
+        return error(400, f"Unknown provider '{merged.get('preferred_provider')}'", "INVALID_PROVIDER")
+    known_models = {m for p in providers.values() for m in p.models}
+    for key in ("main_agent_model", "sub_agent_model"):
+        if not isinstance(merged.get(key), str) or merged[key] not in known_models:
+            return error(400, f"Unknown model '{merged.get(key)}' for {key}", "INVALID_MODEL")
+    for key in ("main_agent_max_tokens", "sub_agent_max_tokens"):
+        value = merged.get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            return error(400, f"{key} must be a positive integer", "INVALID_TOKEN_COUNT")
+    for key in ("main_agent_reasoning_effort", "sub_agent_reasoning_effort"):
+        if merged.get(key) not in REASONING_EFFORTS:
+            return error(400, f"{key} must be one of low, medium, high or empty", "INVALID_REASONING_EFFORT")
+    return merged
+
+
+async def update_preferences(request: Request) -> Response:
+    body = await _lenient_json(request)
+    if isinstance(body, Response):
+        return body
+    store = request.app.state.store
+    current = store.get_preferences() or catalog.default_preferences()
+    merged = _validated(body, current)
+    if isinstance(merged, Response):
+        return merged
+    return JSONResponse(store.save_preferences(merged))
+
+
+async def reset_preferences(request: Request) -> Response:
+    return JSONResponse(request.app.state.store.save_preferences(catalog.default_preferences()))
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/health", health, methods=["GET", "HEAD"]),
+        Route("/api/commands", list_commands, methods=["GET"]),
+        Route("/api/commands/{name}", get_command, methods=["GET"]),
+        Route("/api/mcp", list_mcp, methods=["GET"]),
+        Route("/api/tools/status", tools_status, methods=["GET"]),
+        Route("/api/auth/api-key", store_api_key, methods=["POST"]),
+        Route("/api/auth/oauth/{provider}", oauth_start, methods=["POST"]),
+        Route("/api/auth/oauth-callback", oauth_callback, methods=["POST"]),
+        Route("/api/auth/status", auth_status, methods=["GET"]),
+        Route("/api/auth/validate", auth_validate, methods=["GET"]),
+        Route("/api/auth/{provider}", delete_credentials, methods=["DELETE"]),
+        Route("/api/preferences", get_preferences, methods=["GET"]),
+        Route("/api/preferences", update_preferences, methods=["POST"]),
+        Route("/api/preferences/providers", providers, methods=["GET"]),
+        Route("/api/preferences/reset", reset_preferences, methods=["POST"]),
+    ]

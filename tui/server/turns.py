@@ -1,0 +1,252 @@
+"""Running turns: one at a time per session, cancellable, with a permission broker.
+
+`TurnRunner.submit(session_id, text, plan_mode)` queues a turn and returns its task; the task's
+result is a `TurnResult`. Turns of one session run in order (a second send waits for the first).
+The agent sees the world through `SessionTurnContext` (the TurnContext of tui.server.agent.base).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from tui.server.hub import Hub
+from tui.server.store import Store
+
+log = logging.getLogger("tui.server")
+
+CANCELLED_ERROR = "request cancelled by user"
+TERMINAL_EVENTS = ("complete", "error", "rate_limit_error")
+
+
+@dataclass
+class TurnResult:
+    """How a turn ended: `event` is "complete", "error" or "rate_limit_error" with its data."""
+
+    event: str = ""
+    data: dict = field(default_factory=dict)
+    message_ids: list[str] = field(default_factory=list)
+    streamed_text: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.event == "complete"
+
+
+# ---------------------------------------------------------------- permissions
+
+
+@dataclass
+class PendingPermission:
+    id: str
+    session_id: str
+    future: asyncio.Future
+    request: dict
+    requested_at: float
+
+
+class PermissionBroker:
+    def __init__(self, store: Store, hub: Hub, timeout: float) -> None:
+        self.store = store
+        self.hub = hub
+        self.timeout = timeout
+        self._pending: dict[str, PendingPermission] = {}
+
+    def pending(self, session_id: str | None = None) -> list[dict]:
+        return [p.request for p in self._pending.values() if session_id is None or p.session_id == session_id]
+
+    async def request(
+        self, session_id: str, *, tool_name: str, description: str, action: str, path: str, params: dict,
+        emit: Callable[[str, dict], Any],
+    ) -> bool:
+        pid = str(uuid.uuid4())
+        data = {
+            "type": "permission", "id": pid, "sessionId": session_id, "toolName": tool_name,
+            "description": description, "action": action, "path": path, "params": params,
+        }
+        future = asyncio.get_running_loop().create_future()
+        pending = PendingPermission(pid, session_id, future, data, time.time())
+        self._pending[pid] = pending
+        decision = "timeout"
+        try:
+            await emit("permission", data)
+            try:
+                granted = await asyncio.wait_for(asyncio.shield(future), self.timeout)
+                decision = "granted" if granted else "denied"
+                return granted
+            except asyncio.TimeoutError:
+                return False
+        except asyncio.CancelledError:
+            decision = "cancelled"
+            raise
+        finally:
+            self._pending.pop(pid, None)
+            try:
+                self.store.record_permission(
+                    id=pid, session_id=session_id, tool_name=tool_name, action=action, path=path,
+                    description=description, params=params, decision=decision, requested_at=pending.requested_at,
+                )
+            except Exception:  # a lost audit row must not break the turn
+                log.exception("could not record permission decision")
+
+    def resolve(self, permission_id: str, granted: bool) -> bool:
+        """Answer a pending request; False when the id is unknown or already answered."""
+        pending = self._pending.get(permission_id)
+        if pending is None or pending.future.done():
+            return False
+        pending.future.set_result(granted)
+        return True
+
+    def cancel_session(self, session_id: str) -> None:
+        for p in list(self._pending.values()):
+            if p.session_id == session_id and not p.future.done():
+                p.future.set_result(False)
+
+
+# ---------------------------------------------------------------- the context an agent sees
+
+
+class SessionTurnContext:
+    """Implements tui.server.agent.base.TurnContext for one turn."""
+
+    def __init__(
+        self, runner: "TurnRunner", session_id: str, session_dir: Path, plan_mode: bool, history: list[dict],
+        result: TurnResult,
+    ) -> None:
+        self.session_id = session_id
+        self.session_dir = session_dir
+        self.plan_mode = plan_mode
+        self.chunk_delay = runner.chunk_delay
+        self.history = history
+        self._runner = runner
+        self._result = result
+
+    async def emit(self, event: str, data: dict) -> None:
+        result = self._result
+        if result.event:
+            return  # the turn already ended; nothing may follow its terminal event
+        if event == "content":
+            result.streamed_text.append(data.get("content", ""))
+        elif event in TERMINAL_EVENTS:
+            result.event, result.data = event, data
+        self._runner.hub.publish(self.session_id, event, data)
+
+    async def request_permission(self, *, tool_name: str, description: str, action: str, path: str, params: dict) -> bool:
+        return await self._runner.permissions.request(
+            self.session_id, tool_name=tool_name, description=description, action=action, path=path,
+            params=params, emit=self.emit,
+        )
+
+    def store_message(
+        self, role: str, text: str, *, tool_calls: list[dict] | None = None, reasoning: str = "",
+        reasoning_duration: float | None = None, finish_reason: str = "", model: str = "",
+    ) -> str:
+        mid = self._runner.store.add_message(
+            self.session_id, role, text, tool_calls=tool_calls, reasoning=reasoning,
+            reasoning_duration=reasoning_duration, finish_reason=finish_reason, model=model,
+        )
+        self._result.message_ids.append(mid)
+        return mid
+
+    def record_usage(self, prompt_tokens: int, completion_tokens: int, cost: float) -> None:
+        """Extension for real providers: token usage of the last request and its cost (USD)."""
+        self._runner.store.add_usage(self.session_id, prompt_tokens, completion_tokens, cost)
+
+
+# ---------------------------------------------------------------- the runner
+
+
+class TurnRunner:
+    def __init__(
+        self, store: Store, hub: Hub, storage_dir: Path, *, agent_factory: Callable[[], Any],
+        chunk_delay: float, permission_timeout: float,
+    ) -> None:
+        self.store = store
+        self.hub = hub
+        self.storage_dir = storage_dir
+        self.agent_factory = agent_factory
+        self.chunk_delay = chunk_delay
+        self.permissions = PermissionBroker(store, hub, permission_timeout)
+        self._agent: Any = None
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._tasks: dict[str, set[asyncio.Task]] = {}
+
+    @property
+    def agent(self) -> Any:
+        if self._agent is None:
+            self._agent = self.agent_factory()
+        return self._agent
+
+    def session_dir(self, session_id: str) -> Path:
+        path = self.storage_dir / session_id
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def is_running(self, session_id: str) -> bool:
+        return bool(self._tasks.get(session_id))
+
+    def submit(self, session_id: str, text: str, plan_mode: bool = False) -> "asyncio.Task[TurnResult]":
+        task = asyncio.get_running_loop().create_task(self._run(session_id, text, plan_mode), name=f"turn-{session_id}")
+        self._tasks.setdefault(session_id, set()).add(task)
+        task.add_done_callback(lambda t: self._forget(session_id, t))
+        return task
+
+    def _forget(self, session_id: str, task: asyncio.Task) -> None:
+        tasks = self._tasks.get(session_id)
+        if tasks is not None:
+            tasks.discard(task)
+            if not tasks:
+                del self._tasks[session_id]
+
+    def cancel(self, session_id: str) -> bool:
+        """Cancel the running turn and any queued ones of this session; True if there was any."""
+        tasks = list(self._tasks.get(session_id, ()))
+        for task in tasks:
+            task.cancel()
+        return bool(tasks)
+
+    async def shutdown(self) -> None:
+        tasks = [t for ts in self._tasks.values() for t in ts]
+        for t in tasks:
+            t.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=2)
+
+    async def _run(self, session_id: str, text: str, plan_mode: bool) -> TurnResult:
+        lock = self._locks.setdefault(session_id, asyncio.Lock())
+        result = TurnResult()
+        started = False
+        try:
+            async with lock:
+                started = True
+                history = [m.as_history() for m in self.store.list_messages(session_id)]
+                ctx = SessionTurnContext(self, session_id, self.session_dir(session_id), plan_mode, history, result)
+                result.message_ids.append(self.store.add_message(session_id, "user", text))
+                try:
+                    if text.startswith("!"):
+                        from tui.server.agent import run_shell_passthrough
+
+                        await run_shell_passthrough(ctx, text[1:].strip())
+                    else:
+                        await self.agent.run_turn(ctx, text)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # the agent broke: end the turn with an error the client shows
+                    log.exception("turn failed in session %s", session_id)
+                    await ctx.emit("error", {"error": f"failed to process events: {exc}"})
+                if not result.event:
+                    await ctx.emit("error", {"error": "the agent ended the turn without an answer"})
+        except asyncio.CancelledError:
+            self.permissions.cancel_session(session_id)
+            if started and not result.event:
+                result.event, result.data = "error", {"error": CANCELLED_ERROR}
+                self.hub.publish(session_id, "error", result.data)
+            elif not started:
+                result.event, result.data = "error", {"error": CANCELLED_ERROR}
+            # Swallow the cancellation: the turn is over and callers await its result.
+        return result
