@@ -29,6 +29,7 @@ from typing import Any
 
 READY_TEXT = "No session open."  # the chat screen's empty state, painted with the composer
 CONNECTED_TEXT = "● connected"
+OFFLINE_TEXT = "○ offline"  # the server could not start: stop waiting for "connected"
 _ANSI = re.compile(rb"\x1b\[[0-9;?<>=$ ]*[A-Za-z~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[()][A-Za-z0-9]|\x1b[=>78]")
 
 
@@ -53,9 +54,11 @@ def run(params: dict[str, Any]) -> dict[str, Any]:
         os.close(slave)
         buf = b""
         ready = connected = None
+        offline = False
+        wait_connected = params.get("wait_connected", True)
         try:
             deadline = t0 + timeout
-            while time.monotonic() < deadline and (ready is None or connected is None):
+            while time.monotonic() < deadline and (ready is None or (wait_connected and connected is None and not offline)):
                 r, _, _ = select.select([master], [], [], 0.05)
                 if not r:
                     continue
@@ -72,6 +75,7 @@ def run(params: dict[str, Any]) -> dict[str, Any]:
                     ready = now
                 if connected is None and CONNECTED_TEXT in text:
                     connected = now
+                offline = offline or OFFLINE_TEXT in text
         finally:
             _quit(proc, master)
         if ready is None:
@@ -81,6 +85,7 @@ def run(params: dict[str, Any]) -> dict[str, Any]:
             "ready_s": ready - t0,
             "connected_s": (connected - t0) if connected is not None else None,
             "output_bytes": len(buf),
+            "offline": offline,
         }
 
 
