@@ -26,7 +26,8 @@ def mix_backend() -> str | None:
 
 
 def server() -> str | None:
-    return _check("tui.server", "create_app", "ServerSettings") or _check("tui.server.agent.scripted", "ScriptedAgent")
+    return (_check("tui.server.app", "create_app") or _check("tui.server.settings", "ServerSettings")
+            or _check("tui.server.run", "MixUvicornServer", "uvicorn_config") or _check("tui.server.agent.scripted", "ScriptedAgent"))
 
 
 def app() -> str | None:

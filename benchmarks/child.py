@@ -47,7 +47,11 @@ def main() -> None:
         buf = io.StringIO()
         stats = pstats.Stats(profiler, stream=buf)
         stats.sort_stats("cumulative").print_stats(PROFILE_TOP)
-        result["profile"] = _trim_profile(buf.getvalue())
+        cumulative = _trim_profile(buf.getvalue())
+        buf = io.StringIO()
+        pstats.Stats(profiler, stream=buf).sort_stats("tottime").print_stats(PROFILE_TOP // 2)
+        result["profile"] = (f"top {PROFILE_TOP} by cumulative time:\n{cumulative}\n\n"
+                             f"top {PROFILE_TOP // 2} by own time:\n{_trim_profile(buf.getvalue())}")
     args.out.write_text(json.dumps(result, default=str))
 
 

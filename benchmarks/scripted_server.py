@@ -10,31 +10,23 @@ With --seed-messages it first writes a long session into the server's SQLite sto
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
-import socket
 from pathlib import Path
 
 
 def build_app(data_dir: Path, chunks: list[str], delay: float):
-    from tui.server import ServerSettings
+    from tui.server.app import create_app
     from tui.server.agent.scripted import ScriptedAgent
-
-    try:
-        from tui.server import create_app
-    except ImportError:
-        from tui.server.app import create_app
+    from tui.server.settings import ServerSettings
 
     settings = ServerSettings(data_dir=data_dir, agent_factory=lambda: ScriptedAgent([], chunks, delay=delay), agent_delay=delay,
-                              heartbeat=3600.0)
-    if hasattr(settings, "send_mode"):
-        settings.send_mode = "async"  # POST answers at once; the turn arrives on SSE like a newer Mix
+                              heartbeat=3600.0, send_mode="async")  # async: POST answers 202 at once, the turn comes on SSE
     return create_app(settings)
 
 
-async def serve(args: argparse.Namespace) -> None:
-    import uvicorn
+def serve(args: argparse.Namespace) -> None:
+    from tui.server.run import MixUvicornServer, uvicorn_config
 
     from benchmarks.corpus import answer_and_chunks
 
@@ -46,21 +38,14 @@ async def serve(args: argparse.Namespace) -> None:
 
         info.update(seed_store(args.data_dir, args.seed_messages))
     app = build_app(args.data_dir, chunks, args.delay)
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="auto"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    info.update({"url": f"http://127.0.0.1:{port}", "pid": os.getpid(), "chunks": len(chunks)})
-    tmp = args.ready_file.with_suffix(".tmp")
-    tmp.write_text(json.dumps(info))
-    tmp.replace(args.ready_file)
-    await task
+
+    def ready(port: int) -> None:
+        info.update({"url": f"http://127.0.0.1:{port}", "pid": os.getpid(), "chunks": len(chunks)})
+        tmp = args.ready_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(info))
+        tmp.replace(args.ready_file)
+
+    MixUvicornServer(uvicorn_config(app, "127.0.0.1", 0), on_ready=ready).run()
 
 
 def main() -> None:
@@ -73,7 +58,7 @@ def main() -> None:
     parser.add_argument("--seed-messages", type=int, default=0)
     args = parser.parse_args()
     try:
-        asyncio.run(serve(args))
+        serve(args)
     except KeyboardInterrupt:
         pass
 
