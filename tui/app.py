@@ -137,7 +137,7 @@ class MixApp(App[None]):
                 chat.backend_starting("starting")
                 from tui.server.launcher import EmbeddedServer
 
-                server = EmbeddedServer(self.paths.server_data_dir, config=self.config)
+                server = EmbeddedServer(self.paths.server_data_dir, config=self.config, paths=self.paths)
                 self.server = server
                 await server.start()
                 url, token = server.url, getattr(server, "token", None)
@@ -176,6 +176,18 @@ class MixApp(App[None]):
                 await asyncio.wait_for(self.server.stop(), 10)
             except Exception:
                 log.exception("stopping the embedded server")
+
+    def on_attach_context(self, message: Any) -> None:
+        """Context attached elsewhere (e.g. the Knowledge screen's AttachContext) goes into the composer."""
+        text = getattr(message, "text", "")
+        if not text:
+            return
+        source = getattr(message, "source", "") or "attachment"
+        composer = self.chat.composer
+        block = f"<context source=\"{source}\">\n{text.strip()}\n</context>\n\n"
+        composer.load(block + composer.text)
+        self.chat._save_draft_now()
+        self.notify(f"Attached context from {source} to the composer.")
 
     # ------------------------------------------------------------------ themes and help
 
