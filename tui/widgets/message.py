@@ -290,6 +290,8 @@ The answer, with the model's thinking (folded) and a card for each tool call.
         elif status is TurnStatus.ERROR:
             await self.mount(ErrorCard(turn.error))
         elif status is TurnStatus.COMPLETE:
-            footer = format_duration(turn.duration)
+            duration = turn.duration
+            # A turn built with a custom clock but the default start time has no meaningful duration.
+            footer = format_duration(duration) if 0 <= duration < 86_400 else ""
             if footer:
                 await self.mount(Static(Content.styled(f"{footer}", "$text-muted"), classes="turn-footer", markup=False))
