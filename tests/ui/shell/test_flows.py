@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
+pytest.importorskip("tui.api.mix", reason="the Mix client (tui/api/mix) has not landed yet")
+
 from tui.api.turn import ToolStatus, TurnStatus
 from tui.store import ClientStore
 
