@@ -90,6 +90,7 @@ class FakeMixerLeadOptions:
     polls_to_index: int = 1  # list calls a source spends in "indexing" before "indexed"
     allow_delete: bool = True  # False: DELETE answers 405 (the delete method is only inferred)
     patch_answer: str = "ok"  # "ok": {"ok": true}; "source": the updated source; "empty": 204
+    fixed_now: str | None = None  # every timestamp the fake writes (for snapshots); None: the real time
 
 
 class FakeMixerLead:
@@ -137,9 +138,8 @@ class FakeMixerLead:
     def _id(self, prefix: str) -> str:
         return f"{prefix}_{next(self._counter):04d}"
 
-    @staticmethod
-    def _now() -> str:
-        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    def _now(self) -> str:
+        return self.options.fixed_now or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
     @staticmethod
     def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
