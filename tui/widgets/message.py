@@ -183,6 +183,18 @@ The answer, with the model's thinking (folded) and a card for each tool call.
         for tool in message.tool_calls:
             yield ToolCard(tool)
 
+    BINDINGS = [Binding("enter", "toggle_details", "Fold/unfold thinking and tools")]
+
+    def action_toggle_details(self) -> None:
+        """Fold or unfold the thinking and the tool cards together (all follow the first one)."""
+        foldable = [*self.query(ThinkingView), *self.query(ToolCard)]
+        if not foldable:
+            return
+        collapse = not foldable[0].collapsed
+        for widget in foldable:
+            if widget.collapsed != collapse:
+                widget.action_toggle()
+
     def copy_text(self) -> str:
         if self.turn is not None:
             return self.turn.answer

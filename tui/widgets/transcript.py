@@ -148,6 +148,9 @@ The conversation. It follows the answer while it streams; scroll up and it stays
         self.set_timer(WARM_UP_DELAY, self._warm_up)
         self._poll = self.set_interval(POLL, self._poll_tick, pause=True)
         self._first_poll = self.set_interval(FIRST_POLL, self._poll_tick, pause=True)
+        if self._live is not None:
+            self._poll.resume()
+            self._first_poll.resume()
         self.anchor()
 
     # ------------------------------------------------------------------ public API
@@ -209,8 +212,9 @@ The conversation. It follows the answer while it streams; scroll up and it stays
         self._last_draw = 0.0
         self._pending_ids = ()
         self._append_entry(entry)
-        self._poll.resume()
-        self._first_poll.resume()
+        if hasattr(self, "_poll"):  # else on_mount starts polling
+            self._poll.resume()
+            self._first_poll.resume()
 
     def finish_turn(self) -> None:
         """Final render of the live turn, then stop polling."""

@@ -79,3 +79,22 @@ async def test_tool_card_toggles_with_enter() -> None:
         await pilot.press("enter")
         await pilot.pause()
         assert not card.collapsed and card.query_one(".tool-body").display is True
+
+
+async def test_clicks_and_enter_fold_thinking_and_cards() -> None:
+    app = HostApp()
+    async with app.run_test(size=(100, 40)) as pilot:
+        app.transcript.show_history(history_page())
+        await pilot.pause()
+        assistant = app.transcript.message_widgets[1]
+        thinking = assistant.query_one(ThinkingView)
+        card = assistant.query(ToolCard).first()
+        await pilot.click(thinking.query_one(".thinking-header"))
+        assert not thinking.collapsed
+        await pilot.click(card.query_one(".tool-header"))
+        assert card.collapsed
+        assistant.focus()
+        await pilot.press("enter")  # follows the first foldable (thinking, now open): fold everything
+        assert thinking.collapsed and all(c.collapsed for c in assistant.query(ToolCard))
+        await pilot.press("enter")
+        assert not thinking.collapsed and not any(c.collapsed for c in assistant.query(ToolCard))
