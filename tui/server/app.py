@@ -221,7 +221,7 @@ async def list_messages(request: Request) -> Response:
 def _message_text(body: dict) -> tuple[str, bool] | Response:
     if "content" in body and "text" in body:
         return errors.validation("body", "send either 'content' or 'text', not both")
-    key = "content" if "content" in body else "text"
+    key = "text" if "text" in body else "content"
     text = body.get(key)
     if not isinstance(text, str) or not text.strip():
         return errors.validation(key, f"{key} is required")
