@@ -23,11 +23,13 @@ from rich.markdown import Markdown as RichMarkdown
 from rich.console import RenderableType
 from rich.segment import Segment
 from rich.style import Style as RichStyle
+from rich.theme import Theme as RichTheme
 from textual._context import active_app
 from textual.app import ComposeResult
 from textual.css.styles import RulesMap
 from textual.strip import Strip
 from textual.style import Style
+from textual.theme import Theme as TextualTheme
 from textual.visual import RenderOptions, RichVisual
 from textual.widget import Widget
 
@@ -41,6 +43,42 @@ class _LeftHeading(Heading):
 
 class _ChatMarkdown(RichMarkdown):
     elements = {**RichMarkdown.elements, "heading_open": _LeftHeading}
+
+
+_rich_themes: dict[str, RichTheme] = {}
+
+
+def rich_theme_for(theme: TextualTheme) -> RichTheme:
+    """Rich's Markdown styles (headings, inline code, links, bullets) in the colours of the app theme."""
+    cached = _rich_themes.get(theme.name)
+    if cached is None:
+        primary = theme.primary or "blue"
+        accent = theme.accent or primary
+        secondary = theme.secondary or primary
+        warning = theme.warning or accent
+        cached = RichTheme(
+            {
+                "markdown.h1": f"bold {primary}",
+                "markdown.h1.border": primary,
+                "markdown.h2": f"bold {primary}",
+                "markdown.h3": f"bold {accent}",
+                "markdown.h4": f"bold italic {accent}",
+                "markdown.h5": "bold",
+                "markdown.h6": "italic",
+                "markdown.code": f"bold {warning}",
+                "markdown.link": f"underline {accent}",
+                "markdown.link_url": f"underline {accent}",
+                "markdown.item.bullet": f"bold {accent}",
+                "markdown.item.number": f"bold {accent}",
+                "markdown.block_quote": f"italic {secondary}",
+                "markdown.hr": secondary,
+                "markdown.table.header": f"bold {primary}",
+                "markdown.table.border": secondary,
+            },
+            inherit=True,
+        )
+        _rich_themes[theme.name] = cached
+    return cached
 
 
 class _RenderedOnce(RichVisual):
@@ -58,9 +96,10 @@ class _RenderedOnce(RichVisual):
             app = active_app.get()
             options = app.console_options.update(highlight=False, width=width, height=None)
             renderable = self._widget.post_render(self._renderable, rich_style)
-            segments = app.console.render(renderable, options.update_width(width))
-            lines = Segment.split_and_crop_lines(segments, width, include_new_lines=False, pad=False)
-            self._strips = [Strip(line) for line in lines]
+            with app.console.use_theme(rich_theme_for(app.current_theme)):
+                segments = app.console.render(renderable, options.update_width(width))
+                lines = Segment.split_and_crop_lines(segments, width, include_new_lines=False, pad=False)
+                self._strips = [Strip(line) for line in lines]
             self._key = key
         return self._strips
 

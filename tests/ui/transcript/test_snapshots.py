@@ -147,3 +147,12 @@ async def error_card(pilot) -> None:
 
 def test_snapshot_error_card(snap_compare) -> None:
     assert snap_compare(HostApp(), terminal_size=SIZE, run_before=error_card)
+
+
+async def stream_answer_light(pilot) -> None:
+    pilot.app.theme = "textual-light"
+    await stream_answer(pilot)
+
+
+def test_snapshot_streamed_answer_light_theme(snap_compare) -> None:
+    assert snap_compare(HostApp(), terminal_size=SIZE, run_before=stream_answer_light)
