@@ -4,6 +4,7 @@ that shows its progress (upload bytes, then the indexing status) until it is ind
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.css.query import NoMatches
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, ProgressBar, Static
 
@@ -78,40 +79,53 @@ class SourceTable(DataTable):
 
 
 class AdditionRow(Horizontal):
-    """What is being added: its name, a bar (bytes for a file, indeterminate while indexing), a status."""
+    """What is being added: its name, a bar (bytes for a file, indeterminate while indexing), a status.
+
+    Updates may arrive before the row is mounted; they are kept and drawn on mount."""
 
     def __init__(self, label: str, *, total: int | None = None) -> None:
         super().__init__(classes="ml-addition")
         self.label = label
-        self.total = total
         self.state = "adding"  # adding | indexing | indexed | failed | started
         self.text = "sending…"
+        self.bar_total: float | None = total
+        self.bar_progress: float = 0
+        self.states: list[str] = [self.state]  # every state it went through (tests read it)
 
     def compose(self) -> ComposeResult:
         yield Static(short(self.label, 40), classes="ml-addition-label", markup=False)
-        yield ProgressBar(total=self.total, show_eta=False, classes="ml-addition-bar")
+        yield ProgressBar(total=self.bar_total, show_eta=False, classes="ml-addition-bar")
         yield Static(self.text, classes="ml-addition-status", markup=False)
 
+    def on_mount(self) -> None:
+        self._draw()
+
     def set_bytes(self, sent: int, total: int) -> None:
-        bar = self.query_one(ProgressBar)
-        bar.update(total=max(total, 1), progress=sent)
-        self._set_text(f"uploading {sent:,} of {total:,} bytes")
+        self.bar_total, self.bar_progress = max(total, 1), sent
+        self.text = f"uploading {sent:,} of {total:,} bytes"
+        self._draw()
 
     def set_status(self, state: str, text: str) -> None:
+        if state != self.state:
+            self.states.append(state)
         self.state = state
-        bar = self.query_one(ProgressBar)
         if state == "indexing":
-            bar.update(total=None)  # indeterminate: MixerLead gives no percentage
+            self.bar_total = None  # indeterminate: MixerLead gives no percentage
         elif state in ("indexed", "failed", "started"):
-            bar.update(total=1, progress=1)
+            self.bar_total, self.bar_progress = 1, 1
         self.set_class(state == "failed", "ml-failed")
         self.set_class(state == "indexed", "ml-done")
-        self._set_text(text)
-
-    def _set_text(self, text: str) -> None:
         self.text = text
-        if self.is_mounted:
-            self.query_one(".ml-addition-status", Static).update(text)
+        self._draw()
+
+    def _draw(self) -> None:
+        try:
+            bar = self.query_one(ProgressBar)
+            status = self.query_one(".ml-addition-status", Static)
+        except NoMatches:
+            return  # not composed yet: on_mount draws
+        bar.update(total=self.bar_total, progress=self.bar_progress)
+        status.update(self.text)
 
 
 class AdditionList(Vertical):
