@@ -372,7 +372,10 @@ async def test_escape_cancels_a_rate_limit_wait_without_leaving():
 
 async def test_escape_with_uploads_running_asks_first(tmp_path: Path):
     with running_fake_mixpeek(polls_per_status=100000) as fake:
-        app = KnowledgeHost(fake_client(fake))
+        client = fake_client(fake)
+        client.retry.sleep = asyncio.sleep  # poll at a real, calm pace: the task never finishes here
+        client.poll_initial = client.poll_max = 0.2
+        app = KnowledgeHost(client)
         path = tmp_path / "slow.txt"
         path.write_text("slow to process")
         async with app.run_test(size=SIZE) as pilot:
