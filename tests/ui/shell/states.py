@@ -1,0 +1,89 @@
+"""Drive the real app into each main state (shared by the snapshot tests and the screenshot writer).
+
+Everything that moves with time is pinned: the app's clock is frozen, the random port is shown as
+8088, and the banner's retry delay is fixed, so two runs draw the same screen.
+"""
+
+from __future__ import annotations
+
+from tui.app import MixApp
+
+from .helpers import wait_for
+
+FROZEN = 1000.0
+SHOWN_URL = "http://127.0.0.1:8088"
+
+
+def freeze(app: MixApp) -> None:
+    app.clock = lambda: FROZEN
+
+
+async def settle(pilot, app: MixApp) -> None:
+    await wait_for(pilot, lambda: app.chat.connection == "connected" and app.chat._session_list_loaded, what="connected")
+    app.chat.status.set(server=SHOWN_URL)
+    app.chat.composer.cursor_blink = False
+    await pilot.pause(0.05)
+
+
+async def send(pilot, app: MixApp, text: str) -> None:
+    app.chat.composer.load(text)
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: app.chat.current is not None and app.chat.current.turn is not None, what="a turn")
+
+
+async def empty(pilot, app: MixApp) -> None:
+    await settle(pilot, app)
+    await pilot.pause(0.1)
+
+
+async def done_turn(pilot, app: MixApp, text: str) -> None:
+    await settle(pilot, app)
+    await send(pilot, app, text)
+    await wait_for(pilot, lambda: app.chat.current.turn.status.finished, timeout=10, what="the answer")
+    app.chat.status.set(server=SHOWN_URL)
+    await pilot.pause(0.3)
+
+
+async def tool_card(pilot, app: MixApp) -> None:
+    await done_turn(pilot, app, "list the files")
+
+
+async def streaming(pilot, app: MixApp) -> None:
+    """Needs a server running tests.ui.shell.agents.HoldingAgent."""
+    await settle(pilot, app)
+    await send(pilot, app, "How do I build and test this project?")
+    await wait_for(pilot, lambda: app.chat.current.turn.answer.endswith("the"), timeout=10, what="the partial answer")
+    await pilot.pause(0.3)
+
+
+async def error(pilot, app: MixApp) -> None:
+    """Needs a server running tests.ui.shell.agents.RateLimitedAgent."""
+    await done_turn(pilot, app, "Summarise the repository layout")
+    app.clear_notifications()
+    await pilot.pause(0.1)
+
+
+async def permission(pilot, app: MixApp) -> None:
+    await settle(pilot, app)
+    await send(pilot, app, "run `make test`")
+    await wait_for(pilot, lambda: app.chat.current.turn.pending_permissions and app.chat.prompt.display,
+                   timeout=10, what="the permission prompt")
+    await pilot.pause(0.3)
+
+
+async def help_screen(pilot, app: MixApp) -> None:
+    await settle(pilot, app)
+    await pilot.press("f1")
+    await wait_for(pilot, lambda: type(app.screen).__name__ == "HelpScreen", what="help")
+    await pilot.pause(0.2)
+
+
+async def reconnecting(pilot, app: MixApp, stop_server) -> None:
+    """`stop_server` is an async callable that takes the server down."""
+    await done_turn(pilot, app, "hello")
+    await stop_server()
+    await wait_for(pilot, lambda: app.chat.banner.display, timeout=10, what="the banner")
+    app.chat.banner.show_state("reconnecting", attempt=2, delay=4.0, reason="connection refused")
+    app.chat.status.set(server=SHOWN_URL)
+    app.clear_notifications()
+    await pilot.pause(0.2)
