@@ -47,7 +47,7 @@ class MixerLeadSkillsScreen(Screen[None]):
         self.last_result: SkillResult | None = None
         self.status_log: list[str] = []
         self._previous_on_retry: Any = None
-        self._running = False
+        self._skill_running = False
 
     def compose(self) -> ComposeResult:
         yield Static("Skills · MixerLead", id="ml-skills-title")
@@ -99,6 +99,7 @@ class MixerLeadSkillsScreen(Screen[None]):
             return
         self.say(f"{len(skills)} skills · enter chooses one, ctrl+s runs it")
         wanted = next((i for i, s in enumerate(skills) if s.id == self.initial_skill_id), None)
+        options.highlighted = wanted if wanted is not None else 0
         if wanted is not None:
             options.highlighted = wanted
             await self.choose(skills[wanted])
@@ -129,7 +130,7 @@ class MixerLeadSkillsScreen(Screen[None]):
         if self.skill is None:
             self.say("Choose a skill first.", error=True)
             return
-        if self._running:
+        if self._skill_running:
             self.say("The skill is still running.")
             return
         try:
@@ -141,7 +142,7 @@ class MixerLeadSkillsScreen(Screen[None]):
 
     @work(group="ml-skill-run", exclusive=True)
     async def _run(self, skill: Skill, values: dict[str, str]) -> None:
-        self._running = True
+        self._skill_running = True
         self.say(f"Running {skill.label}…")
         try:
             result = await self.client.run_skill(skill.id, values)
@@ -149,7 +150,7 @@ class MixerLeadSkillsScreen(Screen[None]):
             self.say(error_sentence(exc, f"run {skill.label}"), error=True)
             return
         finally:
-            self._running = False
+            self._skill_running = False
         self.last_result = result
         await self.query_one("#ml-skill-output", Markdown).update(result.output or "_The skill returned no output._")
         self.say(f"{skill.label} finished.")

@@ -15,7 +15,7 @@ from textual.widgets import Input, Static, TextArea
 from tui.api.mixerlead.models import Skill
 
 UNKNOWN_VARIABLES = ("MixerLead does not say which variables this skill takes. Write one per line as "
-                     "`name: value` (for example `product: Mixer`); leave it empty to run without any.")
+                     "name: value (for example  product: Mixer); leave it empty to run without any.")
 LINE = re.compile(r"^\s*([^:=]+?)\s*[:=]\s*(.*)$")
 
 
