@@ -216,3 +216,9 @@ def test_the_sentence_shows_the_envelope_details():
     assert "QuotaExceededError" in err.message and "Object quota reached" in err.message
     assert "resource=objects, current=100, limit=100, tier=free" in err.message
     assert "retryable" not in err.message
+
+
+def test_408_is_a_retryable_failure_with_its_own_sentence():
+    err = error_for(408, b'{"error":{"type":"TimeoutError","message":"Request timed out"}}')
+    assert err.action == "retry" and "too long" in err.message and "TimeoutError" in err.message
+    assert error_for(418, b"").action == "fix-input"

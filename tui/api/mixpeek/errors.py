@@ -202,6 +202,8 @@ def explain(status: int, envelope: Envelope, *, namespace: str | None = None) ->
         head = "That already exists in Mixpeek; pick another name"
     elif status == 422:
         head = _validation_sentence(envelope)
+    elif status == 408:
+        head = "Mixpeek took too long to answer; try again"
     elif status == 400:
         head = "Mixpeek could not use the request"
     elif status == 429:
@@ -258,7 +260,7 @@ def error_for(
     path: str = "",
 ) -> MixpeekError:
     envelope = parse_envelope(body)
-    cls = _BY_STATUS.get(status, MixpeekServerFailure if status >= 500 else MixpeekBadRequest if status < 500 else MixpeekError)
+    cls = _BY_STATUS.get(status) or (MixpeekServerFailure if status >= 500 or status == 408 else MixpeekBadRequest)
     text = body.decode("utf-8", "replace")[:2000] if isinstance(body, bytes) else str(body)[:2000]
     kw: dict[str, Any] = dict(status=status, envelope=envelope, body=text, request_id=request_id, method=method, path=path)
     if issubclass(cls, MixpeekRateLimited):
