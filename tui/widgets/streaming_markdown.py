@@ -14,7 +14,7 @@ block are final, go into a new chunk that is never redrawn again, and the tail s
 
 from __future__ import annotations
 
-import os
+import io
 from typing import ClassVar
 
 from markdown_it import MarkdownIt
@@ -156,17 +156,18 @@ class MarkdownChunk(Widget):
 
 _parser = MarkdownIt("gfm-like")
 
-WARM_UP_SAMPLE = """# t\n\n- a\n\n| a | b |\n| - | - |\n| 1 | 2 |\n\n```python\nx = 1\n```\n\n```bash\nls\n```\n\n```json\n{}\n```\n"""
+WARM_UP_LANGUAGES = ("", "python", "bash", "json", "javascript", "diff")
 
 
-def warm_up() -> None:
-    """Pay the one-time costs (Pygments lexers and their regexes, Rich Markdown's parser) early, off
-    the UI thread, so the first answer of a session does not pay them in its first frame."""
+def warm_up_step(language: str) -> None:
+    """Pay one one-time cost early (Rich Markdown's parser, one Pygments lexer and its regexes), so the
+    first answer of a session does not pay it in its first frame. A few milliseconds each."""
     from rich.console import Console
 
-    console = Console(width=80, file=open(os.devnull, "w"), color_system="truecolor")
+    console = Console(width=80, file=io.StringIO(), color_system="truecolor")
+    sample = f"# t\n\n- **a** `b`\n\n| a | b |\n| - | - |\n| 1 | 2 |\n" if not language else f"```{language}\nx = 1\n```\n"
     for theme in (DARK_CODE_THEME, LIGHT_CODE_THEME):
-        console.print(_ChatMarkdown(WARM_UP_SAMPLE, code_theme=theme))
+        console.print(_ChatMarkdown(sample, code_theme=theme))
 
 
 def top_level_starts(source: str) -> list[int]:

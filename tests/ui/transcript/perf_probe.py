@@ -1,6 +1,7 @@
 """Perf probe (not a test): stream a ~13 kB Markdown answer in ~2,800 chunks through our Transcript
 and through the floor (one Textual `Markdown` fed per delta by `Markdown.get_stream`), and print
-times and the ratio. Run: `.venv/bin/python -m tests.ui.transcript.perf_probe [runs]`.
+times and the ratio. Run: `.venv/bin/python -m tests.ui.transcript.perf_probe [runs] [burst]`
+(burst: our feeder yields to the event loop every N chunks; 1 = after every chunk, the worst case).
 """
 
 from __future__ import annotations
@@ -99,9 +100,10 @@ class OurApp(App[None], FramesMixin):
         self._install_frame_hook()
 
     def shows_text(self) -> bool:
-        view = self.query_one(Transcript).live_view
-        if view is None:
+        views = self.query("AssistantMessage")
+        if not views:
             return False
+        view = views.last()
         return any(chunk.region.height for md in view.query("StreamingMarkdown") for chunk in md.children)
 
 
@@ -135,7 +137,7 @@ async def run_floor(doc: str, pieces: list[str]) -> dict[str, float]:
         return {"total": max(done, app.frames[-1]) - t0, "first": first - t0, "frames": len([f for f in app.frames if f >= t0]), "bottom": at_bottom}
 
 
-async def run_ours(doc: str, pieces: list[str]) -> dict[str, float]:
+async def run_ours(doc: str, pieces: list[str], burst: int = 1) -> dict[str, float]:
     app = OurApp()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
@@ -146,9 +148,10 @@ async def run_ours(doc: str, pieces: list[str]) -> dict[str, float]:
         transcript.start_turn(turn)
         await pilot.pause()
         t0 = time.perf_counter()
-        for piece in pieces:
+        for i, piece in enumerate(pieces):
             turn.apply(ev.ContentDelta(piece))
-            await asyncio.sleep(0)
+            if i % burst == 0:  # burst > 1: several events per network read, as an SSE client sees them
+                await asyncio.sleep(0)
         turn.apply(ev.Complete(content=doc))
         while True:
             view = transcript.live_view or transcript.message_widgets[-1]
@@ -164,14 +167,14 @@ async def run_ours(doc: str, pieces: list[str]) -> dict[str, float]:
         return {"total": max(done, app.frames[-1]) - t0, "first": first - t0, "frames": len([f for f in app.frames if f >= t0]), "bottom": at_bottom}
 
 
-async def main(runs: int) -> None:
+async def main(runs: int, burst: int = 1) -> None:
     doc = sample_answer()
     pieces = chunks_of(doc)
-    print(f"answer {len(doc)} chars in {len(pieces)} chunks, {runs} runs each")
+    print(f"answer {len(doc)} chars in {len(pieces)} chunks, {runs} runs each, ours yields every {burst} chunk(s)")
     floors, ours = [], []
     for _ in range(runs):
         floors.append(await run_floor(doc, pieces))
-        ours.append(await run_ours(doc, pieces))
+        ours.append(await run_ours(doc, pieces, burst))
     for name, results in (("floor", floors), ("ours", ours)):
         totals = [r["total"] for r in results]
         firsts = [r["first"] * 1000 for r in results]
@@ -186,4 +189,4 @@ async def main(runs: int) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 3))
+    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 3, int(sys.argv[2]) if len(sys.argv) > 2 else 1))
