@@ -193,6 +193,17 @@ class ConnectionChanged:
     reason: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class Resynced:
+    """Synthesised by the client after a reconnect: the server does not replay missed events, so the
+    session's messages were fetched again. `messages` are tui.api.backend.ChatMessage objects (empty
+    with `error` set when the fetch failed)."""
+
+    session_id: str
+    messages: tuple[Any, ...] = ()
+    error: str = ""
+
+
 Event = Union[
     Connected,
     Heartbeat,
@@ -216,4 +227,5 @@ Event = Union[
     UnknownEvent,
     MalformedEvent,
     ConnectionChanged,
+    Resynced,
 ]

@@ -1,0 +1,665 @@
+"""Typed wire objects of the Mix REST API (openapi-seed.yaml, tolerant of openapi-latest.yaml).
+
+Every `from_json` is forgiving: unknown keys are ignored, `null` lists read as empty, missing
+optional keys take defaults, and both the spec's and the Go server's shapes are accepted where
+they differ (PROTOCOL §2, §3, §9).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from tui.api.backend import ChatMessage, Conversation
+from tui.api.turn import ToolCall, ToolStatus
+
+_REMINDER = re.compile(r"\s*<system-reminder>.*?</system-reminder>\s*", re.DOTALL)
+
+
+# ---------------------------------------------------------------- coercion helpers
+
+
+def _obj(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _str(value: Any, default: str = "") -> str:
+    if value is None:
+        return default
+    return value if isinstance(value, str) else str(value)
+
+
+def _int(value: Any, default: int = 0) -> int:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (int, float)):
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(float(value))
+        except ValueError:
+            return default
+    return default
+
+
+def _float(value: Any, default: float = 0.0) -> float:
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return default
+    return default
+
+
+def _opt_float(value: Any) -> float | None:
+    return None if value is None else _float(value)
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else _str(value)
+
+
+def _bool(value: Any, default: bool = False) -> bool:
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes")
+    return bool(value)
+
+
+def parse_time(value: Any) -> datetime | None:
+    """RFC 3339 strings (sessions) or unix seconds (files, preferences, SSE)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            return datetime.fromtimestamp(float(value)).astimezone()
+        except (OverflowError, OSError, ValueError):
+            return None
+    if isinstance(value, str):
+        text = value.strip()
+        if text.endswith("Z"):
+            text = text[:-1] + "+00:00"
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            try:
+                return datetime.fromtimestamp(float(text)).astimezone()
+            except (ValueError, OverflowError, OSError):
+                return None
+    return None
+
+
+def strip_system_reminder(text: str) -> str:
+    """Plan-mode user messages carry an appended <system-reminder> block the user never typed."""
+    if "<system-reminder>" not in text:
+        return text
+    return _REMINDER.sub("\n", text).strip()
+
+
+def first_message_text(raw: Any) -> str:
+    """`firstUserMessage` is the raw stored parts JSON, e.g. `[{"type":"text","data":{"text":"hi"}}]`."""
+    if not raw:
+        return ""
+    if not isinstance(raw, str):
+        parts = raw
+    else:
+        stripped = raw.strip()
+        if not stripped.startswith(("[", "{")):
+            return strip_system_reminder(raw)
+        try:
+            parts = json.loads(stripped)
+        except ValueError:
+            return strip_system_reminder(raw)
+    if isinstance(parts, dict):
+        parts = [parts]
+    texts: list[str] = []
+    for part in _list(parts):
+        if isinstance(part, str):
+            texts.append(part)
+            continue
+        part = _obj(part)
+        data = part.get("data")
+        if isinstance(data, dict) and isinstance(data.get("text"), str):
+            texts.append(data["text"])
+        elif isinstance(part.get("text"), str):
+            texts.append(part["text"])
+        elif isinstance(data, str) and part.get("type", "text") == "text":
+            texts.append(data)
+    return strip_system_reminder(" ".join(t for t in texts if t))
+
+
+# ---------------------------------------------------------------- sessions and messages
+
+
+@dataclass
+class SessionData:
+    id: str
+    title: str = ""
+    user_message_count: int = 0
+    assistant_message_count: int = 0
+    tool_call_count: int = 0  # Go counts tool-result messages, not calls
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0
+    created_at: datetime | None = None
+    working_directory: str = ""
+    first_user_message: str = ""  # raw, as sent; see `preview`
+    session_type: str = ""  # latest: main | subagent
+    browser_mode: str = ""
+    parent_session_id: str | None = None
+    parent_tool_call_id: str | None = None
+    subagent_type: str | None = None
+    model_id: str | None = None
+    provider: str | None = None
+
+    @classmethod
+    def from_json(cls, data: Any) -> "SessionData":
+        d = _obj(data)
+        return cls(
+            id=_str(d.get("id")),
+            title=_str(d.get("title")),
+            user_message_count=_int(d.get("userMessageCount")),
+            assistant_message_count=_int(d.get("assistantMessageCount")),
+            tool_call_count=_int(d.get("toolCallCount")),
+            prompt_tokens=_int(d.get("promptTokens")),
+            completion_tokens=_int(d.get("completionTokens")),
+            cost=_float(d.get("cost")),
+            created_at=parse_time(d.get("createdAt")),
+            working_directory=_str(d.get("workingDirectory")),
+            first_user_message=_str(d.get("firstUserMessage")) if not isinstance(d.get("firstUserMessage"), (list, dict)) else json.dumps(d["firstUserMessage"]),
+            session_type=_str(d.get("sessionType")),
+            browser_mode=_str(d.get("browserMode")),
+            parent_session_id=_opt_str(d.get("parentSessionId")),
+            parent_tool_call_id=_opt_str(d.get("parentToolCallId")),
+            subagent_type=_opt_str(d.get("subagentType")),
+            model_id=_opt_str(d.get("modelId")),
+            provider=_opt_str(d.get("provider")),
+        )
+
+    @property
+    def preview(self) -> str:
+        return first_message_text(self.first_user_message)
+
+    @property
+    def message_count(self) -> int:
+        return self.user_message_count + self.assistant_message_count
+
+    def to_conversation(self) -> Conversation:
+        return Conversation(
+            id=self.id, title=self.title, backend="mix", created_at=self.created_at,
+            message_count=self.message_count, preview=self.preview, cost=self.cost,
+            prompt_tokens=self.prompt_tokens, completion_tokens=self.completion_tokens,
+        )
+
+
+@dataclass
+class ToolCallData:
+    id: str
+    name: str = ""
+    input: str = ""  # JSON text
+    type: str = ""
+    finished: bool = False
+    result: str | None = None
+    is_error: bool = False
+    screenshot_urls: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_json(cls, data: Any) -> "ToolCallData":
+        d = _obj(data)
+        raw_input = d.get("input", "")
+        raw_result = d.get("result")
+        return cls(
+            id=_str(d.get("id")),
+            name=_str(d.get("name")),
+            input=raw_input if isinstance(raw_input, str) else ("" if raw_input is None else json.dumps(raw_input)),
+            type=_str(d.get("type")),
+            finished=_bool(d.get("finished")),
+            result=None if raw_result is None else (raw_result if isinstance(raw_result, str) else json.dumps(raw_result)),
+            is_error=_bool(d.get("isError", d.get("is_error"))),
+            screenshot_urls=[_str(u) for u in _list(d.get("screenshotUrls"))],
+        )
+
+    def to_tool_call(self) -> ToolCall:
+        if self.result is not None:
+            status = ToolStatus.FAILED if self.is_error else ToolStatus.DONE
+        else:
+            status = ToolStatus.DONE if self.finished else ToolStatus.READY
+        return ToolCall(id=self.id, name=self.name, input=self.input, status=status, result=self.result,
+                        is_error=self.is_error, success=None if self.result is None else not self.is_error)
+
+
+@dataclass
+class MessageData:
+    """`MessageData` (seed) / `BackendMessage` (latest)."""
+
+    id: str
+    session_id: str = ""
+    role: str = ""
+    user_input: str = ""
+    assistant_response: str = ""
+    tool_calls: list[ToolCallData] = field(default_factory=list)
+    reasoning: str = ""
+    reasoning_duration: float | None = None  # seconds
+    model: str = ""
+    cost: float = 0.0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_creation_tokens: int = 0
+    cache_read_tokens: int = 0
+
+    @classmethod
+    def from_json(cls, data: Any) -> "MessageData":
+        d = _obj(data)
+        return cls(
+            id=_str(d.get("id")),
+            session_id=_str(d.get("sessionId")),
+            role=_str(d.get("role")),
+            user_input=_str(d.get("userInput", d.get("text", d.get("content")))),
+            assistant_response=_str(d.get("assistantResponse")),
+            tool_calls=[ToolCallData.from_json(t) for t in _list(d.get("toolCalls"))],
+            reasoning=_str(d.get("reasoning")),
+            reasoning_duration=_opt_float(d.get("reasoningDuration")),
+            model=_str(d.get("model")),
+            cost=_float(d.get("cost")),
+            input_tokens=_int(d.get("inputTokens")),
+            output_tokens=_int(d.get("outputTokens")),
+            cache_creation_tokens=_int(d.get("cacheCreationTokens")),
+            cache_read_tokens=_int(d.get("cacheReadTokens")),
+        )
+
+    @property
+    def text(self) -> str:
+        if self.role == "user":
+            return strip_system_reminder(self.user_input)
+        return self.assistant_response or self.user_input
+
+
+def to_chat_messages(messages: list[MessageData]) -> list[ChatMessage]:
+    """History in the backend-neutral shape. `index` counts every stored message (what fork counts);
+    results of `role:"tool"` messages are merged into the preceding assistant's tool calls, and the
+    tool messages themselves are dropped from the list."""
+    out: list[ChatMessage] = []
+    open_calls: dict[str, ToolCall] = {}
+    for index, m in enumerate(messages):
+        if m.role == "tool":
+            for result in m.tool_calls:
+                call = open_calls.get(result.id)
+                if call is None:
+                    continue
+                if result.result is not None:
+                    call.result = result.result
+                    call.is_error = result.is_error
+                    call.success = not result.is_error
+                    call.status = ToolStatus.FAILED if result.is_error else ToolStatus.DONE
+            continue
+        calls = [t.to_tool_call() for t in m.tool_calls]
+        if m.role == "assistant":
+            open_calls = {c.id: c for c in calls}
+        out.append(ChatMessage(
+            id=m.id, role=m.role or "assistant", text=m.text, reasoning=m.reasoning,
+            reasoning_duration=m.reasoning_duration, tool_calls=calls, model=m.model, index=index,
+        ))
+    return out
+
+
+# ---------------------------------------------------------------- files
+
+
+@dataclass
+class FileInfo:
+    name: str
+    size: int = 0
+    modified: datetime | None = None
+    is_dir: bool = False
+    original_name: str | None = None
+    url: str | None = None  # latest servers only
+
+    @classmethod
+    def from_json(cls, data: Any) -> "FileInfo":
+        d = _obj(data)
+        modified = d.get("modified")
+        return cls(
+            name=_str(d.get("name")),
+            size=_int(d.get("size")),
+            modified=None if not modified else parse_time(modified),
+            is_dir=_bool(d.get("isDir")),
+            original_name=_opt_str(d.get("originalName")),
+            url=_opt_str(d.get("url")),
+        )
+
+
+# ---------------------------------------------------------------- preferences and providers
+
+
+@dataclass
+class Preferences:
+    preferred_provider: str = ""
+    main_agent_model: str = ""
+    main_agent_max_tokens: int = 0
+    main_agent_reasoning_effort: str = ""
+    sub_agent_model: str = ""
+    sub_agent_max_tokens: int = 0
+    sub_agent_reasoning_effort: str = ""
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    WRITABLE = (
+        "preferred_provider", "main_agent_model", "main_agent_max_tokens", "main_agent_reasoning_effort",
+        "sub_agent_model", "sub_agent_max_tokens", "sub_agent_reasoning_effort",
+    )
+
+    @classmethod
+    def from_json(cls, data: Any) -> "Preferences":
+        d = _obj(data)
+        return cls(
+            preferred_provider=_str(d.get("preferred_provider")),
+            main_agent_model=_str(d.get("main_agent_model")),
+            main_agent_max_tokens=_int(d.get("main_agent_max_tokens")),
+            main_agent_reasoning_effort=_str(d.get("main_agent_reasoning_effort")),
+            sub_agent_model=_str(d.get("sub_agent_model")),
+            sub_agent_max_tokens=_int(d.get("sub_agent_max_tokens")),
+            sub_agent_reasoning_effort=_str(d.get("sub_agent_reasoning_effort")),
+            created_at=parse_time(d.get("created_at")),
+            updated_at=parse_time(d.get("updated_at")),
+        )
+
+
+@dataclass
+class ProviderInfo:
+    id: str
+    display_name: str = ""
+    models: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_json(cls, provider_id: str, data: Any) -> "ProviderInfo":
+        d = _obj(data)
+        models = []
+        for m in _list(d.get("models")):
+            if isinstance(m, dict):
+                models.append(_str(m.get("id", m.get("name"))))
+            else:
+                models.append(_str(m))
+        return cls(id=provider_id, display_name=_str(d.get("display_name"), provider_id), models=models)
+
+
+def providers_from_json(data: Any) -> dict[str, ProviderInfo]:
+    return {str(k): ProviderInfo.from_json(str(k), v) for k, v in _obj(data).items()}
+
+
+@dataclass
+class PreferencesResponse:
+    preferences: Preferences | None
+    available_providers: dict[str, ProviderInfo] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: Any) -> "PreferencesResponse":
+        d = _obj(data)
+        prefs = d.get("preferences")
+        return cls(
+            preferences=Preferences.from_json(prefs) if isinstance(prefs, dict) else None,
+            available_providers=providers_from_json(d.get("available_providers")),
+        )
+
+
+# ---------------------------------------------------------------- auth
+
+
+@dataclass
+class ProviderAuth:
+    provider: str
+    authenticated: bool = False
+    auth_method: str = "none"  # oauth | api_key | none
+    display_name: str = ""
+
+    @property
+    def preferred(self) -> bool:
+        return self.display_name.endswith("⭐")
+
+
+@dataclass
+class AuthStatus:
+    providers: dict[str, ProviderAuth] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: Any) -> "AuthStatus":
+        out = {}
+        for name, value in _obj(_obj(data).get("providers")).items():
+            v = _obj(value)
+            out[str(name)] = ProviderAuth(
+                provider=str(name), authenticated=_bool(v.get("authenticated")),
+                auth_method=_str(v.get("auth_method"), "none"), display_name=_str(v.get("display_name"), str(name)),
+            )
+        return cls(providers=out)
+
+
+@dataclass
+class AuthResult:
+    """api-key store, oauth callback, delete: `{status, provider, message, expires_in?}`."""
+
+    status: str = ""
+    provider: str = ""
+    message: str = ""
+    expires_in: int | None = None
+
+    @classmethod
+    def from_json(cls, data: Any) -> "AuthResult":
+        d = _obj(data)
+        exp = d.get("expires_in")
+        return cls(status=_str(d.get("status")), provider=_str(d.get("provider")), message=_str(d.get("message")),
+                   expires_in=None if exp is None else _int(exp))
+
+    @property
+    def ok(self) -> bool:
+        return self.status.lower() in ("success", "ok", "")
+
+
+@dataclass
+class OAuthStart:
+    auth_url: str = ""
+    state: str = ""
+    message: str = ""
+
+    @classmethod
+    def from_json(cls, data: Any) -> "OAuthStart":
+        d = _obj(data)
+        return cls(auth_url=_str(d.get("auth_url")), state=_str(d.get("state")), message=_str(d.get("message")))
+
+
+@dataclass
+class AuthValidation:
+    valid: bool = False
+    provider: str | None = None
+    auth_method: str | None = None
+    message: str = ""
+    error: str | None = None
+
+    @classmethod
+    def from_json(cls, data: Any) -> "AuthValidation":
+        d = _obj(data)
+        return cls(valid=_bool(d.get("valid")), provider=_opt_str(d.get("provider")), auth_method=_opt_str(d.get("auth_method")),
+                   message=_str(d.get("message")), error=_opt_str(d.get("error")))
+
+
+# ---------------------------------------------------------------- commands, MCP, tools, health
+
+
+@dataclass
+class Command:
+    name: str
+    description: str = ""
+    type: str = ""  # Go only: builtin | file
+    usage: str = ""  # spec only
+
+    @classmethod
+    def from_json(cls, data: Any) -> "Command":
+        d = _obj(data)
+        return cls(name=_str(d.get("name")), description=_str(d.get("description")), type=_str(d.get("type")), usage=_str(d.get("usage")))
+
+
+@dataclass
+class McpTool:
+    name: str
+    description: str = ""
+
+
+@dataclass
+class McpServer:
+    name: str
+    connected: bool = False
+    status: str = ""
+    tools: list[McpTool] = field(default_factory=list)
+
+    @classmethod
+    def from_json(cls, data: Any) -> "McpServer":
+        d = _obj(data)
+        tools = [McpTool(_str(_obj(t).get("name")), _str(_obj(t).get("description"))) for t in _list(d.get("tools"))]
+        connected = _bool(d.get("connected"))
+        return cls(name=_str(d.get("name")), connected=connected, status=_str(d.get("status"), "connected" if connected else ""), tools=tools)
+
+
+@dataclass
+class ToolProvider:
+    provider: str
+    authenticated: bool = False
+    display_name: str = ""
+    description: str = ""
+    requires_key: bool = False
+    api_key_format: str = ""
+
+
+@dataclass
+class ToolCategory:
+    id: str
+    display_name: str = ""
+    description: str = ""
+    icon: str = ""
+    tools: list[ToolProvider] = field(default_factory=list)
+
+
+@dataclass
+class ToolsStatus:
+    """`/api/tools/status`: `tools` is a map keyed by provider (Go) or an array (spec); both read."""
+
+    categories: dict[str, ToolCategory] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: Any) -> "ToolsStatus":
+        out = {}
+        for cat_id, value in _obj(_obj(data).get("categories")).items():
+            v = _obj(value)
+            raw_tools = v.get("tools")
+            items: list[tuple[str, dict]] = []
+            if isinstance(raw_tools, dict):
+                items = [(str(k), _obj(t)) for k, t in raw_tools.items()]
+            else:
+                items = [(_str(_obj(t).get("provider")), _obj(t)) for t in _list(raw_tools)]
+            tools = [
+                ToolProvider(
+                    provider=name, authenticated=_bool(t.get("authenticated")),
+                    display_name=_str(t.get("display_name"), name), description=_str(t.get("description")),
+                    requires_key=_bool(t.get("requires_key", t.get("api_key_required"))),
+                    api_key_format=_str(t.get("api_key_format")),
+                )
+                for name, t in items
+            ]
+            out[str(cat_id)] = ToolCategory(id=str(cat_id), display_name=_str(v.get("display_name"), str(cat_id)),
+                                            description=_str(v.get("description")), icon=_str(v.get("icon")), tools=tools)
+        return cls(categories=out)
+
+
+@dataclass
+class Health:
+    status: str = ""
+    timestamp: datetime | None = None
+    version: str = ""
+    environment: str = ""
+    services: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: Any) -> "Health":
+        d = _obj(data)
+        return cls(status=_str(d.get("status")), timestamp=parse_time(d.get("timestamp")), version=_str(d.get("version")),
+                   environment=_str(d.get("environment")), services={str(k): _str(v) for k, v in _obj(d.get("services")).items()})
+
+    @property
+    def ok(self) -> bool:
+        return self.status.lower() in ("ok", "healthy")
+
+
+# ---------------------------------------------------------------- small results
+
+
+@dataclass
+class PermissionResult:
+    """Go: `{status:"granted"|"denied", id, message}`; spec: `{granted:true}` / `{denied:true}`."""
+
+    granted: bool
+    id: str = ""
+    message: str = ""
+
+    @classmethod
+    def from_json(cls, data: Any, *, granted: bool, request_id: str = "") -> "PermissionResult":
+        d = _obj(data)
+        status = _str(d.get("status")).lower()
+        if "granted" in d:
+            value = _bool(d.get("granted"))
+        elif "denied" in d:
+            value = not _bool(d.get("denied"))
+        elif status in ("granted", "denied"):
+            value = status == "granted"
+        else:
+            value = granted
+        return cls(granted=value, id=_str(d.get("id"), request_id), message=_str(d.get("message")))
+
+
+@dataclass
+class CancelResult:
+    """Go: `{status:"cancelled", sessionId}`; spec: `{cancelled:true}`."""
+
+    cancelled: bool
+    session_id: str = ""
+
+    @classmethod
+    def from_json(cls, data: Any, session_id: str = "") -> "CancelResult":
+        d = _obj(data)
+        if "cancelled" in d:
+            value = _bool(d.get("cancelled"))
+        else:
+            value = _str(d.get("status"), "cancelled").lower() in ("cancelled", "canceled", "ok")
+        return cls(cancelled=value, session_id=_str(d.get("sessionId"), session_id))
+
+
+@dataclass
+class SendResult:
+    """A REST send: 200 MessageData (seed: after the whole turn) or 202 `{status:"processing"}` (latest)."""
+
+    accepted: bool
+    processing: bool = False  # True: the turn runs on; its output arrives only on the stream
+    message: MessageData | None = None
+    status: str = ""
+    session_id: str = ""
+
+
+@dataclass
+class BroadcastResult:
+    """`POST /stream/{id}/message`: `{status:"broadcasted", sessionId}`."""
+
+    status: str = ""
+    session_id: str = ""
+
+    @classmethod
+    def from_json(cls, data: Any) -> "BroadcastResult":
+        d = _obj(data)
+        return cls(status=_str(d.get("status")), session_id=_str(d.get("sessionId")))
