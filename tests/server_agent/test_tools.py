@@ -136,6 +136,9 @@ async def test_glob_and_grep_over_the_folder_skip_links_that_point_out(ctx, sess
     assert [m["path"] for m in grep.metadata["matches"]] == ["own.txt"]
     glob = await execute_tool(ctx, CALL, "glob", {"pattern": "**/*.txt"})
     assert glob.metadata["matches"] == ["own.txt"]
+    listing = await execute_tool(ctx, CALL, "ls", {})
+    assert "leak.txt  (link to outside the session folder, not followed)" in listing.text
+    assert "(11 bytes)" not in listing.text  # the outside file's size does not leak either
     assert (await execute_tool(ctx, CALL, "glob", {"pattern": "../*"})).is_error
 
 

@@ -168,15 +168,22 @@ def _ls(ctx: TurnContext, params: dict) -> ToolResult:
         raise ToolError(f"folder not found: {params.get('path')}")
     if not target.is_dir():
         raise ToolError(f"{relative_name(ctx.session_dir, target)} is a file, not a folder")
+    root = ctx.session_dir.resolve()
     entries = []
     for entry in sorted(target.iterdir(), key=lambda p: p.name.lower()):
         if entry.name in HIDDEN_NAMES:
+            continue
+        real = entry.resolve()
+        if entry.is_symlink() and real != root and root not in real.parents:
+            # Name it, but never follow it: what lies outside (even its size) is not ours to show.
+            entries.append({"name": entry.name, "is_dir": False, "size": 0, "outside": True})
             continue
         is_dir = entry.is_dir()
         size = 0 if is_dir else (entry.stat().st_size if entry.exists() else 0)
         entries.append({"name": entry.name, "is_dir": is_dir, "size": size})
     shown = entries[:LIST_LIMIT]
-    lines = [e["name"] + "/" if e["is_dir"] else f"{e['name']}  ({e['size']} bytes)" for e in shown]
+    lines = [f"{e['name']}  (link to outside the session folder, not followed)" if e.get("outside")
+             else e["name"] + "/" if e["is_dir"] else f"{e['name']}  ({e['size']} bytes)" for e in shown]
     if len(entries) > LIST_LIMIT:
         lines.append(f"[{len(entries) - LIST_LIMIT} more entries not shown]")
     text = "\n".join(lines) if lines else "(the folder is empty)"
