@@ -139,6 +139,10 @@ class ChatScreen(Screen[None]):
         yield StatusBar(id="status-bar")
         yield Footer()
 
+    def on_resize(self, event) -> None:
+        # Narrow terminals get a narrower sidebar (the widths live in app.tcss).
+        self.set_class(event.size.width < 100, "-narrow")
+
     def _empty_text(self) -> str:
         return "No session open.\n\nType below and press Enter to start one,\nor pick a session on the left.\n\nF1 shows every key."
 

@@ -78,14 +78,15 @@ class StatusBar(Static):
         if elapsed is not None and self.turn_state != "idle":
             turn_text += f" {elapsed:.0f}s"
         sep = (" │ ", "$text-muted")
-        parts: list = [(conn_text, conn_style)]
-        if self.server:
-            parts += [sep, (self.server, "$text-muted")]
+        # Most useful first: what the connection and the turn are doing, then which session, model, server.
+        parts: list = [(conn_text, conn_style), sep, (turn_text, turn_style)]
         if self.session:
-            parts += [sep, (self.session, "bold")]
+            title = self.session if len(self.session) <= 32 else self.session[:31] + "…"
+            parts += [sep, (title, "bold")]
         if self.model:
             parts += [sep, (self.model, "$text-secondary")]
-        parts += [sep, (turn_text, turn_style)]
+        if self.server:
+            parts += [sep, (self.server, "$text-muted")]
         content = Content.assemble(*parts)
         if content != self._last:
             self._last = content

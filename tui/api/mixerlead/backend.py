@@ -78,6 +78,14 @@ class MixerLeadBackend(ChatBackend):
         self._subscribers: dict[str, list[asyncio.Queue[ev.Event]]] = {}
         self._turns: dict[str, asyncio.Task[None]] = {}
         self.waiting: dict[str, RetryNotice] = {}  # conversation id -> the retry being waited for
+        self.probe_delays: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 10.0)  # then 10 s each, until reachable
+        self._probe: asyncio.Task[None] | None = None
+
+    @classmethod
+    def from_settings(cls, config: Any, secrets: Any, paths: Any, **kw: Any) -> "MixerLeadBackend":
+        """From tui.config's Config, Secrets and Paths: the key from MIXERLEAD_API_KEY or the secrets
+        file, base URL and project from `[mixerlead]`, conversations in the client store file."""
+        return cls(MixerLeadClient.from_settings(config, secrets), paths.client_db, **kw)
 
     @property
     def base_url(self) -> str:
@@ -223,8 +231,8 @@ class MixerLeadBackend(ChatBackend):
             if inspect.isawaitable(result):
                 await result
 
-    def _end_wait(self, conversation_id: str) -> None:
-        if self.waiting.pop(conversation_id, None) is not None:
+    def _end_wait(self, conversation_id: str, *, announce: bool = True) -> None:
+        if self.waiting.pop(conversation_id, None) is not None and announce:
             self._emit(conversation_id, ev.ConnectionChanged(state="connected"))
 
     async def _run_turn(self, conv: StoredConversation, user: StoredMessage, text: str, model: str,
@@ -266,8 +274,9 @@ class MixerLeadBackend(ChatBackend):
             self._emit(conv_id, ev.Error(error=exc.message, type="stream_interrupted"))
             return
         except Exception as exc:  # refused before streaming (or a bug): report it, keep the text
-            self._end_wait(conv_id)
             error = exc if isinstance(exc, ApiError) else ApiError(f"Unexpected error while sending to MixerLead: {exc!r}")
+            # Still unreachable: the reachability probe says when it is back, not this.
+            self._end_wait(conv_id, announce=not isinstance(error, ConnectionFailed))
             if not isinstance(exc, ApiError):
                 log.exception("MixerLead turn failed")
             if accepted.done():  # cannot happen with the client's contract, but never drop an error
@@ -275,6 +284,8 @@ class MixerLeadBackend(ChatBackend):
                 self._emit(conv_id, ev.Error(error=error.message, type="client_error"))
                 return
             self.store.update_message(user.id, status="failed", error=error.message)
+            if isinstance(error, ConnectionFailed):
+                self._start_probe(error.message)
             if self.errors_as_events:
                 self._emit(conv_id, self._error_event(error))
             self._reject(accepted, error)
@@ -319,6 +330,33 @@ class MixerLeadBackend(ChatBackend):
         return ev.Error(error=error.message, type={"AuthRequired": "auth_required", "PlanLimit": "plan_limit",
                                                    "PayloadTooLarge": "payload_too_large", "ConnectionFailed": "connection_failed"}.get(kind, "api_error"))
 
+    # ------------------------------------------------------------ reachability
+
+    def _broadcast(self, event: ev.Event) -> None:
+        for conversation_id in list(self._subscribers):
+            self._emit(conversation_id, event)
+
+    def _start_probe(self, reason: str) -> None:
+        """MixerLead has no stream that would say when it is back: check now and then, and say so."""
+        if self._probe is None or self._probe.done():
+            self._probe = asyncio.create_task(self._probe_until_reachable(reason), name="mixerlead reachability")
+
+    async def _probe_until_reachable(self, reason: str) -> None:
+        attempt = 0
+        while True:
+            delay = self.probe_delays[min(attempt, len(self.probe_delays) - 1)]
+            attempt += 1
+            self._broadcast(ev.ConnectionChanged(state="reconnecting", attempt=attempt, delay=delay, reason=reason))
+            await asyncio.sleep(delay)
+            if await self.client.ping():
+                self._broadcast(ev.ConnectionChanged(state="connected"))
+                return
+
+    @property
+    def reachable(self) -> bool:
+        """False while the last send found MixerLead unreachable and it has not answered since."""
+        return self._probe is None or self._probe.done()
+
     async def cancel(self, conversation_id: str) -> None:
         """Closes the reply's stream (MixerLead has no cancel endpoint); what arrived so far is kept."""
         task = self._turns.get(conversation_id)
@@ -329,6 +367,10 @@ class MixerLeadBackend(ChatBackend):
             await task
 
     async def close(self) -> None:
+        if self._probe is not None and not self._probe.done():
+            self._probe.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._probe
         for conversation_id in list(self._turns):
             await self.cancel(conversation_id)
         await self.client.aclose()

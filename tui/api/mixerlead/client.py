@@ -123,7 +123,7 @@ class MixerLeadClient:
     @classmethod
     def from_settings(cls, config: Any, secrets: Any, **kw: Any) -> "MixerLeadClient":
         """From tui.config's Config and Secrets: key from MIXERLEAD_API_KEY or the secrets file."""
-        key = (secrets.get("mixerlead") if secrets is not None else None) or os.environ.get("MIXERLEAD_API_KEY", "")
+        key = secrets.get("mixerlead") if secrets is not None else os.environ.get("MIXERLEAD_API_KEY", "")
         section = config.mixerlead
         return cls(key, base_url=section.base_url or DEFAULT_BASE_URL, project_id=section.project_id or None, **kw)
 
@@ -250,6 +250,15 @@ class MixerLeadClient:
             return response.json()
         except ValueError:
             raise ProtocolError(f"MixerLead answered {what} with something that is not JSON.") from None
+
+    async def ping(self) -> bool:
+        """One GET, no retries: True when MixerLead answered at all (any status), False when unreachable."""
+        try:
+            response = await self._http.get("/api/ai/models", headers=self._headers())
+        except httpx.HTTPError:
+            return False
+        await response.aclose()
+        return True
 
     # ------------------------------------------------------------ models
 
