@@ -471,12 +471,12 @@ class FakeMixerLead:
 
 
 @contextlib.contextmanager
-def running_fake_mixerlead(**options: Any) -> Iterator[tuple[str, FakeMixerLead]]:
-    """Start the fake on 127.0.0.1 (a free port) in a thread; yields (base URL, state); stops on exit."""
+def running_fake_mixerlead(*, port: int = 0, **options: Any) -> Iterator[tuple[str, FakeMixerLead]]:
+    """Start the fake on 127.0.0.1 (a free port, or `port`) in a thread; yields (base URL, state); stops on exit."""
     fake = FakeMixerLead(FakeMixerLeadOptions(**options))
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
     fake.base_url = f"http://127.0.0.1:{port}"
     config = uvicorn.Config(fake.app, log_level="critical", lifespan="off", access_log=False)

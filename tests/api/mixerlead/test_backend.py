@@ -4,6 +4,7 @@ several turns with continuity, a 429 with countdown and retry, a 403 without ret
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from pathlib import Path
 from typing import Any, AsyncIterator, Callable
@@ -13,7 +14,7 @@ import pytest
 from tests.api.mixerlead.conftest import SleepRecorder
 from tests.fakes.mixerlead_server import FakeMixerLead, running_fake_mixerlead
 from tui.api import events as ev
-from tui.api.errors import PlanLimit, RateLimited
+from tui.api.errors import ConnectionFailed, PlanLimit, RateLimited
 from tui.api.mixerlead import MixerLeadClient, RetryPolicy
 from tui.api.mixerlead.backend import MixerLeadBackend
 from tui.api.turn import TurnModel, TurnStatus
@@ -247,3 +248,32 @@ async def test_rename_delete_and_current_model(make_backend) -> None:
         assert await backend.list_conversations() == []
         with pytest.raises(Exception, match="not in the local store"):
             await backend.send(conv.id, "x")
+
+
+async def test_unreachable_then_back_is_reported_through_the_events(tmp_path: Path) -> None:
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()  # a port nobody listens on, for now
+    sleeper = SleepRecorder()
+    client = MixerLeadClient("ml_live_fake_mixerlead_key", base_url=f"http://127.0.0.1:{port}",
+                             retry=RetryPolicy(sleep=sleeper, jitter=0.0, max_retries=1))
+    backend = MixerLeadBackend(client, tmp_path / "client.db")
+    backend.probe_delays = (0.05,)
+    conv = await backend.create_conversation("x")
+    listener = Listener(backend, conv.id)
+    with pytest.raises(ConnectionFailed, match="Could not reach MixerLead"):
+        await backend.send(conv.id, "are you there?")
+    assert sleeper.waits == [1.0] and not backend.reachable
+    await listener.wait_for(lambda e: isinstance(e, ev.ConnectionChanged) and e.reason.startswith("Could not reach"))
+    changes = [e for e in listener.events if isinstance(e, ev.ConnectionChanged)]
+    assert "connected" not in [c.state for c in changes]  # never claimed while it is unreachable
+    with running_fake_mixerlead(port=port) as (_url, fake):
+        await listener.wait_for(lambda e: isinstance(e, ev.ConnectionChanged) and e.state == "connected")
+        assert backend.reachable
+        model = await turn(backend, listener, conv.id, "again")
+        assert model.status is TurnStatus.COMPLETE
+    await listener.stop()
+    stored = backend.store.messages(conv.id)[0]
+    assert [(m.text, m.status) for m in stored][:1] == [("are you there?", "failed")]
+    await backend.close()
