@@ -269,3 +269,22 @@ async def test_unknown_tool_and_bad_params_are_tool_errors(ctx):
     assert missing.is_error and "missing parameter: file_path" in missing.text
     plan = await execute_tool(ctx, CALL, "exit_plan_mode", {"plan": "## Plan\n1. a"})
     assert not plan.is_error and plan.metadata["plan"].startswith("## Plan")
+
+
+async def test_big_changes_keep_the_prompt_small_and_big_files_are_refused(ctx, session_dir):
+    from tui.server.agent.tools import MAX_DIFF_CHARS, MAX_TEXT_BYTES
+
+    content = "x" * 80 + "\n"
+    result = await execute_tool(ctx, CALL, "write", {"file_path": "big.txt", "content": content * 3000})
+    assert not result.is_error and (session_dir / "big.txt").stat().st_size == 81 * 3000
+    diff = ctx.of("permission")[0]["params"]["diff"]
+    assert len(diff) < MAX_DIFF_CHARS + 100 and diff.endswith(f"[diff cut after {MAX_DIFF_CHARS} characters]\n")
+    with (session_dir / "huge.log").open("wb") as handle:
+        handle.truncate(MAX_TEXT_BYTES + 1)
+    refused = await execute_tool(ctx, CALL, "read", {"file_path": "huge.log"})
+    assert refused.is_error and "too big" in refused.text
+
+
+async def test_diff_marks_a_missing_final_newline(ctx, session_dir):
+    await execute_tool(ctx, CALL, "write", {"file_path": "a.txt", "content": "no newline"})
+    assert ctx.of("permission")[0]["params"]["diff"].endswith("+no newline\n\\ No newline at end of file\n")

@@ -28,6 +28,8 @@ READ_LINE_LIMIT = 2000
 READ_LINE_WIDTH = 2000
 LIST_LIMIT = 500
 GREP_MATCH_LIMIT = 200
+MAX_TEXT_BYTES = 10 * 1024 * 1024  # read/grep/edit refuse (or skip) files larger than this
+MAX_DIFF_CHARS = 100_000  # the permission prompt's diff is cut here; the change itself is not
 HIDDEN_NAMES = {".thumbnails"}  # the files endpoint's thumbnail cache, not the user's files
 
 
@@ -138,6 +140,8 @@ def _read_text(path: Path) -> str:
         raise ToolError(f"file not found: {path.name}")
     if path.is_dir():
         raise ToolError(f"{path.name} is a folder, not a file")
+    if path.stat().st_size > MAX_TEXT_BYTES:
+        raise ToolError(f"{path.name} is larger than {MAX_TEXT_BYTES // (1024 * 1024)} MB; too big to handle as text")
     if _is_binary(path):
         raise ToolError(f"{path.name} is a binary file; only text files can be read")
     return path.read_text(encoding="utf-8", errors="replace")
@@ -146,7 +150,10 @@ def _read_text(path: Path) -> str:
 def make_diff(rel: str, old: str, new: str) -> str:
     lines = difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
                                  fromfile=f"a/{rel}", tofile=f"b/{rel}")
-    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+    diff = "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+    if len(diff) > MAX_DIFF_CHARS:
+        diff = diff[:MAX_DIFF_CHARS] + f"\n[diff cut after {MAX_DIFF_CHARS} characters]\n"
+    return diff
 
 
 def _str_param(params: dict, key: str, *, required: bool = True) -> str:
@@ -269,7 +276,7 @@ def _grep(ctx: TurnContext, params: dict) -> ToolResult:
         if include and not fnmatch.fnmatch(path.name, include):
             continue
         try:
-            if _is_binary(path):
+            if path.stat().st_size > MAX_TEXT_BYTES or _is_binary(path):
                 continue
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError:
@@ -418,7 +425,11 @@ async def execute_tool(ctx: TurnContext, call_id: str, name: str, params: dict) 
     await ctx.emit("tool_execution_start", {"type": "tool_execution_start", "toolName": name,
                                             "progress": f"Executing {name} tool", "toolCallId": call_id})
 
+    finished = False
+
     async def finish(result: ToolResult, failure: str | None = None) -> ToolResult:
+        nonlocal finished
+        finished = True
         took = go_duration(time.monotonic() - started)
         progress = f"Failed {name} tool after {took}: {failure}" if failure else f"Completed {name} tool in {took}"
         await ctx.emit("tool_execution_complete", {"type": "tool_execution_complete", "toolName": name,
@@ -459,7 +470,8 @@ async def execute_tool(ctx: TurnContext, call_id: str, name: str, params: dict) 
         result.metadata.setdefault("permission", prepared.params)
         return await finish(result)
     except asyncio.CancelledError:
-        await finish(ToolResult("Tool execution cancelled", is_error=True), "context canceled")
+        if not finished:  # exactly one completion event per call, even if cancelled while sending it
+            await finish(ToolResult("Tool execution cancelled", is_error=True), "context canceled")
         raise
 
 
