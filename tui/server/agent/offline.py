@@ -8,7 +8,6 @@ execution events and permission flow), and the next iteration reacts to the tool
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import time
 from dataclasses import dataclass, field

@@ -18,7 +18,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Awaitable, Callable
 
 from tui.server.agent.base import TurnContext, go_duration
 from tui.server.agent.shell import OUTPUT_CAP, clamp_timeout, run_command
@@ -478,7 +478,3 @@ async def execute_tool(ctx: TurnContext, call_id: str, name: str, params: dict) 
 def tool_input_json(params: dict) -> str:
     """The `input` string of a tool snapshot: compact JSON, as Go marshals it."""
     return json.dumps(params, ensure_ascii=False, separators=(",", ":"))
-
-
-def tool_result_summary(result: ToolResult) -> dict[str, Any]:
-    return {"result": result.text, "isError": result.is_error}
