@@ -277,3 +277,39 @@ async def test_unreachable_then_back_is_reported_through_the_events(tmp_path: Pa
     stored = backend.store.messages(conv.id)[0]
     assert [(m.text, m.status) for m in stored][:1] == [("are you there?", "failed")]
     await backend.close()
+
+
+async def test_an_id_given_once_keeps_the_conversation_going_when_later_replies_omit_it(make_backend) -> None:
+    with running_fake_mixerlead(conversation_id_mode="header") as (_url, fake):
+        backend = make_backend(fake)
+        conv = await backend.create_conversation("x")
+        listener = Listener(backend, conv.id)
+        await turn(backend, listener, conv.id, "one")
+        fake.options.conversation_id_mode = "none"
+        second = await turn(backend, listener, conv.id, "two")
+        third = await turn(backend, listener, conv.id, "three")
+        await listener.stop()
+        assert second.answer.startswith("Reply 2") and third.answer.startswith("Reply 3")
+        assert backend.continuity_state(conv.id) == "yes"
+        assert not [e for e in listener.events if isinstance(e, ev.Notification)]
+
+
+async def test_from_settings_reads_the_key_base_url_and_project(tmp_path: Path) -> None:
+    from tui.config import Config, MixerLeadConfig, Secrets, resolve_paths
+
+    with running_fake_mixerlead() as (_url, fake):
+        secrets = Secrets(tmp_path / "secrets.json", env={"MIXERLEAD_API_KEY": fake.api_key})
+        config = Config(mixerlead=MixerLeadConfig(base_url=fake.base_url, project_id="proj_7"))
+        paths = resolve_paths(tmp_path / "home", env={}).ensure()
+        backend = MixerLeadBackend.from_settings(config, secrets, paths)
+        try:
+            conv = await backend.create_conversation("x")
+            listener = Listener(backend, conv.id)
+            model = await turn(backend, listener, conv.id, "hi")
+            await listener.stop()
+            assert model.status is TurnStatus.COMPLETE
+            request = fake.calls("/api/chat")[0]
+            assert request.headers["x-project-id"] == "proj_7" and request.headers["authorization"] == f"Bearer {fake.api_key}"
+            assert backend.store.path == paths.client_db and [c.id for c in await backend.list_conversations()] == [conv.id]
+        finally:
+            await backend.close()

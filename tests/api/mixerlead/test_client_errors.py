@@ -181,3 +181,13 @@ def test_error_for_tolerates_odd_bodies() -> None:
     assert error_for(500, b"").message == "MixerLead answered HTTP 500 (internal server error)."
     assert error_for(418, b"\xff\xfe").message == "MixerLead answered HTTP 418 (an error)."
     assert isinstance(error_for(409, b'{"error":"Already tracked."}'), ServerError)
+
+
+async def test_an_upload_refused_with_429_is_sent_again_whole(fake: FakeMixerLead, make_client, tmp_path: Path) -> None:
+    fake.options.rate_limit_first, fake.options.rate_limit_path = 1, "/api/knowledge"
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"abc" * 10000)
+    client = make_client(fake)
+    added = await client.upload_knowledge_file(path)
+    assert added.id and fake.uploads[0]["data"] == path.read_bytes()
+    assert len(fake.calls("/api/knowledge", "POST")) == 2 and client.sleeper.waits == [1.0]

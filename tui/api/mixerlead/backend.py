@@ -295,6 +295,10 @@ class MixerLeadBackend(ChatBackend):
                 self._turns.pop(conv_id, None)
         assert done is not None, "the client always ends a reply with ChatDone"
         answer = self.store.add_message(conv_id, "assistant", done.text, status="complete", model=model)
+        if done.conversation_id is None and conv.server_id:
+            # We sent an id MixerLead accepted (an unknown one is a 404); it just did not repeat it.
+            self._emit(conv_id, ev.Complete(content=done.text, message_id=answer.id))
+            return
         self._learn_continuity(conv_id, done)
         if done.conversation_id is None:
             self._emit(conv_id, ev.Notification(id=f"continuity-{answer.id}", session_id=conv_id, notification_type="warning",
