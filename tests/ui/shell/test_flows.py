@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-pytest.importorskip("tui.api.mix", reason="the Mix client (tui/api/mix) has not landed yet")
+pytest.importorskip("tui.api.mix.backend", reason="the Mix client (tui/api/mix) has not landed yet")
 
 from tui.api.turn import ToolStatus, TurnStatus
 from tui.store import ClientStore
