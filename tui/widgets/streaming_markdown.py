@@ -155,6 +155,7 @@ class MarkdownChunk(Widget):
 
 
 _parser = MarkdownIt("gfm-like")
+GROUP = 8  # top-level blocks per frozen chunk; the tail redraws at most this many plus the growing one
 
 WARM_UP_LANGUAGES = ("", "python", "bash", "json", "javascript", "diff")
 
@@ -183,6 +184,12 @@ class StreamingMarkdown(Widget):
         height: auto;
         width: 1fr;
         layout: vertical;
+    }
+    StreamingMarkdown > MarkdownChunk {
+        margin-bottom: 1;  /* the blank line Rich puts between blocks, here between chunks */
+    }
+    StreamingMarkdown > MarkdownChunk.tail {
+        margin-bottom: 0;
     }
     """
 
@@ -231,15 +238,18 @@ class StreamingMarkdown(Widget):
             return
         lines = rest.splitlines(keepends=True)
         starts = top_level_starts(rest)
-        if len(starts) >= 2:
-            # Every block followed by another one is final: freeze them into one chunk.
-            final = "".join(lines[: starts[-1]])
+        # Freeze whole groups of GROUP finished blocks. Grouping by block count (not by what
+        # happened to arrive in one frame) makes the result the same however the text was split.
+        while len(starts) > GROUP:
+            cut = starts[GROUP]
+            final = "".join(lines[:cut])
             self._stable += len(final)
-            rest = rest[len(final) :]
+            lines = lines[cut:]
+            starts = [start - cut for start in starts[GROUP:]]
             # Not awaited: the chunk is in the DOM at once and draws itself when mounted; waiting
             # for the mount would only hold the caller (the frame timer) for nothing.
             self.mount(MarkdownChunk(final), before=self._tail)
-        self._tail.set_source(rest)
+        self._tail.set_source("".join(lines))
 
     async def update(self, markdown: str) -> None:
         await self.sync_text(markdown)

@@ -35,7 +35,7 @@ def levels(lines):
 
 
 async def settle(pilot) -> None:
-    await pilot.pause(0.15)
+    await pilot.pause(0.2)
     await pilot.pause()
 
 
@@ -127,6 +127,13 @@ async def permission_prompt(pilot) -> None:
         turn.apply(event)
     await settle(pilot)
     app.clock.advance(7)
+    # Timers redraw the countdown and the running duration; wait for both (slow machines included).
+    prompt_title = app.prompt.query_one(".permission-title")
+    card_header = app.transcript.query_one(".tool-header")
+    for _ in range(100):
+        if "23 s" in str(prompt_title.render()) and "7.0 s" in str(card_header.render()):
+            break
+        await pilot.pause(0.05)
     await settle(pilot)
 
 
