@@ -90,6 +90,7 @@ class FakeMixerLeadOptions:
     polls_to_index: int = 1  # list calls a source spends in "indexing" before "indexed"
     allow_delete: bool = True  # False: DELETE answers 405 (the delete method is only inferred)
     patch_answer: str = "ok"  # "ok": {"ok": true}; "source": the updated source; "empty": 204
+    refusal_in_body: str | None = None  # chat: 200 text/plain whose whole body is {"error": this} (a moderation guess)
     fixed_now: str | None = None  # every timestamp the fake writes (for snapshots); None: the real time
 
 
@@ -228,6 +229,9 @@ class FakeMixerLead:
         options.credits -= 1
         self.chat_streams_started += 1
         record.status = 200
+        if options.refusal_in_body is not None:
+            # The reference does not know how a moderated refusal looks; this is one plausible form.
+            return Response(json.dumps({"error": options.refusal_in_body}), media_type="text/plain; charset=utf-8")
         return self._stream_reply(reply, conversation_id)
 
     def _stream_reply(self, reply: str, conversation_id: str) -> Response:

@@ -121,8 +121,17 @@ def test_utf8_decoder_joins_split_characters() -> None:
 
 def feed_all(marker: EndMarker, chunks: list[str]) -> tuple[str, str | None]:
     shown = "".join(marker.feed(c) for c in chunks)
-    tail, conv = marker.finish()
+    tail, conv, error = marker.finish()
+    assert error is None
     return shown + tail, conv
+
+
+def test_an_error_object_at_the_end_or_as_the_whole_body_is_an_error() -> None:
+    for body, shown in (('{"error": "Content was moderated."}', ""), ('Partial answer\n{"error": "Model overloaded."}', "Partial answer")):
+        marker = EndMarker()
+        text = "".join(marker.feed(body[i:i + 4]) for i in range(0, len(body), 4))
+        tail, conv, error = marker.finish()
+        assert text + tail == shown and conv is None and error in ("Content was moderated.", "Model overloaded.")
 
 
 def test_end_marker_is_stripped_even_when_split() -> None:
@@ -161,3 +170,14 @@ def test_sse_and_ndjson_pieces() -> None:
     assert decode_ndjson_line('{"text": "a"}').text == "a"
     assert decode_ndjson_line("not json").text == "not json\n"
     assert decode_ndjson_line('{"type": "done", "conversation_id": "c3"}').conversation_id == "c3"
+
+
+async def test_a_refusal_sent_as_an_error_body_with_200_is_never_shown_as_the_answer(make_client) -> None:
+    with running_fake_mixerlead(refusal_in_body="This message was blocked by content moderation.") as (_url, fake):
+        client = make_client(fake)
+        received: list[str] = []
+        with pytest.raises(StreamInterrupted, match="blocked by content moderation") as info:
+            async for item in client.chat("something"):
+                if isinstance(item, str):
+                    received.append(item)
+        assert received == [] and info.value.partial == ""

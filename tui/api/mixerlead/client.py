@@ -341,11 +341,11 @@ class MixerLeadClient:
             if text:
                 yield Piece(text=text)
         text = marker.feed(decoder.finish())
-        tail, conv_id = marker.finish()
+        tail, conv_id, error = marker.finish()
         if text or tail:
             yield Piece(text=text + tail)
-        if conv_id:
-            yield Piece(conversation_id=conv_id)
+        if conv_id or error:
+            yield Piece(conversation_id=conv_id, error=error)
 
     async def _sse_pieces(self, response: httpx.Response) -> AsyncIterator[Piece]:
         async for sse in EventSource(response).aiter_sse():

@@ -155,7 +155,7 @@ class Utf8Text:
 
 
 class EndMarker:
-    """Holds back a possible trailing `{"conversationId": ...}` line until the body ends.
+    """Holds back a possible trailing `{"conversationId": ...}` (or `{"error": ...}`) line until the body ends.
 
     Only text from the last line that starts with `{` is held, and only while it could still be
     such a marker (valid-so-far JSON, at most MARKER_LIMIT characters), so ordinary text flows
@@ -181,8 +181,8 @@ class EndMarker:
             self._emitted_any = True
         return out
 
-    def finish(self) -> tuple[str, str | None]:
-        """(text still to show, conversation id if the held tail was a marker)."""
+    def finish(self) -> tuple[str, str | None, str | None]:
+        """(text still to show, conversation id if the held tail was a marker, error if it was an error object)."""
         held, self._held = self._held, ""
         stripped = held.strip()
         if stripped.startswith("{"):
@@ -190,10 +190,15 @@ class EndMarker:
                 obj = json.loads(stripped)
             except ValueError:
                 obj = None
-            found = conversation_id_in(obj) if isinstance(obj, dict) else None
-            if found and not (text_in(obj) or ""):
-                return "", found
-        return held, None
+            if isinstance(obj, dict):
+                error = error_in(obj)
+                if error is not None:
+                    # `{"error": ...}` as the whole body or its last line: an error, never answer text.
+                    return "", conversation_id_in(obj), error
+                found = conversation_id_in(obj)
+                if found and not (text_in(obj) or ""):
+                    return "", found, None
+        return held, None, None
 
     def _candidate(self, buf: str) -> int | None:
         if buf.endswith("\n"):
@@ -217,7 +222,7 @@ def _could_be_marker(text: str) -> bool:
         return exc.pos >= len(text) - 1 or exc.msg.startswith("Unterminated string")
     if text[end:].strip():
         return False
-    return isinstance(obj, dict) and conversation_id_in(obj) is not None
+    return isinstance(obj, dict) and (conversation_id_in(obj) is not None or error_in(obj) is not None)
 
 
 class LineSplitter:
