@@ -77,7 +77,7 @@ class EmbeddedServer:
 
     def _command(self, ready_file: Path) -> list[str]:
         cmd = [sys.executable, "-m", "tui", "serve", "--host", "127.0.0.1", "--port", "0",
-               "--token", self._token, "--ready-file", str(ready_file), "--data-dir", str(self.data_dir)]
+               f"--token={self._token}", f"--ready-file={ready_file}", f"--data-dir={self.data_dir}"]
         delay = self.agent_delay if self.agent_delay is not None else (self.config.embedded.agent_delay if self.config else None)
         if delay is not None:
             cmd += ["--agent-delay", repr(float(delay))]

@@ -6,6 +6,7 @@ Starlette and the routes are imported inside `serve`.
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import json
 import logging
@@ -42,6 +43,19 @@ class MixUvicornServer(uvicorn.Server):
             self.port = self.servers[0].sockets[0].getsockname()[1]
             if self._on_ready is not None:
                 self._on_ready(self.port)
+
+    async def main_loop(self) -> None:
+        # uvicorn polls should_exit every 100 ms; 10 ms makes stopping (tests, app exit) quicker.
+        # on_tick keeps its 100 ms cadence (it refreshes the Date header every 10 ticks).
+        counter = 0
+        should_exit = await self.on_tick(counter)
+        while not should_exit:
+            for _ in range(10):
+                await asyncio.sleep(0.01)
+                if self.should_exit:
+                    return
+            counter = (counter + 1) % 864000
+            should_exit = await self.on_tick(counter)
 
     async def shutdown(self, sockets: Any = None) -> None:
         hub = getattr(getattr(self.config.app, "state", None), "hub", None)
