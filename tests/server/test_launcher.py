@@ -56,6 +56,16 @@ async def test_start_serves_with_token_and_stop_ends_the_child(tmp_path):
     assert (tmp_path / "srv" / "server.log").exists()
 
 
+def test_start_sync_and_stop_sync(tmp_path):
+    server = EmbeddedServer(tmp_path / "srv", paths=resolve_paths(tmp_path / "home"))
+    server.start_sync()
+    pid = server.pid
+    assert httpx.get(server.url + "/health", headers={"Authorization": f"Bearer {server.token}"}).status_code == 200
+    server.stop_sync()
+    assert _wait_gone(pid, 1) and not server.running
+    server.stop_sync()  # stopping twice is harmless
+
+
 def test_child_dies_when_the_parent_is_killed(tmp_path):
     script = textwrap.dedent(f"""
         import sys, time

@@ -226,8 +226,10 @@ class TurnRunner:
                 started = True
                 history = [m.as_history() for m in self.store.list_messages(session_id)]
                 ctx = SessionTurnContext(self, session_id, self.session_dir(session_id), plan_mode, history, result)
-                result.message_ids.append(self.store.add_message(session_id, "user", text))
                 try:
+                    if not self.store.session_exists(session_id):
+                        raise LookupError(f"session {session_id} no longer exists")
+                    result.message_ids.append(self.store.add_message(session_id, "user", text))
                     if text.startswith("!"):
                         from tui.server.agent import run_shell_passthrough
 
