@@ -64,14 +64,27 @@ def _kill_group(proc: asyncio.subprocess.Process) -> None:
 async def run_command(command: str, cwd: Path, timeout: float = DEFAULT_TIMEOUT,
                       cap: int = OUTPUT_CAP) -> CommandOutcome:
     """`sh -c command` in `cwd`. On cancellation the process group is killed and CancelledError re-raised."""
-    proc = await asyncio.create_subprocess_exec(
+    # The shell may already be running (and forking) before create_subprocess_exec returns; a
+    # cancel landing there would kill only the shell and orphan its children. So the start is
+    # shielded, and a cancel during it kills the whole group once the process object exists.
+    starting = asyncio.ensure_future(asyncio.create_subprocess_exec(
         "sh", "-c", command,
         cwd=str(cwd),
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
         start_new_session=True,  # own process group, so a kill reaches grandchildren too
-    )
+    ))
+    try:
+        proc = await asyncio.shield(starting)
+    except asyncio.CancelledError:
+        try:
+            started = await starting
+        except BaseException:
+            raise asyncio.CancelledError from None
+        _kill_group(started)
+        await started.wait()
+        raise
     kept = bytearray()
     truncated = False
 
