@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import shlex
 import sys
 import time
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks import report
+from benchmarks.procs import compile_bytecode
 
 # name -> module with `bench(ctx) -> BenchResult`, in run order
 BENCHES = {
@@ -47,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     runs = args.runs or (1 if args.quick else 3)
     ctx = Ctx(runs=runs, quick=args.quick, profile=not args.no_profile and not args.quick)
     started = time.monotonic()
+    load_before = _load()
+    compile_bytecode()
     results: list[report.BenchResult] = []
     for name in args.only or list(BENCHES):
         t0 = time.monotonic()
@@ -67,10 +71,18 @@ def main(argv: list[str] | None = None) -> int:
         "quick": args.quick,
         "command": "python -m benchmarks " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])),
         "total_seconds": time.monotonic() - started,
+        "load_average": {"before": load_before, "after": _load()},
     }
     md, js = report.write(results, meta, args.out)
     print(f"[bench] wrote {md} and {js} in {meta['total_seconds']:.0f} s")
     return 0
+
+
+def _load() -> float | None:
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return None
 
 
 def _print(r: report.BenchResult) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import cProfile
 import importlib
 import inspect
 import io
@@ -28,29 +27,27 @@ def main() -> None:
     args = parser.parse_args()
     params = json.loads(args.params)
     module_name, _, func_name = args.case.partition(":")
-    profiler = cProfile.Profile() if args.profile else None
+    from benchmarks import profiling
+
+    profiler = profiling.arm() if args.profile else None
     try:
         func = getattr(importlib.import_module(module_name), func_name)
-        if profiler is not None:
-            profiler.enable()
         result = func(params)
         if inspect.iscoroutine(result):
             result = asyncio.run(result)
-        if profiler is not None:
-            profiler.disable()
     except Exception as exc:  # reported in the results, never hidden
         result = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()[-3000:]}
     result = dict(result or {})
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result["child_seconds"] = time.monotonic() - started
-    if profiler is not None:
+    if profiler is not None and profiling.used:
         buf = io.StringIO()
         stats = pstats.Stats(profiler, stream=buf)
         stats.sort_stats("cumulative").print_stats(PROFILE_TOP)
         cumulative = _trim_profile(buf.getvalue())
         buf = io.StringIO()
         pstats.Stats(profiler, stream=buf).sort_stats("tottime").print_stats(PROFILE_TOP // 2)
-        result["profile"] = (f"top {PROFILE_TOP} by cumulative time:\n{cumulative}\n\n"
+        result["profile"] = (f"the measured window only; top {PROFILE_TOP} by cumulative time:\n{cumulative}\n\n"
                              f"top {PROFILE_TOP // 2} by own time:\n{_trim_profile(buf.getvalue())}")
     args.out.write_text(json.dumps(result, default=str))
 

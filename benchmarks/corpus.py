@@ -5,8 +5,8 @@ inline styles, bullet and numbered lists, fenced code in several languages, a ta
 into ~2,800 pieces the size of LLM tokens (a word or a piece of one, with its leading space;
 punctuation on its own), the way a model streams it.
 
-Two needles make "painted" checkable on the screen: the answer's first token `FIRST_WORD`, and
-its last line `LAST_LINE` (short, so it never wraps at 120 columns).
+Needles make "painted" checkable on the screen: any answer text (`ANSWER_NEEDLES`, which start
+with the first token `FIRST_WORD`), and the last line `LAST_LINE` (short, never wrapped at 120 columns).
 """
 
 from __future__ import annotations
@@ -15,6 +15,9 @@ import re
 
 FIRST_WORD = "Alright"
 LAST_LINE = "End of the benchmark answer."
+# Any answer text on screen: the first word, or words every section has (a view that follows the
+# bottom may first paint a later part of the answer). None of them is in the prompt or the chrome.
+ANSWER_NEEDLES = (FIRST_WORD, "Section", "pipeline", "measure again", "design review", "inline_code", "row 1")
 FULL_SIZE = 13_000  # characters of the full answer
 FULL_CHUNKS = 2_800  # pieces it is streamed in
 

@@ -16,8 +16,8 @@ from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Markdown
 
-from benchmarks import mixwire
-from benchmarks.corpus import FIRST_WORD, LAST_LINE
+from benchmarks import mixwire, profiling
+from benchmarks.corpus import ANSWER_NEEDLES, LAST_LINE
 from benchmarks.frames import FrameRecorder, screen_lines
 
 PROMPT = "Please review the design."
@@ -67,13 +67,15 @@ async def run(params: dict[str, Any]) -> dict[str, Any]:
         task = asyncio.create_task(consume())
         await asyncio.wait_for(connected.wait(), 15)
         await pilot.pause(0.1)
-        first = rec.watch(FIRST_WORD)
+        first = rec.watch(ANSWER_NEEDLES)
         last = rec.watch(LAST_LINE)
+        profiling.start()
         c0 = time.process_time()
         t0 = time.perf_counter()
         await mixwire.send(client, session_id, PROMPT)
         t_last = await last.wait(timeout)
         cpu = time.process_time() - c0
+        profiling.stop()
         await asyncio.wait_for(done.wait(), timeout)
         t_stream_end = time.perf_counter()
         await pilot.pause(0.05)

@@ -43,7 +43,7 @@ def screen_lines(app: App) -> list[str]:
 
 @dataclass
 class _Watch:
-    needle: str
+    needle: str | tuple[str, ...]  # a tuple: any of these
     rows: tuple[int, int] | None  # only these screen rows (inclusive), e.g. the composer
     found_at: float | None = None
     callback: Callable[[float], None] | None = None
@@ -83,7 +83,7 @@ class FrameRecorder:
         self.app._display = display  # type: ignore[method-assign]
         return self
 
-    def watch(self, needle: str, rows: tuple[int, int] | None = None, callback: Callable[[float], None] | None = None) -> _Watch:
+    def watch(self, needle: str | tuple[str, ...], rows: tuple[int, int] | None = None, callback: Callable[[float], None] | None = None) -> _Watch:
         w = _Watch(needle, rows, callback=callback)
         self._watches.append(w)
         return w
@@ -98,7 +98,7 @@ class FrameRecorder:
             for y, text in lines:
                 if w.rows is not None and not (w.rows[0] <= y <= w.rows[1]):
                     continue
-                if w.needle in text:
+                if (w.needle in text) if isinstance(w.needle, str) else any(n in text for n in w.needle):
                     w.found_at = now
                     w.event.set()
                     self._watches.remove(w)

@@ -36,8 +36,9 @@ async def run(params: dict[str, Any]) -> dict[str, Any]:
     from tui.app import MixApp
     from tui.config import Config, resolve_paths
 
+    from benchmarks import profiling
     from benchmarks.appkit import press, wait_until
-    from benchmarks.corpus import FIRST_WORD
+    from benchmarks.corpus import ANSWER_NEEDLES
     from benchmarks.frames import FrameRecorder
 
     want = int(params.get("samples", 80))
@@ -63,7 +64,8 @@ async def run(params: dict[str, Any]) -> dict[str, Any]:
             turns += 1
             composer.load(PROMPT)
             await pilot.pause(0.1)
-            started = rec.watch(FIRST_WORD)
+            started = rec.watch(ANSWER_NEEDLES)
+            profiling.start()
             press(app, "enter")
             if await started.wait(30) is None:
                 raise TimeoutError("the answer did not start streaming")
@@ -92,6 +94,7 @@ async def run(params: dict[str, Any]) -> dict[str, Any]:
                     latencies.append((painted - t0) * 1000)
                 await asyncio.sleep(rng.uniform(0.015, 0.035))
             await wait_until(lambda: view.turn is not None and view.turn.status.finished, 120, "the end of the turn", step=0.01)
+            profiling.stop()
             composer.load("")
             await pilot.pause(0.05)
     return {

@@ -82,6 +82,7 @@ async def run(params: dict[str, Any]) -> dict[str, Any]:
     from tui.app import MixApp
     from tui.config import Config, resolve_paths
 
+    from benchmarks import profiling
     from benchmarks.appkit import wait_until
     from benchmarks.frames import FrameRecorder, screen_lines
 
@@ -97,11 +98,13 @@ async def run(params: dict[str, Any]) -> dict[str, Any]:
         await pilot.pause(0.2)
         rss_before = _rss_mb()
         last = rec.watch(LAST_MESSAGE)
+        profiling.start()
         c0 = time.process_time()
         t0 = time.perf_counter()
         view = chat.open_session(item.conversation)
         t_last = await last.wait(30)
         cpu_open = time.process_time() - c0
+        profiling.stop()
         if t_last is None:
             raise TimeoutError("the last message was not painted within 30 s")
         rss_open = _rss_mb()

@@ -137,6 +137,7 @@ def _verdict(m: Metric) -> str:
 
 def write(results: list[BenchResult], meta: dict[str, Any], out_dir: Path = HERE) -> tuple[Path, Path]:
     data = {**meta, "benchmarks": {r.name: r.to_json() for r in results}}
+    out_dir.mkdir(parents=True, exist_ok=True)
     json_path = out_dir / "results.json"
     json_path.write_text(json.dumps(data, indent=2, default=str) + "\n")
     md_path = out_dir / "results.md"
@@ -152,6 +153,8 @@ def markdown(results: list[BenchResult], meta: dict[str, Any]) -> str:
         f"- date: {meta['date']}",
         f"- machine: {mach['cpu']}, {mach['cores']} cores, {mach['ram_gb']} GB RAM, {mach['os']}",
         f"- versions: python {ver['python']}, textual {ver['textual']}, rich {ver['rich']}, httpx {ver['httpx']}, mix-tui {ver['mix-tui']}",
+        f"- load average (1 min) before/after the run: {meta.get('load_average', {}).get('before')}/{meta.get('load_average', {}).get('after')} "
+        "(other work on this 2-core machine adds noise to wall times; CPU times are steadier)",
         f"- command: `{meta['command']}`; each figure is the median of {meta['runs']} run(s), each run in a fresh process; total {meta['total_seconds']:.0f} s",
         "",
         "| benchmark | metric | ours | floor | ratio | target | result |",

@@ -31,8 +31,11 @@ async def ours(params: dict[str, Any]) -> dict[str, Any]:
     from tui.api import events as ev
     from tui.api.mix import MixClient
 
+    from benchmarks import profiling
+
     client = MixClient(params["url"])
     count = 0
+    profiling.start()
     t0 = time.perf_counter()
     c0 = time.process_time()
     stream = client.stream(params["session_id"])
@@ -46,6 +49,7 @@ async def ours(params: dict[str, Any]) -> dict[str, Any]:
     finally:
         wall = time.perf_counter() - t0
         cpu = time.process_time() - c0
+        profiling.stop()
         await _close(stream)
         await _close(client)
     return {"events": count, "wall_s": wall, "cpu_s": cpu, "events_per_s": count / wall}

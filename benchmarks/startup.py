@@ -139,6 +139,9 @@ def bench(ctx: Any) -> Any:
 
 async def profile_import(params: dict[str, Any]) -> dict[str, Any]:
     """What start-up spends its time on: the app's imports and its first frame, headless (profiled by child.py)."""
+    from benchmarks import profiling
+
+    profiling.start()
     t0 = time.perf_counter()
     from tui.app import MixApp
     from tui.config import Config, resolve_paths
@@ -147,4 +150,5 @@ async def profile_import(params: dict[str, Any]) -> dict[str, Any]:
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         ready = time.perf_counter() - t0
+        profiling.stop()
     return {"ready_s": ready}

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.corpus import FIRST_WORD, LAST_LINE
+from benchmarks.corpus import ANSWER_NEEDLES, LAST_LINE
 
 PROMPT = "Please review the design."
 
@@ -25,6 +25,7 @@ async def ours(params: dict[str, Any]) -> dict[str, Any]:
     from tui.app import MixApp
     from tui.config import Config, resolve_paths
 
+    from benchmarks import profiling
     from benchmarks.appkit import press, wait_until
     from benchmarks.frames import FrameRecorder, screen_lines
 
@@ -42,13 +43,15 @@ async def ours(params: dict[str, Any]) -> dict[str, Any]:
         chat.composer.focus()
         chat.composer.load(PROMPT)
         await pilot.pause(0.2)
-        first = rec.watch(FIRST_WORD)
+        first = rec.watch(ANSWER_NEEDLES)
         last = rec.watch(LAST_LINE)
+        profiling.start()
         c0 = time.process_time()
         t0 = time.perf_counter()
         press(app, "enter")
         t_last = await last.wait(timeout)
         cpu = time.process_time() - c0
+        profiling.stop()
         await wait_until(lambda: view.turn is not None and view.turn.status.finished, timeout, "the end of the turn", step=0.01)
         t_turn_end = time.perf_counter()
         await pilot.pause(0.05)
