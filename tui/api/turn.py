@@ -162,7 +162,7 @@ class TurnModel:
     status: TurnStatus = TurnStatus.STREAMING
     message_id: str | None = None
     error: ev.Error | ev.RateLimitError | None = None
-    started_at: float = field(default_factory=time.monotonic)
+    started_at: float = None  # type: ignore[assignment]  # set from `clock` when not given
     finished_at: float | None = None
     version: int = 0
     permission_timeout: float = 30.0
@@ -207,6 +207,8 @@ class TurnModel:
 
     def __post_init__(self) -> None:
         self._orphan_permissions: list[PermissionState] = []
+        if self.started_at is None:
+            self.started_at = self.clock()  # the same clock as every later reading, or durations mix clocks
 
     def apply(self, event: ev.Event) -> bool:
         """Fold one event in. Returns True when the state changed (the view may want to redraw)."""
