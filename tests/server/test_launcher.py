@@ -112,3 +112,18 @@ def test_cli_serve_reports_port_and_exits_on_sigterm(tmp_path):
         proc.kill()
         proc.stderr.close()
     assert (tmp_path / "srv" / "server.db").exists()
+
+
+def test_cli_serve_on_a_busy_port_says_why(tmp_path):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        env = {**os.environ, "MIX_TUI_HOME": str(tmp_path / "home")}
+        result = subprocess.run([sys.executable, "-m", "tui", "serve", "--port", str(port), "--data-dir", str(tmp_path / "srv")],
+                                cwd=REPO, env=env, capture_output=True, text=True, timeout=20)
+    assert result.returncode == 1
+    assert f"could not listen on 127.0.0.1:{port}: Address already in use" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -144,7 +144,22 @@ def serve(
         server.run()
     except KeyboardInterrupt:
         pass
+    except SystemExit:  # uvicorn exits with code 3 when it cannot bind; say why instead
+        if server.started:
+            raise
     if not server.started:
-        print(f"mix-tui serve: error: could not listen on {host}:{port}", file=sys.stderr)
+        print(f"mix-tui serve: error: could not listen on {host}:{port}: {_bind_problem(host, port)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _bind_problem(host: str, port: int) -> str:
+    import socket
+
+    family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.bind((host.strip("[]"), port))
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return "the server failed to start (see the log file)"
