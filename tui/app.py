@@ -241,8 +241,6 @@ def _make_mix_backend(cls: Any, url: str, token: str | None, store: ClientStore)
     kwargs: dict[str, Any] = {}
     if token and "token" in params:
         kwargs["token"] = token
-    if "title_store" in params:
-        kwargs["title_store"] = store
-    if "store" in params:
-        kwargs["store"] = store
+    if "local_titles" in params:  # titles kept locally where the server cannot rename (keys: session ids)
+        kwargs["local_titles"] = lambda: {k[4:]: v for k, v in store.titles().items() if k.startswith("mix:")}
     return cls(url, **kwargs)

@@ -91,8 +91,8 @@ async def test_permission_denied_by_key(tmp_path):
 async def test_permission_while_unfocused_rings(tmp_path):
     async with live_app(tmp_path) as (app, pilot, _server):
         chat = app.chat
-        app.app_focus = False  # what Textual sets on AppBlur
-        await send(pilot, app, "run `echo ring`")
+        app.app_focus = False  # what Textual sets on AppBlur (a key press would set it back)
+        chat._send("run `echo ring`")
         await wait_for(pilot, lambda: app.alert_log, what="an alert")
         assert "permission" in app.alert_log[0]
         app.app_focus = True
