@@ -13,3 +13,10 @@ from tests.server.agents import EchoAgent
 def echo_server(tmp_path: Path) -> Iterator[RunningServer]:
     with running_server(tmp_path / "srv", agent_factory=EchoAgent) as server:
         yield server
+
+
+@pytest.fixture(autouse=True)
+def _no_provider_keys_from_the_environment(monkeypatch):
+    """Auth status reads env keys too (tui.config.Secrets); tests must not depend on the developer's."""
+    for var in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "OPENROUTER_API_KEY"):
+        monkeypatch.delenv(var, raising=False)

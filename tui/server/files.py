@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
 import uuid
 from pathlib import Path
+from typing import BinaryIO
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -139,18 +141,23 @@ async def upload_file(request: Request) -> Response:
             return validation("file", f"unusable file name '{original}'")
         if target.is_symlink() or target.is_dir():
             return validation("file", f"'{name}' exists and is not a regular file")
-        data = await upload.read()
         tmp = folder / f".upload-{uuid.uuid4().hex}"
-        await asyncio.to_thread(_write_replace, tmp, target, data)
+        await asyncio.to_thread(_save_upload, upload.file, tmp, target)
         _drop_thumbnails(folder, name)
         return JSONResponse(file_info(target, original), status_code=201)
     finally:
         await form.close()
 
 
-def _write_replace(tmp: Path, target: Path, data: bytes) -> None:
-    tmp.write_bytes(data)
-    tmp.replace(target)
+def _save_upload(source: BinaryIO, tmp: Path, target: Path) -> None:
+    """Copy the (possibly spooled-to-disk) upload next to its target, then rename over it."""
+    source.seek(0)
+    try:
+        with tmp.open("xb") as out:
+            shutil.copyfileobj(source, out, 1024 * 1024)
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _drop_thumbnails(folder: Path, name: str) -> None:

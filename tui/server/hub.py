@@ -67,14 +67,17 @@ class Hub:
         if not conns:
             return
         payload = _dumps(data)
+        stale = None
         for conn in conns:
             conn.put(event, payload)
+            if conn.closed:
+                stale = [*(stale or ()), conn]
+        for conn in stale or ():
+            self.unregister(conn)  # a stream that never started or fell too far behind
 
     def publish_all(self, event: str, data: dict) -> None:
-        payload = _dumps(data)
-        for conns in self._by_session.values():
-            for conn in conns:
-                conn.put(event, payload)
+        for session_id in list(self._by_session):
+            self.publish(session_id, event, data)
 
     def listeners(self, session_id: str) -> int:
         return len(self._by_session.get(session_id, ()))
