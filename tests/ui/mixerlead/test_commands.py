@@ -36,7 +36,7 @@ async def test_run_a_skill_from_the_palette() -> None:
         async with app.run_test(size=(100, 30)) as pilot:
             await pilot.press("ctrl+p")
             await pilot.pause()
-            await pilot.press(*"headlines")
+            await pilot.press(*"headl")
             await wait_until(pilot, lambda: "MixerLead skill: Headlines" in str(app.screen.query("CommandList").first().get_option_at_index(0).prompt)
                              if app.screen.query("CommandList") and app.screen.query("CommandList").first().option_count else False)
             await pilot.press("enter")
@@ -52,7 +52,7 @@ async def test_run_a_skill_from_the_palette() -> None:
             await pilot.pause()
             await pilot.press("ctrl+p")
             await pilot.pause()
-            await pilot.press(*"knowledge sources")
+            await pilot.press(*"know")
             await wait_until(pilot, lambda: bool(app.screen.query("CommandList")) and app.screen.query("CommandList").first().option_count > 0)
             await pilot.press("enter")
             await wait_until(pilot, lambda: isinstance(app.screen, MixerLeadKnowledgeScreen))

@@ -36,13 +36,13 @@ async def test_add_a_url_and_watch_it_until_indexed() -> None:
             assert screen.status_log[-1].startswith("No knowledge sources yet")
             await pilot.press("a")
             assert app.focused is screen.query_one("#ml-add-input")
-            await pilot.press(*"https://example.com/pricing")
-            await pilot.press("enter")
+            screen.query_one("#ml-add-input", Input).value = "https://example.com/pricing-d"
+            await pilot.press("a", "t", "a", "enter")  # typed keys reach the field (the screen's `a` does not steal them)
             await wait_until(pilot, lambda: bool(fake.sources))
             await settle(pilot, app)
             row = screen.query_one(AdditionList).rows[0]
             assert row.states == ["adding", "indexing", "indexed"] and row.text.startswith("✓ indexed · ")
-            assert table_rows(screen) == [["● on", "https://example.com/pricing", "url", "✓ indexed", "3", "2026-11-23 20:00", ""]]
+            assert table_rows(screen) == [["● on", "https://example.com/pricing-data", "url", "✓ indexed", "3", "2026-11-23 20:00", ""]]
             assert screen.query_one("#ml-add-input", Input).value == ""  # cleared once accepted
             assert len(fake.calls("/api/knowledge", "GET")) >= 3  # polled while indexing
         await client.aclose()
