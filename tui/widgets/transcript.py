@@ -101,24 +101,33 @@ The conversation. It follows the answer while it streams; scroll up and it stays
 
     PermissionAnswered = PermissionAnswered
 
-    class LoadOlder(Message):
+    class _Posted(Message):
+        """Base of the messages a Transcript posts; `control` is that transcript."""
+
+        transcript: "Transcript | None" = None
+
+        @property
+        def control(self) -> "Transcript | None":
+            return self.transcript
+
+    class LoadOlder(_Posted):
         """The user scrolled to the top and the server has older messages. Handler: `on_transcript_load_older`."""
 
         def __init__(self, before: int) -> None:
             super().__init__()
             self.before = before  # index of the oldest message loaded so far
 
-    class ForkRequested(Message):
+    class ForkRequested(_Posted):
         def __init__(self, message_index: int) -> None:
             super().__init__()
             self.message_index = message_index
 
-    class CopyRequested(Message):
+    class CopyRequested(_Posted):
         def __init__(self, text: str) -> None:
             super().__init__()
             self.text = text
 
-    class PermissionsChanged(Message):
+    class PermissionsChanged(_Posted):
         def __init__(self, pending: list[PermissionState]) -> None:
             super().__init__()
             self.pending = pending
@@ -375,7 +384,7 @@ The conversation. It follows the answer while it streams; scroll up and it stays
             elif self._has_older and not self._older_requested:
                 self._older_requested = True
                 oldest = self._entries[0].index
-                self.post_message(self.LoadOlder(before=oldest))
+                self._post(self.LoadOlder(before=oldest))
         elif self.scroll_y >= self.max_scroll_y - self.EDGE and self._hi < len(self._entries):
             self._extend_bottom(self.STEP)
 
@@ -409,7 +418,7 @@ The conversation. It follows the answer while it streams; scroll up and it stays
         ids = tuple(p.request.id for p in pending)
         if ids != self._pending_ids:
             self._pending_ids = ids
-            self.post_message(self.PermissionsChanged(pending))
+            self._post(self.PermissionsChanged(pending))
 
     async def _poll_tick(self) -> None:
         entry = self._live
@@ -442,13 +451,17 @@ The conversation. It follows the answer while it streams; scroll up and it stays
 
     # ------------------------------------------------------------------ messages from children
 
+    def _post(self, message: _Posted) -> None:
+        message.transcript = self
+        self.post_message(message)
+
     def on_message_action(self, event: MessageAction) -> None:
         event.stop()
         if event.action == "copy":
-            self.post_message(self.CopyRequested(event.text))
+            self._post(self.CopyRequested(event.text))
         elif event.action == "fork" and event.index is not None:
-            self.post_message(self.ForkRequested(event.index))
+            self._post(self.ForkRequested(event.index))
 
     def on_tool_card_copy(self, event: ToolCard.Copy) -> None:
         event.stop()
-        self.post_message(self.CopyRequested(event.text))
+        self._post(self.CopyRequested(event.text))

@@ -47,6 +47,7 @@ class HostApp(App[None]):
         return [m for m in self.posted if isinstance(m, kind)]
 
     def on_transcript_load_older(self, m: Transcript.LoadOlder) -> None:
+        assert m.control is self.transcript
         self.posted.append(m)
 
     def on_transcript_fork_requested(self, m: Transcript.ForkRequested) -> None:
