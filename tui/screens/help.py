@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
 
 from tui.keymap import ACTIONS, display_key, key_for
 
@@ -37,7 +37,11 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(id="help-box", classes="dialog dialog-wide"):
             yield Static("mix-tui help · esc closes", classes="dialog-title")
             with VerticalScroll(id="help-scroll"):
-                yield Markdown(self.markdown, id="help-text")
+                # One Static drawing Rich's Markdown: a screenful of help appears at once
+                # (Textual's Markdown widget builds one widget per block, which takes a second here).
+                from rich.markdown import Markdown
+
+                yield Static(Markdown(self.markdown), id="help-text")
 
     def on_mount(self) -> None:
         self.query_one("#help-scroll").focus()
