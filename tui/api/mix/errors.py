@@ -121,6 +121,32 @@ def from_response(response: httpx.Response, base_url: str, what: str = "") -> Se
     return err
 
 
+def _chain(exc: BaseException) -> list[str]:
+    """The messages of an exception and its causes (httpx hides "connection refused" one level down)."""
+    out, seen = [], set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        out.append(f"{type(cur).__name__}: {cur}")
+        cur = cur.__cause__ or cur.__context__
+    return out
+
+
+def _refused(exc: BaseException) -> bool:
+    cur: BaseException | None = exc
+    for _ in range(10):
+        if cur is None:
+            return False
+        if isinstance(cur, ConnectionRefusedError):
+            return True
+        if isinstance(cur, OSError) and getattr(cur, "errno", None) == 111:
+            return True
+        if isinstance(cur, BaseExceptionGroup) and any(_refused(e) for e in cur.exceptions):
+            return True
+        cur = cur.__cause__ or cur.__context__
+    return False
+
+
 def from_transport(exc: httpx.HTTPError, base_url: str, what: str = "") -> ApiError:
     doing = f" while {what}" if what else ""
     if isinstance(exc, httpx.TimeoutException):
@@ -128,8 +154,8 @@ def from_transport(exc: httpx.HTTPError, base_url: str, what: str = "") -> ApiEr
             return Timeout(f"Mix server at {base_url} did not accept the connection in time{doing}")
         return Timeout(f"Mix server at {base_url} did not answer in time{doing}")
     if isinstance(exc, httpx.ConnectError):
-        detail = str(exc).lower()
-        if "refused" in detail or "errno 111" in detail or "connect call failed" in detail:
+        detail = " ".join(_chain(exc)).lower()
+        if "refused" in detail or "errno 111" in detail or "connect call failed" in detail or _refused(exc):
             return ConnectionFailed(f"Mix server at {base_url} refused the connection{doing}: is it running?")
         if "name" in detail and ("resolve" in detail or "known" in detail):
             return ConnectionFailed(f"Mix server at {base_url} could not be found (unknown host name){doing}")
