@@ -65,6 +65,10 @@ async def test_plan_mode_reaches_the_agent(mix_server):
         await sse.next()
         frames = await _turn(c, sse, sid, "!echo hi", None, plan_mode=True)
         assert [f.event for f in frames] == ["complete"] and "plan mode" in frames[0].data["content"]
+        # the seed key with plan_mode beside it works too
+        r = await c.post(f"/api/sessions/{sid}/messages", json={"content": "!echo hi", "plan_mode": True})
+        assert "plan mode" in r.json()["assistantResponse"]
+        assert "plan mode" in (await sse.until("complete"))[-1].data["content"]
 
 
 async def test_plain_answer_streams_thinking_then_content(mix_server):

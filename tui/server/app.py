@@ -335,7 +335,7 @@ async def stream_message(request: Request) -> Response:
     with contextlib.suppress(ValueError):
         inner = json.loads(content)
         if isinstance(inner, dict) and isinstance(inner.get("text"), str):
-            text, plan_mode = inner["text"], bool(inner.get("plan_mode", False))
+            text, plan_mode = inner["text"], inner.get("plan_mode") is True
     if text.startswith("/"):
         outcome = commands.run_slash(state, sid, text)
         state.hub.publish(sid, outcome.event, outcome.data)
