@@ -30,7 +30,7 @@ import json
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.utils import formatdate
 from typing import Any, AsyncIterator, Callable, Iterator
 

@@ -14,7 +14,7 @@ import pytest
 from tests.api.mixerlead.conftest import SleepRecorder
 from tests.fakes.mixerlead_server import FakeMixerLead, running_fake_mixerlead
 from tui.api import events as ev
-from tui.api.errors import ConnectionFailed, PlanLimit, RateLimited
+from tui.api.errors import ConnectionFailed, PlanLimit
 from tui.api.mixerlead import MixerLeadClient, RetryPolicy
 from tui.api.mixerlead.backend import MixerLeadBackend
 from tui.api.turn import TurnModel, TurnStatus

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from tests.api.mixerlead.conftest import SleepRecorder
-from tests.fakes.mixerlead_server import FakeMixerLead, running_fake_mixerlead
+from tests.fakes.mixerlead_server import FakeMixerLead
 from tui.api.errors import NotFound, ServerError
 from tui.api.mixerlead import IndexingTimedOut, MissingApiKey, MixerLeadClient
 

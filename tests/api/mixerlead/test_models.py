@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tui.api.mixerlead.models import KnowledgeSource, Model, Skill, SkillResult, as_bool, parse_models, parse_sources, source_in
+from tui.api.mixerlead.models import KnowledgeSource, Model, Skill, SkillResult, parse_models, parse_sources, source_in
 
 
 @pytest.mark.parametrize("value,expected", [(1, True), (0, False), (True, True), (False, False), ("true", True),

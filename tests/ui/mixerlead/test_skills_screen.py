@@ -7,9 +7,8 @@ from textual.widgets import Input, Markdown, OptionList, TextArea
 
 from tests.fakes.mixerlead_server import SKILLS, running_fake_mixerlead
 from tests.ui.mixerlead.host import Host, fake_client, settle
-from tui.api.mixerlead.models import Skill
 from tui.screens.mixerlead_skills import MixerLeadSkillsScreen
-from tui.widgets.mixerlead_skill_form import FormError, SkillForm, parse_free_form
+from tui.widgets.mixerlead_skill_form import FormError, parse_free_form
 
 SIZE = (110, 34)
 

@@ -21,7 +21,6 @@ import asyncio
 import contextlib
 import inspect
 import logging
-import time
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
