@@ -81,3 +81,27 @@ async def test_plain_answer_streams_thinking_then_content(mix_server):
         assert events.index("content") > max(i for i, e in enumerate(events) if e == "thinking")
         text = "".join(f.data["content"] for f in frames if f.event == "content")
         assert frames[-1].data["content"] and frames[-1].data["content"] in text
+
+
+async def test_cancel_the_offline_agent_mid_answer(tmp_path):
+    import sqlite3
+
+    from tests.fixtures.mix_server import async_running_server
+
+    async with async_running_server(tmp_path, agent_delay=0.02) as server:
+        sid = server.create_session()["id"]
+        async with server.async_client() as c, SSEReader(c, sid) as sse:
+            await sse.next()
+            send = asyncio.create_task(c.post(f"/api/sessions/{sid}/messages", json={"text": "hello, what can you do?"}))
+            await sse.until("content")
+            await c.post(f"/api/sessions/{sid}/cancel")
+            frames = await sse.until("error", "complete")
+            assert frames[-1].event == "error" and frames[-1].data == {"error": "request cancelled by user"}
+            assert (await send).status_code == 500
+            db = sqlite3.connect(server.settings.db_path)
+            rows = db.execute("SELECT role, finish_reason FROM messages ORDER BY position").fetchall()
+            db.close()
+            assert rows[0] == ("user", "") and rows[-1] == ("assistant", "canceled")
+            # the session goes on: the next turn completes
+            r = await c.post(f"/api/sessions/{sid}/messages", json={"text": "/status"})
+            assert r.status_code == 200
