@@ -29,6 +29,13 @@ Clock = Callable[[], float]
 FIRST_DRAW_CHARS = 400  # the most text the very first frame of an answer draws (about a screenful of prose)
 
 
+def code_blocks(markdown: str) -> list[str]:
+    """The contents of the fenced and indented code blocks of a Markdown text, in order."""
+    from markdown_it import MarkdownIt
+
+    return [t.content.rstrip("\n") for t in MarkdownIt("gfm-like").parse(markdown) if t.type in ("fence", "code_block")]
+
+
 class MessageAction(Message):
     """A message widget asks the transcript to copy or fork (the transcript re-posts it upward)."""
 
@@ -145,6 +152,7 @@ class AssistantMessage(MessageView):
 The answer, with the model's thinking (folded) and a card for each tool call.
 
 - `c`: copy the answer as Markdown
+- `C` (shift+c): copy the last code block of the answer
 - `f`: fork the session here
 - `enter` on the thinking or a tool card: fold or unfold it
 """
@@ -183,7 +191,16 @@ The answer, with the model's thinking (folded) and a card for each tool call.
         for tool in message.tool_calls:
             yield ToolCard(tool)
 
-    BINDINGS = [Binding("enter", "toggle_details", "Fold/unfold thinking and tools")]
+    BINDINGS = [
+        Binding("enter", "toggle_details", "Fold/unfold thinking and tools"),
+        Binding("C", "copy_code", "Copy code block"),
+    ]
+
+    def action_copy_code(self) -> None:
+        """Copy the code of the answer's fenced blocks (the last one; the screen shows what was copied)."""
+        blocks = code_blocks(self.copy_text())
+        if blocks:
+            self.post_message(MessageAction("copy", text=blocks[-1], index=self.index))
 
     def action_toggle_details(self) -> None:
         """Fold or unfold the thinking and the tool cards together (all follow the first one)."""

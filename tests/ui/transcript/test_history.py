@@ -98,3 +98,19 @@ async def test_clicks_and_enter_fold_thinking_and_cards() -> None:
         assert thinking.collapsed and all(c.collapsed for c in assistant.query(ToolCard))
         await pilot.press("enter")
         assert not thinking.collapsed and not any(c.collapsed for c in assistant.query(ToolCard))
+
+
+async def test_copy_code_block_and_tool_result() -> None:
+    app = HostApp()
+    async with app.run_test(size=(100, 40)) as pilot:
+        app.transcript.show_history(history_page())
+        await pilot.pause()
+        assistant = app.transcript.message_widgets[1]
+        assistant.focus()
+        await pilot.press("C")
+        card = assistant.query(ToolCard).first()
+        card.focus()
+        await pilot.press("c")
+        await pilot.pause()
+        copies = [m.text for m in app.of_type(Transcript.CopyRequested)]
+        assert copies == ["print('hi')", "total 0\ndraft.md"]
