@@ -141,6 +141,13 @@ def test_end_marker_is_stripped_even_when_split() -> None:
         assert feed_all(EndMarker(), chunks) == ("Hello there.", "conv_9")
 
 
+def test_a_pretty_printed_marker_is_stripped_too() -> None:
+    body = 'Done.\n{\n  "conversationId": "conv_7"\n}\n'
+    for size in (1, 2, 5):
+        chunks = [body[i:i + size] for i in range(0, len(body), size)]
+        assert feed_all(EndMarker(), chunks) == ("Done.", "conv_7")
+
+
 def test_json_in_the_answer_is_not_taken_for_a_marker() -> None:
     body = 'Here is config:\n{"name": "x"}\nand more text after it.'
     assert feed_all(EndMarker(), [body[:20], body[20:]]) == (body, None)
@@ -181,3 +188,49 @@ async def test_a_refusal_sent_as_an_error_body_with_200_is_never_shown_as_the_an
                 if isinstance(item, str):
                     received.append(item)
         assert received == [] and info.value.partial == ""
+
+
+# ---------------------------------------------------------------- properties
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+ANSWER_CHARS = st.text(alphabet=list('ab{}[]\n":, 1\\é🎉'), max_size=300)  # no letters of "error"/"conversation"
+
+
+def chunked(draw_sizes: list[int], text: str) -> list[str]:
+    out, i = [], 0
+    for size in draw_sizes:
+        if i >= len(text):
+            break
+        out.append(text[i:i + size])
+        i += size
+    out.append(text[i:])
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(ANSWER_CHARS, st.lists(st.integers(min_value=1, max_value=40), max_size=30))
+def test_any_answer_passes_through_unchanged_in_any_chunking(body: str, sizes: list[int]) -> None:
+    assert feed_all(EndMarker(), chunked(sizes, body)) == (body, None)
+
+
+@settings(max_examples=150, deadline=None)
+@given(ANSWER_CHARS, st.lists(st.integers(min_value=1, max_value=40), max_size=30))
+def test_a_trailing_marker_is_always_found_and_removed(body: str, sizes: list[int]) -> None:
+    full = body + '\n{"conversationId": "conv_1"}'
+    assert feed_all(EndMarker(), chunked(sizes, full)) == (body, "conv_1")
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=200), st.lists(st.integers(min_value=1, max_value=7), max_size=80))
+def test_utf8_split_anywhere_decodes_to_the_same_text(text: str, sizes: list[int]) -> None:
+    data = text.encode("utf-8")
+    decoder = Utf8Text()
+    out, i = [], 0
+    for size in sizes:
+        out.append(decoder.feed(data[i:i + size]))
+        i += size
+    out.append(decoder.feed(data[i:]))
+    out.append(decoder.finish())
+    assert "".join(out) == text

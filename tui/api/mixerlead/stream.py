@@ -201,17 +201,16 @@ class EndMarker:
         return held, None, None
 
     def _candidate(self, buf: str) -> int | None:
-        if buf.endswith("\n"):
-            return len(buf) - 1  # a line break at the very end may be followed by a marker
+        """Where a possible marker starts in `buf` (everything before it can be shown), or None."""
         window = max(0, len(buf) - MARKER_LIMIT)
         i = buf.rfind("\n{", window)
-        if i >= 0:
-            start = i
-        elif not self._emitted_any and buf.lstrip().startswith("{") and len(buf) <= MARKER_LIMIT:
-            start = 0
-        else:
-            return None
-        return start if _could_be_marker(buf[start:].strip()) else None
+        if i >= 0 and _could_be_marker(buf[i:].strip()):
+            return i
+        if not self._emitted_any and buf.lstrip().startswith("{") and len(buf) <= MARKER_LIMIT and _could_be_marker(buf.strip()):
+            return 0
+        if buf.endswith("\n"):
+            return len(buf) - 1  # a line break at the very end may be followed by a marker
+        return None
 
 
 def _could_be_marker(text: str) -> bool:
