@@ -147,3 +147,13 @@ def test_traversal_attempts_are_rejected(mix_server, tmp_path):
         assert r.status_code == 201 and r.json()["name"] == "evil.txt"
         assert (folder / "evil.txt").exists() and not (mix_server.settings.data_dir / "evil.txt").exists()
     assert secret.exists()
+
+
+def test_long_unicode_names_fit_the_file_system(mix_server):
+    sid = mix_server.create_session()["id"]
+    with mix_server.client() as c:
+        r = c.post(f"/api/sessions/{sid}/files/upload", files={"file": ("é" * 200 + ".txt", b"x")})
+        assert r.status_code == 201
+        name = r.json()["name"]
+        assert name.endswith(".txt") and len(name.encode()) <= 255
+        assert c.get(f"/api/sessions/{sid}/files/{name}").content == b"x"

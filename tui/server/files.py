@@ -41,7 +41,18 @@ def sanitize_name(raw: str) -> str:
     name = re.sub(r"\s+", "_", name.strip())
     name = re.sub(r"[\x00-\x1f\x7f]", "", name)
     name = re.sub(r"_+", "_", name).lstrip(".")
-    return name[:255]
+    return _fit_bytes(name, 255)
+
+
+def _fit_bytes(name: str, limit: int) -> str:
+    """File systems limit names to 255 *bytes*: shorten the stem, keep the extension."""
+    if len(name.encode("utf-8")) <= limit:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    if not dot or len(ext) > 16:
+        stem, ext, dot = name, "", ""
+    room = limit - len((dot + ext).encode("utf-8"))
+    return stem.encode("utf-8")[:room].decode("utf-8", "ignore") + dot + ext
 
 
 def _session_folder(request: Request, create: bool = False) -> Path | Response:
@@ -142,7 +153,10 @@ async def upload_file(request: Request) -> Response:
         if target.is_symlink() or target.is_dir():
             return validation("file", f"'{name}' exists and is not a regular file")
         tmp = folder / f".upload-{uuid.uuid4().hex}"
-        await asyncio.to_thread(_save_upload, upload.file, tmp, target)
+        try:
+            await asyncio.to_thread(_save_upload, upload.file, tmp, target)
+        except OSError as exc:
+            return error(500, f"Internal error during file upload: {exc.strerror or exc}", "internal_error")
         _drop_thumbnails(folder, name)
         return JSONResponse(file_info(target, original), status_code=201)
     finally:
@@ -216,8 +230,11 @@ async def get_file(request: Request) -> Response:
 def make_thumbnail(source: Path, cache: Path, mode: str, size: int) -> None:
     from PIL import Image  # imported on first use: it is the slowest import of the server
 
-    with Image.open(source) as img:
-        img.seek(0)
+    from PIL import ImageOps
+
+    with Image.open(source) as original:
+        original.seek(0)
+        img = ImageOps.exif_transpose(original)  # phone photos: upright, as the user sees them
         w, h = img.size
         if mode == "w":
             box = (size, max(1, round(h * size / w)))
