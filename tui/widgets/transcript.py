@@ -433,7 +433,9 @@ The conversation. It follows the answer while it streams; scroll up and it stays
             if self._drawn_version >= 0 and now - self._last_draw < FRAME and not turn.status.finished:
                 return
             self._post_permissions(turn)
-            if view is None:
+            if view is None:  # the live message is outside the window (the user is far up)
+                if turn.status.finished:
+                    self.finish_turn()
                 return
             self._drawn_version = version
             self._last_draw = now
