@@ -54,7 +54,10 @@ def main() -> None:
 
 def _trim_profile(text: str) -> str:
     """pstats output without the header noise, with long site-packages paths shortened."""
-    lines = text.splitlines()
+    import sysconfig
+
+    stdlib = sysconfig.get_paths()["stdlib"] + "/"
+    lines = text.replace(stdlib, "").splitlines()
     start = next((i for i, l in enumerate(lines) if l.strip().startswith("ncalls")), 0)
     out = []
     for line in lines[start:]:

@@ -138,6 +138,6 @@ def bench(ctx: Any) -> Any:
             f"keys never seen painted: {sum(r['missed'] for r in runs)}"
         )
         if result.missed and ctx.profile:
-            prof = run_child("benchmarks.keys:run", params, timeout=300, profile=True)
+            prof = run_child("benchmarks.keys:run", {**params, "samples": 30}, timeout=300, profile=True)
             result.profiles["key latency while streaming, ours"] = prof.get("profile", prof.get("error", ""))
     return result

@@ -69,7 +69,7 @@ class Metric:
 
     @property
     def ratio(self) -> float | None:
-        if self.ours is None or not self.floor:
+        if self.ours is None or not self.floor or self.unit == "bool":
             return None
         return self.ours / self.floor
 
