@@ -198,3 +198,15 @@ def test_data_survives_restart(tmp_path):
         assert [f["name"] for f in c.get(f"/api/sessions/{sid}/files").json()] == ["kept.txt"]
         assert c.get("/api/preferences").json()["preferences"]["main_agent_max_tokens"] == 1234
         assert server.app.state.store.permission_decisions(sid)[0]["decision"] == "timeout"
+
+
+async def test_stopping_mid_turn_keeps_the_partial_answer(tmp_path):
+    async with async_running_server(tmp_path, agent_factory=SlowAgent, send_mode="async") as server:
+        sid = server.create_session()["id"]
+        async with server.async_client() as c, SSEReader(c, sid) as sse:
+            await sse.next()
+            await c.post(f"/api/sessions/{sid}/messages", json={"content": "long"})
+            await sse.until("content")
+    async with async_running_server(tmp_path) as server, server.async_client() as c:
+        stored = (await c.get(f"/api/sessions/{sid}/messages")).json()
+        assert [(m["role"], m["userInput"]) for m in stored] == [("user", "long"), ("assistant", "Working")]

@@ -367,7 +367,8 @@ def create_app(settings: ServerSettings) -> Starlette:
             yield
         finally:
             hub.close_all()
-            await runner.shutdown()
+            await runner.shutdown()  # cancelled turns still store their partial answers
+            store.close()
 
     routes = [
         Route("/api/sessions", list_sessions, methods=["GET"]),
