@@ -9,6 +9,7 @@ stays true.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import uuid
@@ -277,7 +278,7 @@ async def test_every_response_matches_the_seed_contract(tmp_path):
             frames += await sse.until("session_created")
             await plain.delete(f"/api/sessions/{announced}")
             frames += await sse.until("session_deleted")
-            reply = asyncio_task(plain.post(f"/api/sessions/{sid}/messages", json={"content": "create a file a.txt containing hi"}))
+            reply = asyncio.create_task(plain.post(f"/api/sessions/{sid}/messages", json={"content": "create a file a.txt containing hi"}))
             frames += await sse.until("permission")
             await plain.post(f"/api/permissions/{frames[-1].data['id']}/grant")
             frames += await sse.until("complete", "error")
@@ -313,9 +314,3 @@ async def test_every_response_matches_the_seed_contract(tmp_path):
               | {("extra", t, m, x) for (t, m), xs in EXTRA_KEYS.items() for x in xs})
     assert listed - ledger.used == set()
     assert all(OTHER_DEPARTURES.values())
-
-
-def asyncio_task(coro):
-    import asyncio
-
-    return asyncio.ensure_future(coro)

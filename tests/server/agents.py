@@ -51,8 +51,6 @@ class WriterAgent:
 class SlowAgent:
     """Streams a first chunk, then waits until cancelled; keeps the partial text like the real agent."""
 
-    started: asyncio.Event | None = None
-
     async def run_turn(self, ctx, text: str) -> None:
         await ctx.emit("content", {"type": "content", "content": "Working"})
         try:
