@@ -26,6 +26,7 @@ from tui.config import Config, Paths
 
 PARENT_PID_ENV = "MIX_TUI_PARENT_PID"  # same name as tui.server.run (not imported: keeps start-up light)
 LOG_NAME = "server.log"
+LOG_ROTATE_BYTES = 5 * 1024 * 1024
 
 
 class ServerStartError(RuntimeError):
@@ -99,6 +100,7 @@ class EmbeddedServer:
             raise RuntimeError("the embedded server is already running")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         ready_file = self.data_dir / f".ready-{os.getpid()}-{secrets.token_hex(4)}.json"
+        self._rotate_log()
         self._log = open(self.log_file, "ab", buffering=0)
         self._proc = subprocess.Popen(
             self._command(ready_file), stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
@@ -106,6 +108,14 @@ class EmbeddedServer:
             close_fds=True,
         )
         return ready_file
+
+    def _rotate_log(self) -> None:
+        """Keep the previous launch's log as server.log.1 once it passes LOG_ROTATE_BYTES."""
+        try:
+            if self.log_file.stat().st_size > LOG_ROTATE_BYTES:
+                os.replace(self.log_file, self.log_file.with_name(LOG_NAME + ".1"))
+        except OSError:
+            pass
 
     def _check_ready(self, ready_file: Path) -> bool:
         try:
