@@ -262,6 +262,9 @@ class ChatScreen(Screen[None]):
     # ------------------------------------------------------------------ connection state
 
     def _set_connection(self, state: str, *, attempt: int = 0, delay: float = 0.0, reason: str = "") -> None:
+        url = getattr(self.app, "server_url", "")
+        if url and reason:
+            reason = reason.replace(f" at {url}", "").replace(url, "the server")  # the status bar shows it already
         self.connection = state
         self.status.set(connection=state)
         self.banner.show_state(state, attempt=attempt, delay=delay, reason=reason)

@@ -45,7 +45,23 @@ async def done_turn(pilot, app: MixApp, text: str) -> None:
 
 
 async def tool_card(pilot, app: MixApp) -> None:
-    await done_turn(pilot, app, "list the files")
+    await settle(pilot, app)
+    await send(pilot, app, "run `echo hello from mix-tui`")
+    await wait_for(pilot, lambda: app.chat.prompt.display, timeout=10, what="the permission prompt")
+    await pilot.press("y")
+    await wait_for(pilot, lambda: app.chat.current.turn.status.finished, timeout=10, what="the answer")
+    await pilot.pause(0.3)
+    import re
+
+    from tui.widgets.tool_card import ToolCard
+
+    # The server reports the measured run time ("Completed bash tool in 806.6ms"): pin it.
+    for tool in app.chat.current.turn.tool_calls:
+        tool.progress = re.sub(r"[0-9.]+(?:ms|µs|s)\b", "12ms", tool.progress)
+    for card in app.chat.current.transcript.query(ToolCard):
+        card.collapsed = False
+        await card.refresh_view()
+    await pilot.pause(0.3)
 
 
 async def streaming(pilot, app: MixApp) -> None:
@@ -83,7 +99,11 @@ async def reconnecting(pilot, app: MixApp, stop_server) -> None:
     await done_turn(pilot, app, "hello")
     await stop_server()
     await wait_for(pilot, lambda: app.chat.banner.display, timeout=10, what="the banner")
-    app.chat.banner.show_state("reconnecting", attempt=2, delay=4.0, reason="connection refused")
+    # Freeze: no further retries (their count and jittered delays would differ between runs).
+    app.chat.current.consumer.cancel()
+    await pilot.pause(0.1)
+    app.chat._set_connection("reconnecting", attempt=2, delay=4.0,
+                             reason=f"Mix server at {app.server_url} refused the connection")
     app.chat.status.set(server=SHOWN_URL)
     app.clear_notifications()
     await pilot.pause(0.2)
