@@ -89,8 +89,10 @@ class FrameRecorder:
         return w
 
     def unwatch(self, w: _Watch) -> None:
-        if w in self._watches:
+        try:
             self._watches.remove(w)
+        except ValueError:  # already found (the frame hook removed it)
+            pass
 
     def _check(self, update: Any, now: float) -> None:
         lines = update_lines(update)
@@ -101,7 +103,7 @@ class FrameRecorder:
                 if (w.needle in text) if isinstance(w.needle, str) else any(n in text for n in w.needle):
                     w.found_at = now
                     w.event.set()
-                    self._watches.remove(w)
+                    self.unwatch(w)
                     if w.callback is not None:
                         w.callback(now)
                     break
