@@ -49,3 +49,34 @@ async def close(obj: Any) -> None:
 def result_times(t0: float, **points: float | None) -> dict[str, float | None]:
     return {k: (v - t0 if v is not None else None) for k, v in points.items()}
 
+
+
+class StallMonitor:
+    """The longest time the event loop was blocked: a task that wakes every `period` seconds and
+    records how late each wake-up came. While the loop runs one long callback, keys wait and no
+    frame is painted, so this is where a frozen UI shows up."""
+
+    def __init__(self, period: float = 0.005) -> None:
+        self.period = period
+        self.longest = 0.0
+        self._task: asyncio.Task | None = None
+
+    def start(self) -> "StallMonitor":
+        self._task = asyncio.get_running_loop().create_task(self._run())
+        return self
+
+    async def _run(self) -> None:
+        period = self.period
+        last = time.perf_counter()
+        while True:
+            await asyncio.sleep(period)
+            now = time.perf_counter()
+            late = now - last - period
+            if late > self.longest:
+                self.longest = late
+            last = now
+
+    def stop(self) -> float:
+        if self._task is not None:
+            self._task.cancel()
+        return self.longest

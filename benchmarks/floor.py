@@ -17,6 +17,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Markdown
 
 from benchmarks import mixwire, profiling
+from benchmarks.appkit import StallMonitor
 from benchmarks.corpus import ANSWER_NEEDLES, LAST_LINE
 from benchmarks.frames import FrameRecorder, screen_lines
 
@@ -69,6 +70,7 @@ async def run(params: dict[str, Any]) -> dict[str, Any]:
         await pilot.pause(0.1)
         first = rec.watch(ANSWER_NEEDLES)
         last = rec.watch(LAST_LINE)
+        monitor = StallMonitor().start()
         profiling.start()
         c0 = time.process_time()
         t0 = time.perf_counter()
@@ -76,6 +78,7 @@ async def run(params: dict[str, Any]) -> dict[str, Any]:
         t_last = await last.wait(timeout)
         cpu = time.process_time() - c0
         profiling.stop()
+        stall = monitor.stop()
         await asyncio.wait_for(done.wait(), timeout)
         t_stream_end = time.perf_counter()
         await pilot.pause(0.05)
@@ -91,6 +94,7 @@ async def run(params: dict[str, Any]) -> dict[str, Any]:
             "deltas": deltas,
             "stream_end_s": t_stream_end - t0,
             "bytes_out": rec.bytes_out,
+            "longest_stall_s": stall,
         }
     await mixwire.close(client)
     return result

@@ -26,7 +26,7 @@ async def ours(params: dict[str, Any]) -> dict[str, Any]:
     from tui.config import Config, resolve_paths
 
     from benchmarks import profiling
-    from benchmarks.appkit import press, wait_until
+    from benchmarks.appkit import StallMonitor, press, wait_until
     from benchmarks.frames import FrameRecorder, screen_lines
 
     timeout = float(params.get("timeout", 120))
@@ -45,6 +45,7 @@ async def ours(params: dict[str, Any]) -> dict[str, Any]:
         await pilot.pause(0.2)
         first = rec.watch(ANSWER_NEEDLES)
         last = rec.watch(LAST_LINE)
+        monitor = StallMonitor().start()
         profiling.start()
         c0 = time.process_time()
         t0 = time.perf_counter()
@@ -52,6 +53,7 @@ async def ours(params: dict[str, Any]) -> dict[str, Any]:
         t_last = await last.wait(timeout)
         cpu = time.process_time() - c0
         profiling.stop()
+        stall = monitor.stop()
         await wait_until(lambda: view.turn is not None and view.turn.status.finished, timeout, "the end of the turn", step=0.01)
         t_turn_end = time.perf_counter()
         await pilot.pause(0.05)
@@ -67,6 +69,7 @@ async def ours(params: dict[str, Any]) -> dict[str, Any]:
             "answer_chars": len(text),
             "stream_end_s": t_turn_end - t0,
             "bytes_out": rec.bytes_out,
+            "longest_stall_s": stall,
         }
     return result
 
@@ -136,6 +139,8 @@ def _metrics(result: Any, ours: list[dict], floor: list[dict], *, paced: bool) -
     m.append(metric("first token painted", "s", col(ours, "first_token_s"), col(floor, "first_token_s"),
                     target="<= floor", check="ratio <=", limit=1.0))
     m.append(metric("frames painted", "frames", col(ours, "frames"), col(floor, "frames")))
+    m.append(metric("longest event-loop stall", "s", col(ours, "longest_stall_s"), col(floor, "longest_stall_s"),
+                    note="the longest time the loop ran without a break: keys wait and nothing is painted meanwhile"))
     m.append(metric("peak RSS", "MB", col(ours, "peak_rss_mb"), col(floor, "peak_rss_mb")))
     follows = metric("view follows to the last line", "bool", [float(all(r["follows"] for r in ours))] if ours else [],
                      [float(all(r["follows"] for r in floor))] if floor else [], target="yes", check="ours >=", limit=1.0)
