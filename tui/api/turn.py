@@ -97,13 +97,14 @@ class PermissionState:
     received_at: float = field(default_factory=time.monotonic)
     timeout: float = 30.0
     answer: bool | None = None  # True granted, False denied, None pending
+    clock: Callable[[], float] = time.monotonic  # the clock `received_at` was read from
 
     @property
     def deadline(self) -> float:
         return self.received_at + self.timeout
 
     def seconds_left(self, now: float | None = None) -> float:
-        return max(0.0, self.deadline - (time.monotonic() if now is None else now))
+        return max(0.0, self.deadline - (self.clock() if now is None else now))
 
 
 @dataclass(eq=False)
@@ -121,6 +122,7 @@ class ToolCall:
     permission: PermissionState | None = None
     sub_agent_text: _Text = field(default_factory=_Text)  # output of a sub-agent this call spawned
     _input_parts: list[str] = field(default_factory=list)
+    clock: Callable[[], float] = time.monotonic  # the clock started_at/finished_at come from
 
     @property
     def params(self) -> dict[str, Any] | None:
@@ -137,7 +139,7 @@ class ToolCall:
     def duration(self) -> float | None:
         if self.started_at is None:
             return None
-        end = self.finished_at if self.finished_at is not None else time.monotonic()
+        end = self.finished_at if self.finished_at is not None else self.clock()
         return end - self.started_at
 
     @property
@@ -276,7 +278,7 @@ class TurnModel:
         tool = self.tools.get(tool_id)
         if tool is None:
             self._close_thinking()
-            tool = ToolCall(id=tool_id, name=name)
+            tool = ToolCall(id=tool_id, name=name, clock=self.clock)
             self.tools[tool_id] = tool
             self.blocks.append(tool)
         elif name and not tool.name:
@@ -344,7 +346,7 @@ class TurnModel:
         return True
 
     def _on_PermissionRequest(self, e: ev.PermissionRequest) -> bool:
-        state = PermissionState(request=e, received_at=self.clock(), timeout=self.permission_timeout)
+        state = PermissionState(request=e, received_at=self.clock(), timeout=self.permission_timeout, clock=self.clock)
         tool = self._tool_waiting_for(e.tool_name)
         if tool is None:
             self._orphan_permissions.append(state)
