@@ -168,11 +168,11 @@ async def test_a_slow_consumer_is_not_mistaken_for_a_silent_server():
     app, state = stream_app(first)
     with serve(app) as url:
         async with MixClient(url, timeout=5) as client:
-            stream = client.stream(SID, heartbeat=0.05, reconnect=FAST)
+            stream = client.stream(SID, heartbeat=0.03, reconnect=FAST)
             names = []
             async for event in stream:
                 names.append(type(event).__name__)
-                await asyncio.sleep(0.3)  # far longer than the 0.1 s watchdog
+                await asyncio.sleep(0.15)  # far longer than the 0.06 s watchdog
                 if isinstance(event, ev.Complete):
                     break
             await stream.aclose()
