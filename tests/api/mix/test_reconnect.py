@@ -221,8 +221,8 @@ async def test_unknown_session_ends_the_stream_without_retrying():
     with serve(Starlette(routes=[Route("/stream", stream)])) as url:
         async with MixClient(url) as client:
             seen = [e async for e in client.stream("nope", reconnect=FAST)]
-    assert seen[0] == ev.Error("Invalid session ID: nope")
-    assert seen[1].state == "offline" and "not on the server" in seen[1].reason
+    assert seen[0].state == "connected" and "not on the server" in seen[0].reason  # reachable, just no such session
+    assert seen[1] == ev.Error("Invalid session ID: nope")
     assert len(seen) == 2
 
 

@@ -301,8 +301,10 @@ async def run_stream(client: "MixClient", session_id: str, *, heartbeat: float, 
                                     yield await _resync(client, session_id)
                                 continue
                             if cls is ev.Error and not seen_connected and event.error.startswith("Invalid session ID"):
+                                # The server is reachable but the session is gone (deleted): say so and
+                                # stop, rather than retry forever or call the server offline.
+                                yield ev.ConnectionChanged("connected", reason=f"session {session_id} is not on the server")
                                 yield event
-                                yield ev.ConnectionChanged("offline", reason=f"session {session_id} is not on the server")
                                 return
                             if cls is not ev.ContentDelta and cls is not ev.ThinkingDelta:
                                 client._observe_event(event)
