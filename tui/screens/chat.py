@@ -392,7 +392,10 @@ class ChatScreen(Screen[None]):
         if type(event).__name__ == "Resynced":
             self._resynced(view)
             return
-        if isinstance(event, (ev.SessionCreated, ev.SessionDeleted)):
+        if isinstance(event, ev.SessionDeleted):
+            self._deleted_elsewhere(event.session_id)
+            return
+        if isinstance(event, ev.SessionCreated):
             self._load_sessions()
             return
         if turn is None or turn.status.finished:
@@ -408,6 +411,19 @@ class ChatScreen(Screen[None]):
             self._permission_arrived(view)
         if turn.status.finished:
             self._turn_finished(view)
+
+    def _deleted_elsewhere(self, session_id: str) -> None:
+        view = self.views.get(session_id)
+        if view is None:
+            self._load_sessions()
+            return
+        draft = self.composer.text if self.current is view else ""
+        self.sidebar.remove_session(session_id)
+        self.close_view(view)
+        if draft.strip():
+            self.composer.load(draft)  # the text moves to the "new session" draft; never lost
+            self._save_draft_now()
+        self.notify(f"“{view.conversation.title}” was deleted on the server.", severity="warning")
 
     def _is_echo(self, view: SessionView, event: ev.UserMessageCreated) -> bool:
         turn = view.turn
@@ -501,7 +517,11 @@ class ChatScreen(Screen[None]):
         if self.app.clock() - view.turn_wall_start > LONG_TURN:  # type: ignore[attr-defined]
             notify.alert(self.app, f"mix-tui: answer finished in “{view.conversation.title}” ({turn.status.value})")
         if turn.status in (TurnStatus.ERROR, TurnStatus.RATE_LIMITED) and turn.error is not None:
-            self.notify(turn.error.error, title="The turn failed", severity="error", timeout=8)
+            if turn.error.type in ("client_error", "send_failed") and not turn.answer and turn.user_text:
+                # The message never got through: the text goes back to the composer.
+                self._restore_text(turn.user_text, self.draft_key(view.id), turn.error.error)
+            else:
+                self.notify(turn.error.error, title="The turn failed", severity="error", timeout=8)
 
     # ------------------------------------------------------------------ sending
 
@@ -559,11 +579,12 @@ class ChatScreen(Screen[None]):
             await backend.send(view.id, text)
         except Exception as exc:
             message = error_text(exc)
-            turn.fail(f"Not sent: {message}")
-            self._turn_finished(view)
-            self._restore_text(text, key, f"Not sent: {message}")
             if isinstance(exc, ConnectionFailed):
                 self._set_connection("offline", reason=message)
+            if not turn.status.finished:
+                turn.fail(f"Not sent: {message}")  # _turn_finished puts the text back
+                self._turn_finished(view)
+            # Otherwise the stream already ended the turn and its card says what happened.
 
     def _restore_text(self, text: str, key: str, message: str) -> None:
         """A send failed: the text goes back where it was (never lost)."""
@@ -572,6 +593,7 @@ class ChatScreen(Screen[None]):
         elif not self.store.draft(key).strip():
             self.store.set_draft(key, text)
             self.store.flush()
+        message = message if message.startswith("Not sent") else f"Not sent: {message}"
         self.notify(message + " Your text was put back.", title="Not sent", severity="error", timeout=10)
 
     # ------------------------------------------------------------------ drafts

@@ -171,7 +171,9 @@ Newest first. Type to filter by title. Marks: `●` answering, `?` waiting for y
         width = max(12, (options.size.width or self.size.width or 30) - 2)
         needle = self._filter.lower()
         shown = [self._items[i] for i in self._order if not needle or needle in self._items[i].title.lower()]
-        highlighted = options.highlighted_option.id if options.highlighted_option is not None else self._current
+        previous = options.highlighted_option.id if options.highlighted_option is not None else None
+        # The open session is the one highlighted; otherwise keep where the user was.
+        highlighted = self._current if self._current in self._items else previous
         options.set_options([Option(self._label(item, width), id=item.id) for item in shown])
         ids = [item.id for item in shown]
         if highlighted in ids:

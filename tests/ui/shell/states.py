@@ -107,3 +107,13 @@ async def reconnecting(pilot, app: MixApp, stop_server) -> None:
     app.chat.status.set(server=SHOWN_URL)
     app.clear_notifications()
     await pilot.pause(0.2)
+
+
+async def main(pilot, app: MixApp) -> None:
+    """The README picture: a few sessions on the left, an answer with a tool card on the right."""
+    await settle(pilot, app)
+    for text in ("What can you do?", "list the files"):
+        await send(pilot, app, text)
+        await wait_for(pilot, lambda: app.chat.current.turn.status.finished, timeout=10, what="the answer")
+        await pilot.press("ctrl+n")
+    await tool_card(pilot, app)

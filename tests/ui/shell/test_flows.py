@@ -256,3 +256,30 @@ async def test_reconnect_banner_when_the_server_stops_and_its_removal_when_it_re
             assert chat.current.turn.status is TurnStatus.COMPLETE
     finally:
         await asyncio.to_thread(stack.close)
+
+
+async def test_a_failed_send_puts_the_text_back(tmp_path):
+    async with live_app(tmp_path) as (app, pilot, server):
+        chat = app.chat
+        await send(pilot, app, "first")
+        await wait_turn_done(pilot, app)
+        # The session vanishes from the server's database without any event: the next send gets a 404.
+        assert server.app.state.store.delete_session(chat.current.id)
+        await send(pilot, app, "this cannot be delivered")
+        await wait_for(pilot, lambda: chat.composer.text == "this cannot be delivered", timeout=6, what="the text back")
+        assert chat.current.turn.user_text == "this cannot be delivered"
+        assert chat.current.turn.status is TurnStatus.ERROR
+        assert any("Not sent" in n and "put back" in n for n in notifications(app))
+
+
+async def test_a_session_deleted_elsewhere_is_closed(tmp_path):
+    async with live_app(tmp_path) as (app, pilot, server):
+        chat = app.chat
+        await send(pilot, app, "soon gone")
+        await wait_turn_done(pilot, app)
+        await pilot.press(*"draft")
+        with server.client() as c:
+            assert c.delete(f"/api/sessions/{chat.current.id}").status_code == 204
+        await wait_for(pilot, lambda: chat.current is None and not chat.sidebar.items, timeout=6, what="the session to close")
+        assert chat.composer.text == "draft"  # the user's text is never lost
+        await wait_for(pilot, lambda: any("deleted" in n for n in notifications(app)), what="a notice")
