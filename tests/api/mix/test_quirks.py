@@ -285,3 +285,60 @@ def test_history_tool_results_and_plan_mode_reminders():
     assert SessionData.from_json({"id": "s", "firstUserMessage": "plain text"}).preview == "plain text"
     assert SessionData.from_json({"id": "s", "firstUserMessage": "[not json"}).preview == "[not json"
     assert SessionData.from_json(None).id == ""
+
+
+SID2 = "bbbbbbbb-cccc-4ddd-8eee-ffffffffffff"
+EVERY_METHOD = [
+    ("health", ()), ("list_commands", ()), ("get_command", ("help",)), ("list_mcp_servers", ()), ("tools_status", ()),
+    ("store_api_key", ("anthropic", "sk-ant-secret")), ("start_oauth", ("anthropic",)), ("oauth_callback", ("anthropic", "c", "s")),
+    ("auth_status", ()), ("validate_auth", ()), ("delete_credentials", ("anthropic",)),
+    ("get_preferences", ()), ("update_preferences", ({"main_agent_max_tokens": 5},)), ("list_providers", ()), ("reset_preferences", ()),
+    ("grant_permission", ("p",)), ("deny_permission", ("p",)),
+    ("list_sessions", ()), ("create_session", ("t",)), ("get_session", (SID2,)), ("delete_session", (SID2,)),
+    ("rename_session", (SID2, "t")), ("cancel_session", (SID2,)), ("fork_session", (SID2, 1)),
+    ("list_messages", (SID2,)), ("message_history", ()), ("send_message", (SID2, "hi")), ("stream_message", (SID2, "hi")),
+    ("list_files", (SID2,)), ("upload_file", (SID2, b"data")), ("get_file", (SID2, "a.txt")), ("delete_file", (SID2, "a.txt")),
+    ("system_info", ()),
+]
+
+
+def failing_app() -> Starlette:
+    async def fail(request: Request) -> Response:
+        if request.url.path.startswith("/stream/"):
+            return PlainTextResponse("Invalid JSON in request body", status_code=400)  # Go's http.Error
+        return JSONResponse({"error": {"code": 500, "message": f"Internal error during {request.url.path}: disk full",
+                                       "type": "INTERNAL_ERROR"}}, status_code=500)
+
+    return Starlette(routes=[Route("/{path:path}", fail, methods=["GET", "POST", "DELETE", "PATCH"])])
+
+
+@pytest.fixture(scope="module")
+def failing_url():
+    with serve(failing_app()) as url:
+        yield url
+
+
+@pytest.mark.parametrize("method,args", EVERY_METHOD, ids=[m for m, _ in EVERY_METHOD])
+async def test_every_method_raises_the_servers_error(failing_url, method, args):
+    async with MixClient(failing_url) as client:
+        with pytest.raises(ServerError) as info:
+            await getattr(client, method)(*args)
+    err = info.value
+    if method == "stream_message":
+        assert err.status == 400 and "Invalid JSON in request body" in str(err) and err.type is None
+    else:
+        assert err.status == 500 and err.type == "INTERNAL_ERROR" and "disk full" in str(err)
+    assert str(err).startswith(f"Mix server at {failing_url} answered")
+    assert "sk-ant-secret" not in str(err)
+
+
+def test_generation_votes_from_events():
+    from tui.api import events as ev
+
+    client = MixClient("http://127.0.0.1:9")
+    assert client.generation is None
+    client._observe_event(ev.ToolSnapshot("t", "bash"))
+    assert client.generation == "seed"
+    client._observe_event(ev.ToolUseStart("t", "Bash"))
+    client._observe_event(ev.UserMessageCreated("m"))
+    assert client.generation == "latest"
