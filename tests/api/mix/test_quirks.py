@@ -42,8 +42,9 @@ async def test_seed_send_shape_is_content():
     log: list[dict] = []
     with serve(strict_send_app("content", log)) as url:
         async with MixClient(url) as client:
-            result = await client.send_message(SID, "hi", plan_mode=True)
-    assert log == [{"content": "hi"}]  # plan_mode cannot be said in the seed shape
+            result = await client.send_message(SID, "hi")
+            assert client.send_shape is None  # accepted at once: nothing to remember
+    assert log == [{"content": "hi"}]
     assert result.message is not None and result.message.assistant_response == "done" and not result.processing
 
 
@@ -60,14 +61,14 @@ async def test_unknown_field_content_retries_once_with_text_and_remembers():
     assert second.accepted and second.message is None
 
 
-async def test_unknown_field_text_falls_back_to_content():
+async def test_plan_mode_sends_text_and_unknown_field_text_falls_back_to_content():
     log: list[dict] = []
     with serve(strict_send_app("content", log)) as url:
         async with MixClient(url) as client:
-            client._send_shape = "text"  # e.g. remembered from a newer server at the same address
-            await client.send_message(SID, "x", plan_mode=True)
+            await client.send_message(SID, "x", plan_mode=True)  # plan mode can only be said as {text, plan_mode}
             assert client.send_shape == "content"
-    assert log == [{"text": "x", "plan_mode": True}, {"content": "x"}]
+            await client.send_message(SID, "y", plan_mode=True)  # remembered: no second refusal
+    assert log == [{"text": "x", "plan_mode": True}, {"content": "x"}, {"content": "y"}]
 
 
 async def test_other_400s_are_not_retried():

@@ -172,6 +172,7 @@ class MixClient:
 
     @property
     def send_shape(self) -> str | None:
+        """"content" or "text" once a server refused the other one; None while both are fine."""
         return self._send_shape
 
     def _vote(self, latest: bool) -> None:
@@ -337,7 +338,9 @@ class MixClient:
                            timeout: float | None = None) -> SendResult:
         """POST /api/sessions/{id}/messages. Seed servers answer after the whole turn (200 MessageData),
         latest ones at once (202 processing). No read timeout unless `timeout` is given."""
-        shape = self._send_shape or ("text" if plan_mode and self.generation == "latest" else "content")
+        # The seed shape {content} unless plan mode must be said (only {text, plan_mode} can), or the
+        # server already told us (a 400 "unknown field") which one it takes.
+        shape = self._send_shape or ("text" if plan_mode else "content")
         path = f"/api/sessions/{self._seg(session_id)}/messages"
         limit = httpx.Timeout(self.timeout, read=timeout)
         for tries in range(2):
@@ -350,8 +353,9 @@ class MixClient:
                     shape = other
                     continue
                 raise
-            self._send_shape = shape
-            self._vote(shape == "text")
+            if tries == 1:
+                self._send_shape = shape  # learned from the server's refusal: remembered
+                self._vote(shape == "text")
             break
         if response.status_code == 202:
             data = _json_or_empty(response)
