@@ -221,7 +221,7 @@ class ChatScreen(Screen[None]):
             try:
                 conversations = await backend.list_conversations()
                 break
-            except ApiError as exc:
+            except Exception as exc:  # every failure: say it, keep trying, never crash the app
                 self._set_connection("offline", reason=error_text(exc))
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
@@ -327,7 +327,7 @@ class ChatScreen(Screen[None]):
             return
         try:
             page = await backend.load_messages(view.id)
-        except ApiError as exc:
+        except Exception as exc:
             self.notify(f"Could not load the messages: {error_text(exc)}", severity="error")
             return
         if view.busy:
@@ -346,7 +346,7 @@ class ChatScreen(Screen[None]):
     async def _fetch_older(self, view: SessionView, before: int) -> None:
         try:
             page = await self.backend.load_messages(view.id, before=before)  # type: ignore[union-attr]
-        except ApiError as exc:
+        except Exception as exc:
             self.notify(f"Could not load older messages: {error_text(exc)}", severity="error")
             return
         view.transcript.prepend_history(page)

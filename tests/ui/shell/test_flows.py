@@ -283,3 +283,51 @@ async def test_a_session_deleted_elsewhere_is_closed(tmp_path):
         await wait_for(pilot, lambda: chat.current is None and not chat.sidebar.items, timeout=6, what="the session to close")
         assert chat.composer.text == "draft"  # the user's text is never lost
         await wait_for(pilot, lambda: any("deleted" in n for n in notifications(app)), what="a notice")
+
+
+async def test_sidebar_marks_busy_permission_and_unseen_sessions(tmp_path):
+    async with live_app(tmp_path, agent_delay=0.01) as (app, pilot, _server):
+        chat = app.chat
+        # A session waiting for permission while another one is open.
+        await send(pilot, app, "run `echo marked`")
+        await wait_for(pilot, lambda: chat.current.turn is not None and chat.current.turn.pending_permissions, what="permission")
+        waiting = chat.current.conversation
+        await pilot.press("ctrl+n")
+        assert chat.sidebar.state_of(waiting.id) == "permission"
+        assert not chat.prompt.display  # the prompt belongs to the other session
+        # A session that finishes while the user is elsewhere.
+        await send(pilot, app, "What can you do?")
+        await wait_for(pilot, lambda: chat.current is not None and chat.current.id != waiting.id, what="second session")
+        answering = chat.current.conversation
+        assert chat.sidebar.state_of(answering.id) == "busy"
+        chat.open_session(waiting)
+        await pilot.pause()
+        assert chat.prompt.display
+        await wait_for(pilot, lambda: chat.sidebar.state_of(answering.id) == "unseen", timeout=10, what="unseen mark")
+        assert f"mix:{answering.id}" in app.store.unseen()
+        await wait_for(pilot, lambda: chat.prompt.has_focus or chat.prompt.display, what="prompt")
+        chat.prompt.focus()
+        await pilot.press("y")
+        await wait_turn_done(pilot, app)
+        assert chat.sidebar.state_of(waiting.id) == ""
+        chat.open_session(answering)
+        await pilot.pause()
+        assert chat.sidebar.state_of(answering.id) == ""
+        assert f"mix:{answering.id}" not in app.store.unseen()
+
+
+async def test_typing_in_the_session_list_filters_it(tmp_path):
+    async with live_app(tmp_path) as (app, pilot, _server):
+        chat = app.chat
+        for text in ("alpha topic", "beta topic"):
+            await pilot.press("ctrl+n")
+            await send(pilot, app, text)
+            await wait_for(pilot, lambda: chat.current is not None and chat.current.turn is not None
+                           and chat.current.turn.status.finished, what="answer")
+        await pilot.press("ctrl+s")
+        await pilot.press(*"alp")
+        await pilot.pause()
+        titles = [chat.sidebar._items[i].title for i in chat.sidebar.visible_ids]
+        assert titles == ["alpha topic"]
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: chat.current.conversation.title == "alpha topic", what="opened by filter")
