@@ -131,6 +131,11 @@ def _fmt(value: float | None, unit: str) -> str:
     return f"{value:.3g} {unit}".strip()
 
 
+def _load(meta: dict[str, Any], when: str) -> str:
+    value = meta.get("load_average", {}).get(when)
+    return "?" if value is None else f"{value:.2f}"
+
+
 def _verdict(m: Metric) -> str:
     return {True: "pass", False: "**FAIL**", None: ""}[m.passed]
 
@@ -153,7 +158,7 @@ def markdown(results: list[BenchResult], meta: dict[str, Any]) -> str:
         f"- date: {meta['date']}",
         f"- machine: {mach['cpu']}, {mach['cores']} cores, {mach['ram_gb']} GB RAM, {mach['os']}",
         f"- versions: python {ver['python']}, textual {ver['textual']}, rich {ver['rich']}, httpx {ver['httpx']}, mix-tui {ver['mix-tui']}",
-        f"- load average (1 min) before/after the run: {meta.get('load_average', {}).get('before')}/{meta.get('load_average', {}).get('after')} "
+        f"- load average (1 min) before/after the run: {_load(meta, 'before')}/{_load(meta, 'after')} "
         "(other work on this 2-core machine adds noise to wall times; CPU times are steadier)",
         f"- command: `{meta['command']}`; each figure is the median of {meta['runs']} run(s), each run in a fresh process; total {meta['total_seconds']:.0f} s",
         "",
@@ -186,7 +191,32 @@ def markdown(results: list[BenchResult], meta: dict[str, Any]) -> str:
         lines.append("")
         for label, text in r.profiles.items():
             lines += [f"### Profile: {label} (cProfile, top functions by cumulative time)", "", "```", text, "```", ""]
+    lines += [METHOD]
     return "\n".join(lines)
+
+
+METHOD = """## Method
+
+- Every measured run is a fresh interpreter (`benchmarks/child.py`); servers run in their own processes, so
+  the client's CPU time and peak RSS (`ru_maxrss` of that process) are the client's alone. Figures are medians.
+- The embedded server (`tui/server`, uvicorn, SQLite) serves every streaming case with the ScriptedAgent,
+  which streams exactly the corpus chunks (`benchmarks/corpus.py`: a deterministic 13 kB Markdown answer
+  cut into 2,800 token-sized pieces).
+- Frames: `App._display(screen, update)` is wrapped. Each screen refresh ends in one call carrying the
+  compositor's update for that frame, so one call is one frame painted. Headless mode skips encoding the
+  update to terminal bytes; the hook does it anyway (`render_segments`), so a frame costs what it costs in a
+  terminal. "Painted" means: the first frame whose update contains the text on one screen line
+  (first answer text, the answer's last line, a message, the typed characters in the composer's rows).
+- Floor: one Textual `Markdown` in an anchored `VerticalScroll`, fed with `Markdown.get_stream()` one
+  `write` per delta, from the same server over the same client layer (`MixClient.stream`).
+- Start-up: the real `python -m tui --data-dir <fresh dir>` in a 120x40 pseudo-terminal; the clock runs from
+  just before the spawn to the first terminal output that contains the chat screen (the composer is
+  mounted and focused in that frame). Sources are compiled to bytecode first, as an install does.
+- Keys: a thread stands in for the terminal's input thread and hands keys to the driver
+  (`Driver.send_message`, thread-safe) every ~25 ms, so a key's latency includes time the event loop
+  made it wait. Only keys pressed between Enter and the end of the turn count.
+- Profiles cover only the measured window of one extra run of the case that missed its target.
+"""
 
 
 def now() -> str:
