@@ -27,7 +27,7 @@ FIRST_MESSAGE = "First message of the long session."
 LAST_MESSAGE = "Last message of the long session."
 MESSAGES = 2_000
 TOP_TIMEOUT = 30.0  # seconds of Home held before giving up on reaching the first message
-QUICK_MESSAGES = 200
+QUICK_MESSAGES = 60
 
 
 def _answer_with_code(i: int, last: bool) -> str:

@@ -124,3 +124,20 @@ def test_app_benchmarks_run_or_say_what_is_missing(tmp_path):
     assert result.status in ("ok", "partial"), (result.reason, result.notes)
     wall = result.metrics[0]
     assert wall.floor is not None and wall.floor > 0
+
+
+def test_long_session_and_keys_run_or_say_what_is_missing():
+    from benchmarks import keys, long_session
+
+    ctx = SimpleNamespace(runs=1, quick=True, profile=False)
+    missing = availability.missing("server", "backend", "app")
+    for module in (long_session, keys):
+        result = module.bench(ctx)
+        if missing:
+            assert result.status == "not available" and result.reason == missing
+            continue
+        assert result.status == "ok", (module.__name__, result.reason, result.notes)
+        if module is long_session:
+            assert result.metrics[0].ours > 0 and "messages written" in result.notes[0]
+        else:  # a quick stream may end before a key lands in it, so only the harness's own count is certain
+            assert "keys pressed while streaming" in result.notes[-1] and "never seen painted: 0" in result.notes[-1]
