@@ -280,7 +280,7 @@ async def run_stream(client: "MixClient", session_id: str, *, heartbeat: float, 
                     raise client._status_error(response, "opening the event stream")
                 chunks = response.aiter_bytes().__aiter__()
                 seen_connected = False
-                async with asyncio.timeout(loop.time() + watchdog) as guard:
+                async with asyncio.timeout(watchdog) as guard:
                     while True:
                         guard.reschedule(loop.time() + watchdog)
                         try:
