@@ -245,3 +245,23 @@ async def test_events_end_with_the_error_when_the_server_is_gone_for_good():
     assert [e.state for e in seen] == ["reconnecting", "reconnecting", "offline"]
     assert backend._subscribers == {}
     await backend.close()
+
+
+async def test_paging_counts_stored_messages_with_tool_results_folded_in():
+    from tests.api.mix.test_reconnect import HISTORY, SID
+
+    async def messages(request: Request) -> Response:
+        return JSONResponse(HISTORY)  # user, assistant with a call, its tool-result message, assistant
+
+    with serve(Starlette(routes=[Route("/api/sessions/{id}/messages", messages)])) as url:
+        backend = MixBackend(MixClient(url))
+        newest = await backend.load_messages(SID, limit=1)
+        assert ([m.id for m in newest.messages], newest.start, newest.total, newest.has_older) == (["a2"], 3, 4, True)
+        middle = await backend.load_messages(SID, before=newest.start, limit=1)
+        assert ([m.id for m in middle.messages], middle.start) == (["a1"], 1)
+        assert middle.messages[0].tool_calls[0].result == "a.txt"
+        oldest = await backend.load_messages(SID, before=middle.start, limit=5)
+        assert ([m.id for m in oldest.messages], oldest.start, oldest.has_older) == (["u1"], 0, False)
+        everything = await backend.load_messages(SID)
+        assert [m.index for m in everything.messages] == [0, 1, 3] and everything.start == 0
+        await backend.close()

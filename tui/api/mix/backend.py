@@ -14,6 +14,7 @@ mirrors nothing to SSE still ends the turn: if its 200 reply arrives and the str
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 from typing import Any, AsyncIterator, Callable, Mapping
 
@@ -52,7 +53,7 @@ class MixBackend(ChatBackend):
         self._subscribers: dict[str, set[asyncio.Queue]] = {}
         self._terminals: dict[str, int] = {}  # terminal events seen per conversation (for the send fallback)
         self._background: set[asyncio.Task] = set()
-        self._history: dict[str, list[ChatMessage]] = {}
+        self._history: dict[str, tuple[list[ChatMessage], int]] = {}  # merged messages, stored count
 
     @property
     def base_url(self) -> str:
@@ -100,17 +101,18 @@ class MixBackend(ChatBackend):
     # ------------------------------------------------------------------ messages
 
     async def load_messages(self, conversation_id: str, *, before: int | None = None, limit: int = 50) -> MessagePage:
-        """Pages cut locally (the API returns all messages). `before`/`start` count positions in the
-        merged list (tool-result messages folded into their calls); `ChatMessage.index` stays the
-        stored index, which is what fork counts."""
-        messages = self._history.get(conversation_id) if before is not None else None
-        if messages is None:
-            messages = to_chat_messages(await self.client.list_messages(conversation_id))
-            self._history[conversation_id] = messages
-        total = len(messages)
-        end = total if before is None else max(0, min(before, total))
-        start = max(0, end - max(1, limit))
-        return MessagePage(messages=messages[start:end], start=start, total=total)
+        """Pages cut locally (the API returns all messages). `before`, `start` and `ChatMessage.index`
+        all count stored messages, tool-result messages included (what fork counts), although those
+        are folded into their calls and not returned themselves."""
+        cached = self._history.get(conversation_id) if before is not None else None
+        if cached is None:
+            raw = await self.client.list_messages(conversation_id)
+            cached = (to_chat_messages(raw), len(raw))
+            self._history[conversation_id] = cached
+        messages, total = cached
+        end = len(messages) if before is None else bisect.bisect_left([m.index for m in messages], before)
+        page = messages[max(0, end - max(1, limit)):end]
+        return MessagePage(messages=page, start=page[0].index if page else 0, total=total)
 
     async def send(self, conversation_id: str, text: str, *, plan_mode: bool = False) -> None:
         seen = self._terminals.get(conversation_id, 0)
