@@ -450,6 +450,27 @@ class ChatScreen(Screen[None]):
         """The stream came back after a gap: what was missed is in the history, not in the stream."""
         if not view.busy:
             self._load_history(view)
+        else:
+            self._settle_after_gap(view)
+
+    @work(group="history")
+    async def _settle_after_gap(self, view: SessionView) -> None:
+        """A turn was running during the gap: if the history holds its final answer, finish it from there."""
+        turn = view.turn
+        await asyncio.sleep(1.0)  # events sent right after the reconnect may still finish it
+        if turn is None or turn.status.finished or view.turn is not turn:
+            return
+        try:
+            page = await self.backend.load_messages(view.id, limit=6)  # type: ignore[union-attr]
+        except Exception:
+            return  # Esc still ends the turn locally
+        messages = page.messages
+        asked = any(m.role == "user" and m.text.strip() == turn.user_text.strip() for m in messages)
+        if asked and messages and messages[-1].role == "assistant" and not messages[-1].tool_calls:
+            last = messages[-1]
+            turn.apply(ev.Complete(content=last.text, message_id=last.id or None))
+            if turn.status.finished:
+                self._turn_finished(view)
 
     # ------------------------------------------------------------------ turns
 
