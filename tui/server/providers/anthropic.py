@@ -14,6 +14,7 @@ from typing import AsyncIterator
 import httpx
 
 from tui.server.agent.tools import ToolSpec
+from tui.server.providers.models import ANTHROPIC_ALIASES
 from tui.server.providers.base import (
     TIMEOUT, VALIDATE_TIMEOUT, ChatMessage, ProviderError, ProviderEvent, ProviderRateLimited, Stop, TextDelta,
     ThinkingDelta, ThinkingDone, ThinkingPart, ToolCallEnd, ToolCallInputDelta, ToolCallStart, Usage,
@@ -22,11 +23,7 @@ from tui.server.providers.base import (
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 API_VERSION = "2023-06-01"
-MODELS = ["claude-sonnet-4-5", "claude-opus-4-1", "claude-haiku-4-5", "claude-sonnet-4-0", "claude-opus-4-0",
-          "claude-3-5-haiku-latest"]
-# Mix's own model names (its preferences defaults) and the API ids they stand for.
-ALIASES = {"claude-4-sonnet": "claude-sonnet-4-0", "claude-4-opus": "claude-opus-4-0",
-           "claude-3-5-haiku": "claude-3-5-haiku-latest"}
+ALIASES = ANTHROPIC_ALIASES
 THINKING_BUDGET = {"low": 2048, "medium": 8192, "high": 24576}  # tokens; the API wants ≥ 1024
 STOP_REASONS = {"end_turn": "end_turn", "stop_sequence": "end_turn", "tool_use": "tool_use",
                 "max_tokens": "max_tokens", "refusal": "refusal", "pause_turn": "pause_turn"}

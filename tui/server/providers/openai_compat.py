@@ -18,6 +18,7 @@ import httpx
 
 from tui.server.agent.base import new_tool_call_id
 from tui.server.agent.tools import ToolSpec
+from tui.server.providers.models import DISPLAY, STATIC_MODELS
 from tui.server.providers.base import (
     TIMEOUT, VALIDATE_TIMEOUT, ChatMessage, ProviderError, ProviderEvent, ProviderRateLimited, Stop, TextDelta,
     ThinkingDelta, ToolCallEnd, ToolCallInputDelta, ToolCallStart, Usage, ValidationResult, connect_error,
@@ -42,15 +43,11 @@ class Flavor:
     models_from_api: bool = True  # False: the API list is too long to offer (OpenRouter)
 
 
-OPENAI = Flavor("openai", "OpenAI", "https://api.openai.com/v1",
-                static_models=("gpt-4.1", "gpt-4.1-mini", "o3", "o4-mini", "gpt-5", "gpt-5-mini", "gpt-4o"),
+OPENAI = Flavor("openai", DISPLAY["openai"], "https://api.openai.com/v1", static_models=STATIC_MODELS["openai"],
                 max_tokens_field="max_completion_tokens")
-OPENROUTER = Flavor("openrouter", "OpenRouter", "https://openrouter.ai/api/v1",
-                    static_models=("anthropic/claude-sonnet-4", "anthropic/claude-sonnet-4.5", "openai/gpt-4.1",
-                                   "openai/gpt-5", "google/gemini-2.5-pro", "deepseek/deepseek-chat-v3.1",
-                                   "qwen/qwen3-coder"),
-                    validate_path="/key", models_from_api=False)
-OLLAMA = Flavor("ollama", "Ollama (local)", "http://127.0.0.1:11434/v1", needs_key=False)
+OPENROUTER = Flavor("openrouter", DISPLAY["openrouter"], "https://openrouter.ai/api/v1",
+                    static_models=STATIC_MODELS["openrouter"], validate_path="/key", models_from_api=False)
+OLLAMA = Flavor("ollama", DISPLAY["ollama"], "http://127.0.0.1:11434/v1", needs_key=False)
 FLAVORS = {f.name: f for f in (OPENAI, OPENROUTER, OLLAMA)}
 REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5")
 

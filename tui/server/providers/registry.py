@@ -12,31 +12,17 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from tui.config import Config, Secrets
-from tui.server.providers import anthropic, openai_compat
-from tui.server.providers.base import Provider, ValidationResult
+from tui.server.providers.models import ALL, DEFAULT_MODEL, DISPLAY, KEYED, OFFLINE, STATIC_MODELS
 
-OFFLINE = "offline"
-OFFLINE_MODEL = "offline-1"
-KEYED = ("anthropic", "openai", "openrouter")
-ALL = (OFFLINE, *KEYED, "ollama")
-DISPLAY = {OFFLINE: "Offline agent", "anthropic": "Anthropic", "openai": "OpenAI", "openrouter": "OpenRouter",
-           "ollama": "Ollama (local)"}
-STATIC_MODELS: dict[str, tuple[str, ...]] = {
-    OFFLINE: (OFFLINE_MODEL,),
-    "anthropic": tuple(anthropic.MODELS),
-    "openai": openai_compat.OPENAI.static_models,
-    "openrouter": openai_compat.OPENROUTER.static_models,
-    "ollama": (),
-}
-DEFAULT_MODEL = {"anthropic": "claude-sonnet-4-5", "openai": "gpt-4.1", "openrouter": "anthropic/claude-sonnet-4",
-                 OFFLINE: OFFLINE_MODEL}
-CONTEXT_LIMIT = {OFFLINE: 32_000, "anthropic": 200_000, "openai": 128_000, "openrouter": 128_000, "ollama": 32_000}
+if TYPE_CHECKING:
+    from tui.server.providers.base import Provider, ValidationResult
+
 MODEL_CACHE_SECONDS = 60.0
-KEY_HELP = ("To use a real model, set ANTHROPIC_API_KEY, OPENAI_API_KEY or OPENROUTER_API_KEY, add a key in "
-            "the app's credentials view, or point `[ollama] base_url` in config.toml at a local Ollama.")
+DEFAULT_BASE_URL = {"anthropic": "https://api.anthropic.com", "openai": "https://api.openai.com/v1",
+                    "openrouter": "https://openrouter.ai/api/v1", "ollama": ""}  # Ollama: only when configured
 
 
 def base_url_env(name: str) -> str:
@@ -73,9 +59,7 @@ class ProviderRegistry:
             if configured and not configured.endswith("/v1"):
                 configured += "/v1"  # people paste Ollama's own address; chat completions live under /v1
             return configured
-        if name == "anthropic":
-            return anthropic.DEFAULT_BASE_URL
-        return openai_compat.FLAVORS[name].default_base_url
+        return DEFAULT_BASE_URL[name]
 
     def key(self, name: str) -> str | None:
         return self.secrets.get(name) if name in KEYED else None
@@ -111,6 +95,9 @@ class ProviderRegistry:
         cache_key = (name, api_key, base)
         provider = self._providers.get(cache_key)
         if provider is None:
+            # imported here: httpx and the wire code load only when a provider is used
+            from tui.server.providers import anthropic, openai_compat
+
             if name == "anthropic":
                 provider = anthropic.AnthropicProvider(api_key, base)
             else:
@@ -148,7 +135,9 @@ class ProviderRegistry:
         self._models[name] = (time.monotonic(), list(models))
 
     def known_model(self, name: str, model: str) -> bool:
-        return model in self.cached_models(name) or model in anthropic.ALIASES and name == "anthropic"
+        if name == "ollama":
+            return bool(model) and model != DEFAULT_MODEL[OFFLINE]  # installed models change; let Ollama judge
+        return model in self.cached_models(name)
 
     def default_model(self, name: str) -> str:
         models = self.cached_models(name)
