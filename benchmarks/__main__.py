@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         "versions": report.versions(),
         "runs": runs,
         "quick": args.quick,
-        "command": "python -m benchmarks " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])),
+        "command": " ".join(["python -m benchmarks", *(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))]),
         "total_seconds": time.monotonic() - started,
         "load_average": {"before": load_before, "after": _load()},
     }
