@@ -16,6 +16,7 @@ from tests.fixtures.mix_server import async_running_server, running_server
 from tests.ui.shell import states
 from tests.ui.shell.agents import HoldingAgent, RateLimitedAgent
 from tests.ui.shell.helpers import make_app
+from tests.ui.shell.live import cancel_all
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 SIZE = (120, 36)
@@ -40,6 +41,7 @@ async def test_screenshot(name, tmp_path):
         async with app.run_test(size=SIZE) as pilot:
             await drive(pilot, app)
             path = Path(app.save_screenshot(f"{name}.svg", path=str(SCREENSHOTS)))
+        await asyncio.to_thread(cancel_all, server)
     assert path.exists() and path.stat().st_size > 10_000
     assert "mix-tui" in path.read_text("utf-8")
 

@@ -21,10 +21,13 @@ async def live_app(tmp_path: Path, *, size: tuple[int, int] = (110, 32), server_
     """A fresh server and the app connected to it (the app builds its own Mix backend from the URL)."""
     async with async_running_server(server_dir or tmp_path / "server", **server_settings) as server:
         app = make_app(tmp_path / "client", server=server.url)
-        async with app.run_test(size=size) as pilot:
-            await wait_for(pilot, lambda: app.chat.connection == "connected" and app.chat._session_list_loaded,
-                           what="the app to connect")
-            yield app, pilot, server
+        try:
+            async with app.run_test(size=size) as pilot:
+                await wait_for(pilot, lambda: app.chat.connection == "connected" and app.chat._session_list_loaded,
+                               what="the app to connect")
+                yield app, pilot, server
+        finally:
+            await asyncio.to_thread(cancel_all, server)
 
 
 async def send(pilot, app: MixApp, text: str) -> None:
@@ -69,3 +72,10 @@ async def start_on_port(data_dir: Path, port: int) -> tuple[contextlib.ExitStack
     stack = contextlib.ExitStack()
     server = await asyncio.to_thread(stack.enter_context, server_on_port(data_dir, port))
     return stack, server
+
+
+def cancel_all(server: RunningServer) -> None:
+    """End every running turn, so the server shuts down at once instead of waiting for held turns."""
+    with server.client(timeout=5) as c:
+        for session in c.get("/api/sessions").json() or []:
+            c.post(f"/api/sessions/{session['id']}/cancel")

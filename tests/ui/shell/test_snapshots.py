@@ -16,6 +16,7 @@ from tests.fixtures.mix_server import running_server
 from . import states
 from .agents import HoldingAgent, RateLimitedAgent
 from .helpers import make_app
+from .live import cancel_all
 
 SIZE = (100, 30)
 
@@ -25,7 +26,10 @@ def app_on_server(tmp_path, **server_settings):
     with running_server(tmp_path / "server", **server_settings) as server:
         app = make_app(tmp_path / "client", server=server.url)
         states.freeze(app)
-        yield app, server
+        try:
+            yield app, server
+        finally:
+            cancel_all(server)
 
 
 def test_empty(snap_compare, tmp_path):
