@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 LONG_TURN = 10.0  # seconds: a turn this long rings when it ends while the terminal is unfocused
 CONNECT_WAIT = 5.0  # seconds a send waits for the session's event stream to be connected
 CANCEL_GRACE = 3.0  # seconds to wait for the server to confirm a cancel before marking it locally
+STREAM_GRACE = 0.5  # seconds a failed send waits for the stream's own account of the turn
 NEW_KEY = "new"  # draft key of the composer when no session is open
 
 
@@ -602,10 +603,16 @@ class ChatScreen(Screen[None]):
             message = error_text(exc)
             if isinstance(exc, ConnectionFailed):
                 self._set_connection("offline", reason=message)
-            if not turn.status.finished:
-                turn.fail(f"Not sent: {message}")  # _turn_finished puts the text back
-                self._turn_finished(view)
-            # Otherwise the stream already ended the turn and its card says what happened.
+            if turn.version == 0:
+                await asyncio.sleep(STREAM_GRACE)  # the stream may be a moment behind the reply
+            if turn.status.finished:
+                return  # the stream ended the turn; its card says what happened
+            if turn.version == 0:
+                turn.fail(f"Not sent: {message}")  # nothing arrived: never delivered, _turn_finished puts the text back
+            else:
+                # The server took the message (its events arrived): the turn failed, the text was sent.
+                turn.apply(ev.Error(error=message, type="send_error"))
+            self._turn_finished(view)
 
     def _restore_text(self, text: str, key: str, message: str) -> None:
         """A send failed: the text goes back where it was (never lost)."""
