@@ -331,3 +331,18 @@ async def test_typing_in_the_session_list_filters_it(tmp_path):
         assert titles == ["alpha topic"]
         await pilot.press("enter")
         await wait_for(pilot, lambda: chat.current.conversation.title == "alpha topic", what="opened by filter")
+
+
+async def test_a_long_turn_finishing_while_unfocused_rings(tmp_path):
+    async with live_app(tmp_path) as (app, pilot, _server):
+        chat = app.chat
+        now = [1000.0]
+        app.clock = lambda: now[0]
+        await send(pilot, app, "run `echo slow`")
+        await wait_for(pilot, lambda: chat.current.turn is not None and chat.current.turn.pending_permissions, what="permission")
+        now[0] += 11.0  # the turn has taken longer than LONG_TURN
+        app.app_focus = False
+        chat.prompt.action_allow()  # not a key press: that would give the focus back
+        await wait_turn_done(pilot, app)
+        await wait_for(pilot, lambda: any("finished" in a for a in app.alert_log), what="the alert")
+        assert chat.sidebar.state_of(chat.current.id) == "unseen"  # finished while the user looked away
