@@ -137,7 +137,11 @@ class MixApp(App[None]):
                 chat.backend_starting("starting")
                 from tui.server.launcher import EmbeddedServer
 
-                server = EmbeddedServer(self.paths.server_data_dir, config=self.config, paths=self.paths)
+                # The child reads the app's config file and logs next to it, but keeps its data
+                # (database, session folders, its own secrets) in server_data_dir: its data dir is that one.
+                child_paths = Paths(config_dir=self.paths.config_dir, data_dir=self.paths.server_data_dir,
+                                    state_dir=self.paths.state_dir)
+                server = EmbeddedServer(self.paths.server_data_dir, config=self.config, paths=child_paths)
                 self.server = server
                 await server.start()
                 url, token = server.url, getattr(server, "token", None)

@@ -27,7 +27,9 @@ async def test_app_starts_its_own_server_and_stops_it_on_exit(tmp_path):
         await wait_for(pilot, lambda: app.chat.current is not None and app.chat.current.turn is not None
                        and app.chat.current.turn.status.finished, timeout=15, what="the answer")
         assert app.chat.current.turn.answer
-    assert (tmp_path / "server").is_dir()  # the server keeps its data under the app's data dir
+    # The server keeps its data in its own folder under the app's data dir, apart from the client's files.
+    assert (tmp_path / "server" / "server.db").exists()
+    assert not (tmp_path / "server.db").exists() and not (tmp_path / "storage").exists()
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
