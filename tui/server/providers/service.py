@@ -1,0 +1,119 @@
+"""What the auth and preferences routes need from the providers, kept here so the routes stay thin.
+
+Every function takes the server's `ProviderRegistry` (app.state.providers) and, where preferences
+change, its `Store`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tui.server.providers.models import ALL, DISPLAY, KEYED, OFFLINE, OFFLINE_MODEL
+from tui.server.providers.registry import ProviderRegistry
+from tui.server.providers.router import pick_default
+
+
+def listed(registry: ProviderRegistry) -> list[str]:
+    """Providers to show: the offline agent, every keyed provider (a key can be added), Ollama when configured."""
+    return [name for name in ALL if name != "ollama" or registry.is_available(name)]
+
+
+async def providers_json(registry: ProviderRegistry) -> dict[str, dict]:
+    """`{name: {display_name, models}}`, with Ollama's installed models asked from it (cached briefly)."""
+    out: dict[str, dict] = {}
+    for name in listed(registry):
+        models = await registry.models(name) if name == "ollama" else registry.cached_models(name)
+        out[name] = {"display_name": DISPLAY[name], "models": models}
+    return out
+
+
+def ollama_status(registry: ProviderRegistry, preferred: str) -> dict | None:
+    if not registry.is_available("ollama"):
+        return None
+    star = " ⭐" if preferred == "ollama" else ""
+    return {"authenticated": True, "auth_method": "none", "display_name": DISPLAY["ollama"] + star}
+
+
+@dataclass
+class KeyOutcome:
+    ok: bool
+    message: str
+    checked_online: bool
+    switched_to: str = ""  # the provider new messages now use, when storing the key changed it
+
+
+async def store_key(registry: ProviderRegistry, store: Any, provider: str, key: str) -> KeyOutcome:
+    """Check the key with one cheap call, keep it (secrets file, 0600) unless refused, and start using
+    the provider when the offline agent (or an unusable provider) was in use. OSError propagates."""
+    result = await registry.validate(provider, key)
+    name = DISPLAY.get(provider, provider)
+    if result.checked_online and not result.ok:
+        return KeyOutcome(False, f"{name} refused the key: {result.message}", True)
+    registry.secrets.set(provider, key)
+    if result.ok:
+        message = f"{name} accepted the key; it is saved"
+    else:
+        message = (f"The key looks like a {name} key and is saved, but only its format was checked: "
+                   f"{result.message}. It will be used once {name} can be reached")
+    switched = adopt(registry, store, provider)
+    if switched:
+        message += f". New messages use {name} ({switched})"
+    return KeyOutcome(True, message, result.checked_online, provider if switched else "")
+
+
+def adopt(registry: ProviderRegistry, store: Any, provider: str) -> str:
+    """Make `provider` the main agent's when the preferences point at the offline agent or at a provider
+    that is not configured; returns the model chosen, or "" when the preferences were kept."""
+    prefs = store.get_preferences() or {}
+    current = prefs.get("preferred_provider", OFFLINE)
+    if current != OFFLINE and registry.is_available(current):
+        return ""
+    model = registry.default_model(provider)
+    if not model:
+        return ""
+    store.save_preferences({**prefs, "preferred_provider": provider, "main_agent_model": model})
+    return model
+
+
+def after_key_removed(registry: ProviderRegistry, store: Any, provider: str) -> bool:
+    """Back to the offline agent when the removed key was the one in use (and no env key remains)."""
+    prefs = store.get_preferences() or {}
+    if prefs.get("preferred_provider") != provider or registry.is_available(provider):
+        return False
+    store.save_preferences({**prefs, "preferred_provider": OFFLINE, "main_agent_model": OFFLINE_MODEL})
+    return True
+
+
+def adopt_configured_at_start(registry: ProviderRegistry, store: Any) -> str:
+    """On a fresh (never edited) preferences row that points at the offline agent, use the first provider
+    with a key (env or file). Ollama is left to an explicit choice. Returns the provider picked or ""."""
+    prefs = store.get_preferences() or {}
+    if prefs.get("preferred_provider", OFFLINE) != OFFLINE or prefs.get("created_at") != prefs.get("updated_at"):
+        return ""
+    name = pick_default(registry)
+    if name is None or name not in KEYED:
+        return ""
+    return name if adopt(registry, store, name) else ""
+
+
+async def check_preferences(registry: ProviderRegistry, update: dict, merged: dict, current: dict) -> tuple[str, str] | None:
+    """(error type, message) when the merged preferences name an unusable provider or a model it does
+    not have; fills in the provider's default model when only the provider changed."""
+    name = merged.get("preferred_provider")
+    if name not in ALL:
+        return "INVALID_PROVIDER", f"Unknown provider '{name}'"
+    if not registry.is_available(name):
+        how = ("set [ollama] base_url in config.toml" if name == "ollama"
+               else f"add a {DISPLAY[name]} API key first")
+        return "INVALID_PROVIDER", f"{DISPLAY[name]} is not configured: {how}"
+    models = await registry.models(name) if name == "ollama" else registry.cached_models(name)
+    if name != current.get("preferred_provider") and "main_agent_model" not in update \
+            and not registry.known_model(name, merged.get("main_agent_model", "")):
+        default = registry.default_model(name) or (models[0] if models else "")
+        if default:
+            merged["main_agent_model"] = default
+    model = merged.get("main_agent_model")
+    if not isinstance(model, str) or not registry.known_model(name, model) or (name == "ollama" and models and model not in models):
+        return "INVALID_MODEL", f"Unknown model '{model}' for {DISPLAY[name]}"
+    return None
