@@ -126,6 +126,10 @@ async def test_openai_429_and_401(openai_fake):
     with pytest.raises(ProviderRateLimited) as caught:
         await run(OpenAICompatProvider(OPENAI, fo.API_KEY, openai_fake.base_url))
     assert caught.value.retry_after == 3.0
+    openai_fake.script(fo.Reply.http_error(429, "You exceeded your current quota", "insufficient_quota"))
+    with pytest.raises(ProviderError, match="no quota left") as quota:
+        await run(OpenAICompatProvider(OPENAI, fo.API_KEY, openai_fake.base_url))
+    assert not isinstance(quota.value, ProviderRateLimited)
     with pytest.raises(ProviderError, match="Incorrect API key"):
         await run(OpenAICompatProvider(OPENAI, "sk-bad-bad-bad-bad-bad-bad-bad", openai_fake.base_url))
 

@@ -218,6 +218,9 @@ def http_error(provider: str, response: httpx.Response, body_text: str) -> Provi
     except ValueError:
         message, kind = body_text.strip()[:300], ""
     status = response.status_code
+    if status == 429 and kind == "insufficient_quota":  # OpenAI: out of credit; waiting will not help
+        return ProviderError(f"{provider}: the account has no quota left ({message or 'insufficient_quota'})",
+                             status, kind)
     if status == 429:
         wait = retry_after_seconds(response.headers)
         return ProviderRateLimited(f"{provider} rate limit: {message or 'too many requests'}", wait, status)
