@@ -46,6 +46,8 @@ CONNECT_WAIT = 5.0  # seconds a send waits for the session's event stream to be 
 CANCEL_GRACE = 3.0  # seconds to wait for the server to confirm a cancel before marking it locally
 STREAM_GRACE = 0.5  # seconds a failed send waits for the stream's own account of the turn
 NEW_KEY = "new"  # draft key of the composer when no session is open
+CONSUME_SLICE = 0.008  # seconds of event handling before the consumer lets the UI run
+CONSUME_BREAK = 0.002  # seconds it then steps aside: long enough for a key or a frame to get through
 
 
 @dataclass(eq=False)
@@ -359,9 +361,16 @@ class ChatScreen(Screen[None]):
         backend = self.backend
         if backend is None:
             return
+        loop = asyncio.get_running_loop()
+        resume_at = loop.time() + CONSUME_SLICE
         try:
             async for event in backend.events(view.id):
                 self._on_event(view, event)
+                # A fast stream arrives in big network reads whose thousands of events decode without
+                # awaiting anything: hand the loop back now and then so frames and keys get through.
+                if loop.time() > resume_at:
+                    await asyncio.sleep(CONSUME_BREAK)
+                    resume_at = loop.time() + CONSUME_SLICE
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the stream gave up for good: say so, keep everything
