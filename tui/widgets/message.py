@@ -20,10 +20,13 @@ from textual.widgets import Static
 
 from tui.api import events as ev
 from tui.api.backend import ChatMessage
-from tui.api.turn import TextBlock, ThinkingBlock, ToolCall, TurnModel, TurnStatus
+from tui.api.turn import TextBlock, ThinkingBlock, ToolCall, ToolStatus, TurnModel, TurnStatus
+from tui.widgets.command_cards import CommandCard, ShellOutputCard, parse_command_output
+from tui.widgets.plan_card import PlanCard
+from tui.widgets.rate_limit_banner import rate_limit_content
 from tui.widgets.streaming_markdown import MarkdownChunk, StreamingMarkdown
 from tui.widgets.thinking import ThinkingView, format_duration
-from tui.widgets.tool_card import ToolCard
+from tui.widgets.tool_card import TodoCard, ToolCard
 
 Clock = Callable[[], float]
 FIRST_DRAW_CHARS = 400  # the most text the very first frame of an answer draws (about a screenful of prose)
@@ -118,16 +121,8 @@ class RateLimitCard(Static):
         return max(0.0, self.error.retry_after - (self.clock() - self.since))
 
     def _content(self) -> Content:
-        err = self.error
-        lines: list[tuple[str, str] | str] = [("⏳ Rate limited", "bold $text-warning")]
-        if err.attempt is not None and err.max_attempts is not None:
-            lines.append((f" · attempt {err.attempt} of {err.max_attempts}", "$text-muted"))
-        lines.append("\n")
-        if err.retry_after is not None:
-            left = self.seconds_left()
-            lines.append(f"retrying in {left:.0f} s\n" if left > 0 else "retrying now\n")
-        lines.append((err.error, "$text-muted"))
-        return Content.assemble(*lines)
+        # The same words as the screen's RateLimitBanner (one source: rate_limit_content).
+        return rate_limit_content(self.error, self.seconds_left())
 
     def on_mount(self) -> None:
         self.tick()
@@ -172,6 +167,8 @@ The answer, with the model's thinking (folded) and a card for each tool call.
         self.turn = turn
         self.clock: Clock = clock or (turn.clock if turn is not None else time.monotonic)
         self._views: dict[int, Widget] = {}  # id(block) -> widget
+        self._aliases: set[int] = set()  # blocks drawn by another block's widget (later todo_write calls)
+        self._todo_card: TodoCard | None = None
         self._lengths: dict[int, int] = {}  # id(block) -> text length last shown
         self._seen_version = -1
         self._ended = False
@@ -187,9 +184,13 @@ The answer, with the model's thinking (folded) and a card for each tool call.
         if message.reasoning:
             yield ThinkingView(message.reasoning, duration=message.reasoning_duration, collapsed=True)
         if message.text:
-            yield MarkdownChunk(message.text, classes="answer")  # finished: one widget, drawn once
+            command = parse_command_output(message.text) if not message.tool_calls else None
+            if command is not None:
+                yield CommandCard(command)
+            else:
+                yield MarkdownChunk(message.text, classes="answer")  # finished: one widget, drawn once
         for tool in message.tool_calls:
-            yield ToolCard(tool)
+            yield card_for_tool(tool)
 
     BINDINGS = [
         Binding("enter", "toggle_details", "Fold/unfold thinking and tools"),
@@ -223,10 +224,25 @@ The answer, with the model's thinking (folded) and a card for each tool call.
 
     # ------------------------------------------------------------------ live
 
+    def _special_text_view(self, text: str) -> Widget | None:
+        """A card instead of Markdown: the output of a `!command` or of a slash command."""
+        turn = self.turn
+        if turn is None or turn.tools:
+            return None
+        asked = turn.user_text.lstrip()
+        if asked.startswith("!"):
+            return ShellOutputCard(asked[1:].strip(), text)
+        command = parse_command_output(text)
+        return CommandCard(command) if command is not None else None
+
     def _make_view(self, block: object) -> Widget:
         if isinstance(block, ThinkingBlock):
             return ThinkingView(block.text, duration=block.duration, live=block.duration is None)
         if isinstance(block, TextBlock):
+            special = self._special_text_view(block.text)
+            if special is not None:
+                self._lengths[id(block)] = block.content.length
+                return special
             # Born with its first text: painted in the frame it is mounted, no extra round trip.
             text = block.text
             if len(text) > FIRST_DRAW_CHARS:
@@ -236,7 +252,14 @@ The answer, with the model's thinking (folded) and a card for each tool call.
             self._lengths[id(block)] = len(text)
             return StreamingMarkdown(text, classes="answer")
         assert isinstance(block, ToolCall)
-        return ToolCard(block, clock=self.clock, live=True)
+        if block.kind == "todo_write":
+            if self._todo_card is not None:  # one live checklist per turn, updated in place
+                self._todo_card.track(block)
+                self._aliases.add(id(block))
+                return self._todo_card
+            self._todo_card = TodoCard(block, clock=self.clock, live=True)
+            return self._todo_card
+        return card_for_tool(block, clock=self.clock, live=True)
 
     async def sync(self, *, final: bool = False) -> bool:
         """Bring the widgets up to the model. Returns True when anything visible changed."""
@@ -256,16 +279,21 @@ The answer, with the model's thinking (folded) and a card for each tool call.
         changed = False
         blocks = turn.blocks
         fresh: set[int] = set()
+        aliases = self._aliases
         if changed_structure and len(self._views) != len(blocks):
-            # Mount a widget for each block that has none, in model order. Not awaited: the
-            # widgets render their state when mounted, and waiting would delay the first paint.
+            # Make the widgets in model order (the first todo_write of the turn owns the checklist),
+            # then mount them, each before the next block's widget. Not awaited: the widgets render
+            # their state when mounted, and waiting would delay the first paint.
+            for block in blocks:
+                if id(block) not in self._views:
+                    self._views[id(block)] = self._make_view(block)
+                    fresh.add(id(block))
             next_view: Widget | None = None
             for block in reversed(blocks):
-                view = self._views.get(id(block))
-                if view is None:
-                    view = self._make_view(block)
-                    self._views[id(block)] = view
-                    fresh.add(id(block))
+                if id(block) in aliases:
+                    continue  # drawn by a widget mounted further up
+                view = self._views[id(block)]
+                if id(block) in fresh:
                     if next_view is None:
                         self.mount(view, before=self._ending_anchor())
                     else:
@@ -275,12 +303,12 @@ The answer, with the model's thinking (folded) and a card for each tool call.
         last_index = len(blocks) - 1
         for position, block in enumerate(blocks):
             view = self._views[id(block)]
-            if id(block) in fresh and not final:
+            if id(block) in fresh and not final and id(block) not in aliases:
                 continue  # born with its current state this frame
             if isinstance(block, TextBlock):
                 length = block.content.length
                 if length != self._lengths.get(id(block)) or final:
-                    assert isinstance(view, StreamingMarkdown)
+                    assert isinstance(view, (StreamingMarkdown, CommandCard, ShellOutputCard))
                     self._lengths[id(block)] = length
                     await view.sync_text(block.text)
                     changed = True
@@ -319,8 +347,21 @@ The answer, with the model's thinking (folded) and a card for each tool call.
         elif status is TurnStatus.ERROR:
             await self.mount(ErrorCard(turn.error))
         elif status is TurnStatus.COMPLETE:
+            plans = [v for v in self._views.values() if isinstance(v, PlanCard) and v.tool.status is not ToolStatus.FAILED]
+            if plans:
+                plans[-1].activate()  # the turn ended on a plan: the user chooses now
             duration = turn.duration
             # A turn built with a custom clock but the default start time has no meaningful duration.
             footer = format_duration(duration) if 0 <= duration < 86_400 else ""
             if footer:
                 await self.mount(Static(Content.styled(f"{footer}", "$text-muted"), classes="turn-footer", markup=False))
+
+
+def card_for_tool(tool: ToolCall, *, clock: Clock | None = None, live: bool = False) -> ToolCard:
+    """The card that fits a tool call: a plan, a todo checklist, or the generic tool card."""
+    kind = tool.kind
+    if kind == "exit_plan_mode":
+        return PlanCard(tool, clock=clock, live=live)
+    if kind == "todo_write":
+        return TodoCard(tool, clock=clock, live=live)
+    return ToolCard(tool, clock=clock, live=live)

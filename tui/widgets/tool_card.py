@@ -102,24 +102,36 @@ def render_diff(diff: str) -> Content:
 
 TODO_MARKS = {
     "completed": ("☑", "$text-success strike"),
-    "done": ("☑", "$text-success strike"),
     "in_progress": ("◐", "bold $text-warning"),
-    "in-progress": ("◐", "bold $text-warning"),
     "pending": ("☐", ""),
+    "cancelled": ("☒", "$text-muted strike"),
 }
+TODO_ALIASES = {"done": "completed", "complete": "completed", "finished": "completed", "in-progress": "in_progress",
+                "in progress": "in_progress", "active": "in_progress", "doing": "in_progress", "todo": "pending",
+                "canceled": "cancelled"}
+
+
+def todo_items(todos: list[Any]) -> list[tuple[str, str]]:
+    """(text, status) per item, the status normalised to completed / in_progress / pending / cancelled."""
+    items = []
+    for item in todos:
+        if isinstance(item, dict):
+            text = str(item.get("content") or item.get("text") or item.get("title") or "")
+            status = str(item.get("status") or "pending").strip().lower()
+        else:
+            text, status = str(item), "pending"
+        status = TODO_ALIASES.get(status, status)
+        items.append((text, status if status in TODO_MARKS else "pending"))
+    return items
 
 
 def render_todos(todos: list[Any]) -> Content:
     lines: list[Content] = []
-    for item in todos:
-        if isinstance(item, dict):
-            text = str(item.get("content") or item.get("text") or item.get("title") or "")
-            status = str(item.get("status") or "pending").lower()
-        else:
-            text, status = str(item), "pending"
-        mark, style = TODO_MARKS.get(status, ("☐", ""))
-        lines.append(Content.assemble(f"{mark} ", (text, style) if style else text))
-    return Content("\n").join(lines) if lines else Content("(empty list)")
+    for text, status in todo_items(todos):
+        mark, style = TODO_MARKS[status]
+        mark_style = {"completed": "$text-success", "in_progress": "bold $text-warning"}.get(status, "$text-muted")
+        lines.append(Content.assemble((f"{mark} ", mark_style), (text, style) if style else text))
+    return Content("\n").join(lines) if lines else Content.styled("(empty list)", "$text-muted")
 
 
 def clip_output(text: str, limit: int = MAX_OUTPUT_LINES) -> str:
@@ -344,3 +356,92 @@ File edits show a diff, shell commands show the command and its output.
         if widget is not None and widget.has_class("tool-header"):
             event.stop()
             self.action_toggle()
+
+
+class TodoCard(ToolCard):
+    """The agent's todo list as a live checklist. Every `todo_write` call of a turn updates this one
+    card in place (the message tracks later calls here instead of adding cards)."""
+
+    HELP = """\
+## Todo list
+
+The agent's checklist for this task: ☐ pending, ◐ in progress, ☑ done. It updates in place
+while the agent works.
+
+- `enter`: fold or unfold the list
+- `c`: copy the list
+"""
+
+    def __init__(self, tool: ToolCall, *, clock: Callable[[], float] | None = None, live: bool = False) -> None:
+        super().__init__(tool, clock=clock, live=live)
+        self.add_class("todo-card")
+        self.tools: list[ToolCall] = [tool]
+
+    def track(self, tool: ToolCall) -> None:
+        """A later todo_write of the same turn: it becomes the list shown."""
+        if tool not in self.tools:
+            self.tools.append(tool)
+
+    def todos(self) -> list[tuple[str, str]]:
+        """The newest list any tracked call carries (a call whose parameters are still streaming is skipped)."""
+        for tool in reversed(self.tools):
+            params = tool.params
+            if params and isinstance(params.get("todos"), list):
+                return todo_items(params["todos"])
+        return []
+
+    @property
+    def current(self) -> ToolCall:
+        return self.tools[-1]
+
+    def _signature_now(self) -> tuple[Any, ...]:
+        return tuple((t.status, len(t.input), t.result, t.is_error) for t in self.tools)
+
+    def _header(self) -> Content:
+        items = self.todos()
+        done = sum(1 for _, s in items if s == "completed")
+        tool = self.current
+        arrow = "▸" if self.collapsed else "▾"
+        if tool.status is ToolStatus.FAILED or tool.is_error:
+            icon, style = "✗", "$text-error"
+        elif tool.status in (ToolStatus.DONE,) and items and done == len(items):
+            icon, style = "✓", "$text-success"
+        elif tool.status is ToolStatus.RUNNING:
+            icon, style = SPINNER[int(self.now() * 10) % len(SPINNER)], "$text-accent"
+        else:
+            icon, style = "☰", "$text-accent"
+        pieces: list[Any] = [(f"{arrow} ", "$text-muted"), (f"{icon} ", style), ("Todo list", "bold")]
+        if items:
+            pieces.append((f"  {done} of {len(items)} done", "$text-success" if done == len(items) else "$text-muted"))
+            active = next((text for text, s in items if s == "in_progress"), "")
+            if active and not self.collapsed:
+                pieces.append(("  · ", "$text-muted"))
+                pieces.append((active if len(active) <= 50 else active[:49] + "…", "$text-warning"))
+        if len(self.tools) > 1:
+            pieces.append((f"  · updated {len(self.tools) - 1}×", "$text-muted"))
+        return Content.assemble(*pieces)
+
+    async def _update_body(self) -> None:
+        items = self.todos()
+        tool = self.current
+        sections: list[Content] = []
+        if items:
+            sections.append(render_todos([{"content": t, "status": s} for t, s in items]))
+        elif tool.status is not ToolStatus.PREPARING:
+            sections.append(Content.styled("(empty list)", "$text-muted"))
+        if tool.is_error or tool.status is ToolStatus.FAILED:
+            result = self.result_text()
+            if result:
+                sections.append(Content.styled(clip_output(result), "$text-error"))
+        body = self.query_one(".tool-body", Static)
+        body.update(Content("\n").join(sections))
+        body.set_class(not sections, "-empty")
+        self.set_class(tool.status is ToolStatus.FAILED or tool.is_error, "-failed")
+        self.set_class(tool.status is ToolStatus.RUNNING, "-running")
+
+    def body_text(self) -> str:
+        return str(self.query_one(".tool-body", Static).render())
+
+    def action_copy(self) -> None:
+        marks = {"completed": "[x]", "in_progress": "[~]", "pending": "[ ]", "cancelled": "[-]"}
+        self.post_message(self.Copy("\n".join(f"- {marks[s]} {t}" for t, s in self.todos())))
