@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
+from textual.css.query import NoMatches
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Static
@@ -373,6 +374,8 @@ class ChatScreen(Screen[None]):
                     resume_at = loop.time() + CONSUME_SLICE
         except asyncio.CancelledError:
             raise
+        except NoMatches:
+            return  # the screen is being torn down (app exit): the remaining events have nowhere to go
         except Exception as exc:  # the stream gave up for good: say so, keep everything
             log.warning("event stream of %s ended: %s", view.id, type(exc).__name__)
             view.connection = "offline"
