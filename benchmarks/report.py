@@ -160,7 +160,7 @@ def markdown(results: list[BenchResult], meta: dict[str, Any]) -> str:
         f"- versions: python {ver['python']}, textual {ver['textual']}, rich {ver['rich']}, httpx {ver['httpx']}, mix-tui {ver['mix-tui']}",
         f"- load average (1 min) before/after the run: {_load(meta, 'before')}/{_load(meta, 'after')} "
         "(other work on this 2-core machine adds noise to wall times; CPU times are steadier)",
-        f"- command: `{meta['command']}`; each figure is the median of {meta['runs']} run(s), each run in a fresh process; total {meta['total_seconds']:.0f} s",
+        f"- command: `{meta['command']}`; each figure is the median of {meta['runs']} run(s) (start-up: at least 5), each run in a fresh process; total {meta['total_seconds']:.0f} s",
         "",
         "| benchmark | metric | ours | floor | ratio | target | result |",
         "| --- | --- | ---: | ---: | ---: | --- | --- |",
