@@ -101,7 +101,7 @@ The agent's plan, made in plan mode (it only read, changed nothing).
         self._draw_choices()
         self._update_header(force=True)
         self.refresh_bindings()
-        self.post_message(self.Ready(self))
+        self._announce(lambda: self.Ready(self))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("proceed", "keep_planning"):
@@ -118,7 +118,12 @@ The agent's plan, made in plan mode (it only read, changed nothing).
         self._draw_choices()
         self._update_header(force=True)
         self.refresh_bindings()
-        self.post_message(self.Decided(self, proceed))
+        self._announce(lambda: self.Decided(self, proceed))
+
+    def _announce(self, make: Callable[[], Message]) -> None:
+        """Post from the card's own message loop: a message is created with the running loop as its
+        sender, and Textual stops bubbling at the sender's parent; made here, it reaches the app."""
+        self.call_later(lambda: self.post_message(make()))
 
     def action_proceed(self) -> None:
         self._choose(True)
@@ -147,9 +152,7 @@ The agent's plan, made in plan mode (it only read, changed nothing).
     def _header(self) -> Content:
         tool = self.tool
         arrow = "▸" if self.collapsed else "▾"
-        if tool.status is ToolStatus.RUNNING or tool.status in (ToolStatus.PREPARING, ToolStatus.READY):
-            icon, state, style = SPINNER[int(self.now() * 10) % len(SPINNER)], "writing the plan", "$text-accent"
-        elif tool.status is ToolStatus.FAILED or tool.is_error:
+        if tool.status is ToolStatus.FAILED or tool.is_error:
             icon, state, style = "✗", "failed", "$text-error"
         elif self.decision is True:
             icon, state, style = "✓", "approved", "$text-success"
@@ -157,6 +160,8 @@ The agent's plan, made in plan mode (it only read, changed nothing).
             icon, state, style = "↺", "sent back", "$text-muted"
         elif self.actionable:
             icon, state, style = "?", "waiting for your choice", "bold $text-warning"
+        elif tool.status is ToolStatus.RUNNING or not self.plan:
+            icon, state, style = SPINNER[int(self.now() * 10) % len(SPINNER)], "writing the plan", "$text-accent"
         else:
             icon, state, style = "✓", "proposed", "$text-muted"
         pieces: list = [(f"{arrow} ", "$text-muted"), (f"{icon} ", style), ("Plan", "bold"), (f"  {state}", style)]

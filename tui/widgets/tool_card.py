@@ -121,6 +121,7 @@ def todo_items(todos: list[Any]) -> list[tuple[str, str]]:
         else:
             text, status = str(item), "pending"
         status = TODO_ALIASES.get(status, status)
+        text = text.replace("`", "")  # inline-code marks read as noise in a checklist line
         items.append((text, status if status in TODO_MARKS else "pending"))
     return items
 
