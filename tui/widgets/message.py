@@ -159,12 +159,14 @@ The answer, with the model's thinking (folded) and a card for each tool call.
         turn: TurnModel | None = None,
         index: int | None = None,
         clock: Clock | None = None,
+        shell_command: str | None = None,
     ) -> None:
         super().__init__(index=index if index is not None else (message.index if message else None), classes="message assistant-message")
         if message is None and turn is None:
             raise ValueError("an AssistantMessage needs a ChatMessage or a TurnModel")
         self.message = message
         self.turn = turn
+        self.shell_command = shell_command  # the answer is the output of this `!command` (from history)
         self.clock: Clock = clock or (turn.clock if turn is not None else time.monotonic)
         self._views: dict[int, Widget] = {}  # id(block) -> widget
         self._aliases: set[int] = set()  # blocks drawn by another block's widget (later todo_write calls)
@@ -185,7 +187,9 @@ The answer, with the model's thinking (folded) and a card for each tool call.
             yield ThinkingView(message.reasoning, duration=message.reasoning_duration, collapsed=True)
         if message.text:
             command = parse_command_output(message.text) if not message.tool_calls else None
-            if command is not None:
+            if self.shell_command is not None and not message.tool_calls:
+                yield ShellOutputCard(self.shell_command, message.text)
+            elif command is not None:
                 yield CommandCard(command)
             else:
                 yield MarkdownChunk(message.text, classes="answer")  # finished: one widget, drawn once
@@ -351,6 +355,8 @@ The answer, with the model's thinking (folded) and a card for each tool call.
             if plans:
                 plans[-1].activate()  # the turn ended on a plan: the user chooses now
             duration = turn.duration
+            if any(isinstance(v, (CommandCard, ShellOutputCard)) for v in self._views.values()):
+                return  # a command's answer: no model time to report
             # A turn built with a custom clock but the default start time has no meaningful duration.
             footer = format_duration(duration) if 0 <= duration < 86_400 else ""
             if footer:

@@ -13,6 +13,7 @@ from typing import Callable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import Static
@@ -193,3 +194,21 @@ The agent's plan, made in plan mode (it only read, changed nothing).
 
     def action_copy(self) -> None:
         self.post_message(self.Copy(self.plan or self.tool.input))
+
+
+class PlanModeCommands(Provider):
+    """Command palette entry: switch plan mode (the same as shift+tab in the composer)."""
+
+    TITLE = "Plan mode: on/off (the agent may only read and proposes a plan)"
+
+    def _toggle(self) -> None:
+        self.app.run_action("screen.toggle_plan_mode")
+
+    async def discover(self) -> Hits:
+        yield DiscoveryHit(self.TITLE, self._toggle, help="shift+tab")
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        score = matcher.match(self.TITLE)
+        if score > 0:
+            yield Hit(score, matcher.highlight(self.TITLE), self._toggle, help="shift+tab")

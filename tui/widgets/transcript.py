@@ -252,7 +252,7 @@ The conversation. It follows the answer while it streams; scroll up and it stays
     def _next_index(self) -> int:
         return self._entries[-1].index + 1 if self._entries else 0
 
-    def _widget_for(self, entry: _Entry) -> Widget:
+    def _widget_for(self, entry: _Entry, previous: _Entry | None = None) -> Widget:
         if entry.turn is not None:
             return AssistantMessage(turn=entry.turn, index=entry.index, clock=self._clock)
         if entry.user_text is not None:
@@ -262,14 +262,18 @@ The conversation. It follows the answer while it streams; scroll up and it stays
         if message.role == "user":
             return UserMessage(message.text, index=message.index)
         if message.role == "assistant" or message.tool_calls:
-            return AssistantMessage(message, index=message.index, clock=self._clock)
+            asked = previous.message.text.lstrip() if previous is not None and previous.message is not None \
+                and previous.message.role == "user" else ""
+            shell = asked[1:].strip() if asked.startswith("!") else None  # the answer to a `!command`
+            return AssistantMessage(message, index=message.index, clock=self._clock, shell_command=shell)
         return NoteMessage(message)
 
     def _mount_range(self, lo: int, hi: int, *, before: Widget | None = None) -> AwaitMount | None:
         widgets = []
         mounted: AwaitMount | None = None
-        for entry in self._entries[lo:hi]:
-            entry.widget = self._widget_for(entry)
+        for position in range(lo, hi):
+            entry = self._entries[position]
+            entry.widget = self._widget_for(entry, self._entries[position - 1] if position > 0 else None)
             widgets.append(entry.widget)
         if widgets:
             mounted = self.mount_all(widgets, before=before) if before is not None else self.mount_all(widgets)

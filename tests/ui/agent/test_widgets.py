@@ -238,3 +238,19 @@ async def test_rate_limit_banner_counts_down_like_the_card() -> None:
         assert "you can send again now" in app.banner.text
         app.banner.hide()
         assert not app.banner.display
+
+
+async def test_bang_command_from_history_is_a_command_card() -> None:
+    from tui.api.backend import ChatMessage, MessagePage
+
+    app = AgentHost()
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.transcript.show_history(MessagePage([
+            ChatMessage(id="u", role="user", text="!ls", index=0),
+            ChatMessage(id="a", role="assistant", text="```\nnotes.md\n```", index=1),
+            ChatMessage(id="u2", role="user", text="list files", index=2),
+            ChatMessage(id="a2", role="assistant", text="```\nnotes.md\n```", index=3),
+        ], 0, 4))
+        await pilot.pause(0.1)
+        (card,) = app.transcript.query(ShellOutputCard)
+        assert card.text.splitlines() == ["$ ls   ✓ done", "notes.md"]
