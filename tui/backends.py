@@ -146,9 +146,14 @@ class RoutedBackend(ChatBackend):
             return state(conversation_id)
         return "yes" if backend.capabilities.continuity else "no"
 
-    async def current_model(self, conversation_id: str | None = None) -> str:
+    async def current_model(self) -> str:
+        """The label for a new conversation (on the backend chosen for it)."""
+        return await self.model_label(None)
+
+    async def model_label(self, conversation_id: str | None) -> str:
+        """The status bar's model label for a conversation (None: the next new one)."""
         getter = getattr(self.backend_of(conversation_id), "current_model", None)
-        return str(await getter()) if getter is not None else ""
+        return str(await getter() or "") if getter is not None else ""
 
     def marks(self) -> dict[str, str]:
         """Backend name -> sidebar mark; empty while a single backend exists (nothing to tell apart)."""

@@ -133,7 +133,7 @@ class IntegrationActions:
         def chosen(model_id: str | None) -> None:
             if not model_id:
                 return
-            self.chat.refresh_model()  # type: ignore[attr-defined]
+            self.chat.refresh_model(force=True)  # type: ignore[attr-defined]
             if conversation_id is None:
                 self.notify(f"MixerLead model for new conversations: {model_id}")  # type: ignore[attr-defined]
 
@@ -179,7 +179,7 @@ class IntegrationActions:
     def action_remove_attachment(self) -> None:
         try:
             removed = self.chat.attached.remove_last()  # type: ignore[attr-defined]
-        except LookupError:
+        except Exception:  # no chat screen: nothing to remove
             return
         if removed is not None:
             self.notify(f"Removed the context from {removed.source}.")  # type: ignore[attr-defined]
@@ -202,10 +202,11 @@ class IntegrationCommands(Provider):
                     ("MixerLead: knowledge sources", why, app.action_mixerlead_knowledge),
                     ("MixerLead: skills", why, app.action_mixerlead_skills)]
         try:
-            if app.chat.attached.attachments:
-                out.append(("Remove the attached context", display_key(keys["remove_attachment"]), app.action_remove_attachment))
-        except LookupError:
-            pass
+            attached = app.chat.attached.attachments
+        except Exception:  # no chat screen (yet): nothing attached
+            attached = []
+        if attached:
+            out.append(("Remove the attached context", display_key(keys["remove_attachment"]), app.action_remove_attachment))
         return out
 
     async def discover(self) -> Hits:
