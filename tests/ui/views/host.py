@@ -29,6 +29,10 @@ class Host(App[None]):
         self.make_screen = make_screen
         self.results: list[Any] = []
         self.shown: Any = None
+        self.models_shown: list[str] = []  # what PreferencesChanged would put in the status bar
+
+    def on_models_screen_preferences_changed(self, message: Any) -> None:
+        self.models_shown.append(message.model)
 
     def compose(self) -> ComposeResult:
         yield Static("chat would be here", id="host-chat")
@@ -67,6 +71,11 @@ def put_file(server: Any, session_id: str, name: str, data: bytes, *, when: floa
     path.write_bytes(data)
     os.utime(path, (when, when))
     return path
+
+
+def store_key(server: Any, provider: str = "anthropic", key: str = "sk-ant-" + "a" * 30) -> None:
+    with server.client() as c:
+        c.post("/api/auth/api-key", json={"provider": provider, "api_key": key}).raise_for_status()
 
 
 def text_of(widget: Any) -> str:
