@@ -106,7 +106,8 @@ class CancelledMark(Static):
 
 
 class RateLimitCard(Static):
-    """Rate limited: a live countdown to `retry_after` and which attempt this was."""
+    """The turn ended on a rate limit: which attempt, how long the provider asked to wait. The live
+    countdown is the screen's RateLimitBanner (one per screen, not one per old turn)."""
 
     def __init__(self, error: ev.Error | ev.RateLimitError, *, since: float, clock: Clock) -> None:
         super().__init__(classes="rate-limit-card", markup=False)
@@ -122,20 +123,16 @@ class RateLimitCard(Static):
 
     def _content(self) -> Content:
         # The same words as the screen's RateLimitBanner (one source: rate_limit_content).
-        return rate_limit_content(self.error, self.seconds_left())
+        return rate_limit_content(self.error, None)
 
     def on_mount(self) -> None:
         self.tick()
-        if self.error.retry_after:
-            self._timer = self.set_interval(0.5, self.tick)
 
     def tick(self) -> None:
         content = self._content()
         if content != self._last:
             self._last = content
             self.update(content)
-        if self.seconds_left() <= 0 and getattr(self, "_timer", None) is not None:
-            self._timer.stop()
 
 
 class AssistantMessage(MessageView):

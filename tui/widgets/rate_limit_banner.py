@@ -1,8 +1,8 @@
 """The rate-limit banner: docked above the transcript while a provider's rate limit holds.
 
 A `rate_limit_error` ends the turn (PROTOCOL §5.4): nothing retries by itself. The banner says
-so, counts down to `retryAfter` and shows which attempt it was; the transcript's RateLimitCard
-uses the same wording (`rate_limit_content`), so the two never disagree.
+so, counts down to `retryAfter` and shows which attempt it was. The transcript's RateLimitCard is
+the turn's record: the same words (`rate_limit_content`), the wait stated instead of counted.
 """
 
 from __future__ import annotations
@@ -34,13 +34,18 @@ def countdown_text(error: ev.Error | ev.RateLimitError, seconds_left: float) -> 
     return "you can send again now"
 
 
-def rate_limit_content(error: ev.Error | ev.RateLimitError, seconds_left: float, *, detail: bool = True) -> Content:
-    """`⏳ Rate limited · attempt 2 of 8 · the turn stopped; you can send again in 27 s` (+ the server's words)."""
+def rate_limit_content(error: ev.Error | ev.RateLimitError, seconds_left: float | None, *, detail: bool = True) -> Content:
+    """`⏳ Rate limited · attempt 2 of 8 · the turn stopped; you can send again in 27 s` (+ the server's words).
+    With `seconds_left` None (the transcript's record of the turn) the wait is stated, not counted down."""
     parts: list[tuple[str, str] | str] = [("⏳ Rate limited", "bold $text-warning")]
     attempt = attempt_text(error)
     if attempt:
         parts.append((f" · {attempt}", "bold"))
-    parts.append((f" · the turn stopped; {countdown_text(error, seconds_left)}", ""))
+    if seconds_left is None:
+        wait = f"; the provider asked to wait {error.retry_after:.0f} s" if error.retry_after is not None else ""
+        parts.append((f" · the turn stopped{wait}", ""))
+    else:
+        parts.append((f" · the turn stopped; {countdown_text(error, seconds_left)}", ""))
     if detail and error.error:
         parts += ["\n", (error.error, "$text-muted")]
     return Content.assemble(*parts)

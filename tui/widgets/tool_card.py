@@ -326,6 +326,8 @@ File edits show a diff, shell commands show the command and its output.
 
     def body_text(self) -> str:
         """The card's body as plain text (what is shown under the header)."""
+        if not self._ready:
+            return ""  # not composed yet
         body = str(self.query_one(".tool-body", Static).render())
         if self._plan is not None and not self._plan.has_class("-empty"):
             body = self._plan.source + ("\n" + body if body else "")
@@ -441,6 +443,8 @@ while the agent works.
         self.set_class(tool.status is ToolStatus.RUNNING, "-running")
 
     def body_text(self) -> str:
+        if not self._ready:
+            return ""  # not composed yet
         return str(self.query_one(".tool-body", Static).render())
 
     def action_copy(self) -> None:

@@ -140,7 +140,7 @@ async def test_every_command_card_and_clear(tmp_path):
         assert chat.composer.text == "" and chat.current.turn is None
         with server.client() as c:
             assert len(c.get("/api/sessions").json()) == 2
-            assert all(m["text"] != "/clear" for m in c.get(f"/api/sessions/{first}/messages").json())
+            assert "/clear" not in c.get(f"/api/sessions/{first}/messages").text  # never sent
 
 
 async def test_bang_command_allowed_and_denied(tmp_path):
@@ -168,6 +168,7 @@ async def test_rate_limit_banner_counts_down_and_the_turn_is_marked(tmp_path):
     async with live_app(tmp_path, agent_factory=RateLimitAgent) as (app, pilot, _server):
         chat = app.chat
         clock = FakeClock()
+        app.clock = clock  # the turn's times and the countdown read the same (hand-moved) clock
         banner = chat.rate_limit_banner
         banner.clock = clock
         await send(pilot, app, "summarise the repository")
@@ -180,8 +181,14 @@ async def test_rate_limit_banner_counts_down_and_the_turn_is_marked(tmp_path):
         await wait_for(pilot, lambda: "you can send again in 12 s" in banner.text, what="the countdown")
         clock.advance(30)
         await wait_for(pilot, lambda: "you can send again now" in banner.text, what="the end of the countdown")
+        first_error = banner.error
         await send(pilot, app, "again")
         await wait_for(pilot, lambda: chat.current.turn.user_text == "again", what="the next turn")
-        assert not banner.display
         await wait_turn_done(pilot, app)
-        await wait_for(pilot, lambda: banner.display, what="the banner again")
+        assert chat.current.turn.status is TurnStatus.RATE_LIMITED, chat.current.turn.error
+        # The next rate limit starts its own countdown.
+        await wait_for(pilot, lambda: banner.display and banner.error is chat.current.turn.error is not first_error,
+                       what="the banner for the second turn")
+        assert "you can send again in 20 s" in banner.text
+        await pilot.press("ctrl+n")  # another (new) session: its banner is not this one's
+        assert not banner.display and banner.text == ""
