@@ -1,0 +1,105 @@
+"""Tools and MCP servers against the real embedded server over loopback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import DataTable, Static
+
+from tests.fixtures.mix_server import running_server
+from tests.ui.views.host import Host, settle, store_key, text_of
+from tui.api.mix import MixClient
+from tui.api.mix.models import McpServer, ToolsStatus
+from tui.config import Config, McpServerConfig
+from tui.screens.tools import ToolsScreen
+
+SIZE = (120, 36)
+MCP = Config(mcp_servers=[McpServerConfig(name="files", command="npx", args=["mcp-files"]),
+                          McpServerConfig(name="broken")])
+
+
+def table(app: Host, which: str) -> list[list[str]]:
+    t = app.shown.query_one(f"#{which}-table", DataTable)
+    return [[str(c) for c in t.get_row_at(i)] for i in range(t.row_count)]
+
+
+def said(app: Host, which: str) -> str:
+    return text_of(app.shown.query_one(f"#{which}-status", Static))
+
+
+async def test_tools_with_their_state_and_refresh(tmp_path: Path) -> None:
+    with running_server(tmp_path / "server") as server:
+        client = MixClient(server.url)
+        app = Host(lambda: ToolsScreen(client))
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot, app)
+            rows = {r[1]: r for r in table(app, "tools")}
+            assert rows["read"][0] == "Offline agent tools" and rows["read"][2] == "✓ ready"
+            assert rows["Anthropic"][2].startswith("✗ needs a key")
+            assert "categories" in said(app, "tools")
+            store_key(server)
+            await pilot.press("r")
+            await settle(pilot, app)
+            rows = {r[1]: r for r in table(app, "tools")}
+            assert rows["Anthropic"][2] == "✓ ready"  # refreshed from the server
+        await client.aclose()
+
+
+async def test_mcp_servers_with_connection_state(tmp_path: Path) -> None:
+    with running_server(tmp_path / "server", config=MCP) as server:
+        client = MixClient(server.url)
+        app = Host(lambda: ToolsScreen(client))
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot, app)
+            assert table(app, "mcp") == [["files", "○ not started", "—"], ["broken", "○ failed", "—"]]
+            assert said(app, "mcp") == "2 MCP servers · 0 connected"
+            assert text_of(app.shown.query_one("#mcp-tools")) == "files: not connected, so its tools are unknown."
+        await client.aclose()
+
+
+async def test_go_shaped_tools_map_and_connected_mcp_tools_are_shown(tmp_path: Path) -> None:
+    # The Go server's shapes (PROTOCOL §3.1): tools keyed by provider; an MCP server with tools.
+    go_status = ToolsStatus.from_json({"categories": {"search": {"display_name": "Web search", "tools": {
+        "brave": {"authenticated": False, "display_name": "Brave", "requires_key": True, "api_key_format": "BSA…"},
+        "exa": {"authenticated": True, "display_name": "Exa"}}}}})
+    connected = McpServer.from_json({"name": "git", "connected": True, "status": "connected",
+                                     "tools": [{"name": "log", "description": "Show commits"}, {"name": "diff"}]})
+    with running_server(tmp_path / "server") as server:
+        client = MixClient(server.url)
+        app = Host(lambda: ToolsScreen(client))
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot, app)
+            app.shown.show_tools(go_status)
+            app.shown.show_mcp([connected])
+            await pilot.pause()
+            assert table(app, "tools") == [["Web search", "Brave", "✗ needs a key (BSA…)", ""],
+                                           ["Web search", "Exa", "✓ ready", ""]]
+            assert table(app, "mcp") == [["git", "● connected", "2"]]
+            assert text_of(app.shown.query_one("#mcp-tools")) == "git's tools:\n  • log: Show commits\n  • diff"
+        await client.aclose()
+
+
+async def test_server_errors_are_shown_plainly(tmp_path: Path) -> None:
+    with running_server(tmp_path / "server") as server:
+        url = server.url
+    client = MixClient(url)
+    app = Host(lambda: ToolsScreen(client))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        assert said(app, "tools") == (f"Could not read the tools' status: Mix server at {url} refused the connection "
+                                      "while reading the tools' status: is it running?")
+        assert said(app, "mcp").startswith("Could not list the MCP servers: Mix server at")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.results == [None]
+    await client.aclose()
+
+
+def test_snapshot_of_the_tools_screen(snap_compare, tmp_path: Path) -> None:
+    with running_server(tmp_path / "server", config=MCP) as server:
+        client = MixClient(server.url)
+
+        async def loaded(pilot) -> None:
+            await settle(pilot, pilot.app)
+
+        assert snap_compare(Host(lambda: ToolsScreen(client)), terminal_size=SIZE, run_before=loaded)
