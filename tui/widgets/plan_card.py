@@ -201,8 +201,8 @@ class PlanModeCommands(Provider):
 
     TITLE = "Plan mode: on/off (the agent may only read and proposes a plan)"
 
-    def _toggle(self) -> None:
-        self.app.run_action("screen.toggle_plan_mode")
+    async def _toggle(self) -> None:
+        await self.app.run_action("screen.toggle_plan_mode")  # the chat screen, once the palette has closed
 
     async def discover(self) -> Hits:
         yield DiscoveryHit(self.TITLE, self._toggle, help="shift+tab")

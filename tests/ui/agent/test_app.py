@@ -192,3 +192,15 @@ async def test_rate_limit_banner_counts_down_and_the_turn_is_marked(tmp_path):
         assert "you can send again in 20 s" in banner.text
         await pilot.press("ctrl+n")  # another (new) session: its banner is not this one's
         assert not banner.display and banner.text == ""
+
+
+async def test_plan_mode_from_the_command_palette(tmp_path):
+    async with live_app(tmp_path) as (app, pilot, _server):
+        chat = app.chat
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "CommandPalette", what="the palette")
+        await pilot.press(*"plan mode")
+        await pilot.pause(0.4)  # the providers search
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: chat.composer.plan_mode, what="plan mode on")
+        assert "plan mode" in chat.status.text
