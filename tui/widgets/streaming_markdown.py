@@ -30,6 +30,7 @@ from textual.css.styles import RulesMap
 from textual.strip import Strip
 from textual.style import Style
 from textual.theme import Theme as TextualTheme
+from textual.timer import Timer
 from textual.visual import RenderOptions, RichVisual
 from textual.widget import Widget
 
@@ -156,8 +157,14 @@ class MarkdownChunk(Widget):
 
 _parser = MarkdownIt("gfm-like")
 GROUP = 8  # top-level blocks per frozen chunk; the tail redraws at most this many plus the growing one
+CATCH_UP_CHARS = 2_000  # the most new text one frame draws (warm: ~10 ms of Rich rendering)
+CATCH_UP_INTERVAL = 1 / 30  # between two catch-up steps: the frame in between paints and takes keys
 
-WARM_UP_LANGUAGES = ("", "python", "bash", "json", "javascript", "diff")
+# The languages answers most often fence, most likely first. Pygments compiles a lexer's regexes on
+# its first use (python and sql ~35 ms each): paid here, one per idle step, instead of in a frame.
+WARM_UP_LANGUAGES = ("", "python", "bash", "typescript", "javascript", "json", "sql", "diff", "yaml",
+                     "go", "rust", "toml", "html", "c", "cpp", "java")
+_warm_up_left = list(WARM_UP_LANGUAGES)  # once per process, whichever transcript runs the steps
 
 
 def warm_up_step(language: str) -> None:
@@ -166,9 +173,18 @@ def warm_up_step(language: str) -> None:
     from rich.console import Console
 
     console = Console(width=80, file=io.StringIO(), color_system="truecolor")
-    sample = f"# t\n\n- **a** `b`\n\n| a | b |\n| - | - |\n| 1 | 2 |\n" if not language else f"```{language}\nx = 1\n```\n"
+    sample = f"# t\n\n- **a** `b` <http://x.io>\n\n| a | b |\n| - | - |\n| 1 | 2 |\n" if not language else f"```{language}\nx = 1\n```\n"
+    if not language:
+        top_level_starts(sample)
     for theme in (DARK_CODE_THEME, LIGHT_CODE_THEME):
         console.print(_ChatMarkdown(sample, code_theme=theme))
+
+
+def warm_up_next() -> bool:
+    """Run the next warm-up step of this process, if any; True while more steps remain."""
+    if _warm_up_left:
+        warm_up_step(_warm_up_left.pop(0))
+    return bool(_warm_up_left)
 
 
 def top_level_starts(source: str) -> list[int]:
@@ -177,7 +193,11 @@ def top_level_starts(source: str) -> list[int]:
 
 
 class StreamingMarkdown(Widget):
-    """Markdown that grows: `sync_text` with the whole text so far; finished blocks are never redrawn."""
+    """Markdown that grows: `sync_text` with the whole text so far; finished blocks are never redrawn.
+
+    A frame hands Rich at most `CATCH_UP_CHARS` new characters: when text arrives faster (a fast
+    stream's burst, or a long answer shown at once), the rest is drawn over the next frames by the
+    widget's own timer, so each frame's layout stays short and keys and paints get through."""
 
     DEFAULT_CSS = """
     StreamingMarkdown {
@@ -195,29 +215,38 @@ class StreamingMarkdown(Widget):
 
     def __init__(self, markdown: str = "", *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self._written = ""  # everything given so far
-        self._stable = 0  # characters of `_written` that are in finished chunks
+        self._written = markdown  # everything given so far
+        self._shown = ""  # the prefix of `_written` handed to the chunks
+        self._stable = 0  # characters of `_shown` that are in finished chunks
         self._tail = MarkdownChunk(classes="tail")
-        self._initial = markdown
         self._ready = False
+        self._catch_up_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield self._tail
 
-    async def on_mount(self) -> None:
+    def on_mount(self) -> None:
         self._ready = True  # `is_mounted` is still False inside on_mount
-        if self._initial:
-            # First paint: all of it in the tail (no extra mount); later syncs freeze finished blocks.
-            self._written, self._initial = self._initial, ""
-            self._tail.set_source(self._written)
+        if self._written:
+            self._advance()  # the first part at once: painted in the frame that mounts this widget
 
     @property
     def written(self) -> str:
+        """Everything given so far (what the widget shows once it has caught up)."""
         return self._written
 
     @property
     def source(self) -> str:
         return self._written
+
+    @property
+    def shown(self) -> str:
+        return self._shown
+
+    @property
+    def behind(self) -> bool:
+        """True while part of the text given is still waiting to be drawn."""
+        return len(self._shown) < len(self._written)
 
     @property
     def chunks(self) -> list[MarkdownChunk]:
@@ -227,15 +256,33 @@ class StreamingMarkdown(Widget):
         """Show `text` (the full text so far). Appends when it extends what was shown, else starts over."""
         if text == self._written:
             return
-        if not text.startswith(self._written):
+        if not text.startswith(self._shown):
             # The server replaced the text (`complete.content` differs from the deltas).
             await self.remove_children([c for c in self.chunks if c is not self._tail])
             self._stable = 0
+            self._shown = ""
         self._written = text
-        rest = text[self._stable :]
-        if not self._ready:
-            self._initial = text
+        if self._ready and self._catch_up_timer is None:
+            self._advance()  # else the catch-up timer takes the new text with the rest
+
+    def _advance(self) -> None:
+        """Hand the chunks the next part of the text (at most CATCH_UP_CHARS more)."""
+        self._catch_up_timer = None
+        if not self.is_attached:
             return
+        text = self._written
+        end = len(text)
+        if end - len(self._shown) > CATCH_UP_CHARS:
+            limit = len(self._shown) + CATCH_UP_CHARS
+            cut = text.rfind("\n", len(self._shown), limit)
+            end = cut + 1 if cut >= 0 else limit
+        self._show(text[:end])
+        if self.behind:
+            self._catch_up_timer = self.set_timer(CATCH_UP_INTERVAL, self._advance)
+
+    def _show(self, text: str) -> None:
+        self._shown = text
+        rest = text[self._stable :]
         lines = rest.splitlines(keepends=True)
         starts = top_level_starts(rest)
         # Freeze whole groups of GROUP finished blocks. Grouping by block count (not by what

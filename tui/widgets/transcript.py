@@ -29,14 +29,15 @@ from tui.api.backend import ChatMessage, MessagePage
 from tui.api.turn import PermissionState, TurnModel
 from tui.widgets.message import AssistantMessage, MessageAction, MessageView, UserMessage
 from tui.widgets.permission_prompt import PermissionAnswered
-from tui.widgets.streaming_markdown import WARM_UP_LANGUAGES, warm_up_step
+from tui.widgets.streaming_markdown import warm_up_next
 from tui.widgets.tool_card import ToolCard
 
 FRAME = 1 / 30  # the most often the live answer is redrawn
 POLL = 1 / 60  # how often the model's version is checked (cheap)
 FIRST_POLL = 1 / 250  # until the first block is drawn: the first token is painted as early as possible
 CLOCK_TICK = 0.1  # spinners and running durations
-WARM_UP_DELAY = 0.4  # after start-up, so warming up does not slow the start
+WARM_UP_DELAY = 0.05  # after the transcript's first frame, so warming up does not slow it
+WARM_UP_STEP = 0.015  # between steps (each one lexer, ≤ 35 ms): keys and frames get through
 
 
 class NoteMessage(MessageView):
@@ -154,7 +155,6 @@ The conversation. It follows the answer while it streams; scroll up and it stays
 
     def on_mount(self) -> None:
         self._marker.display = False
-        self._warm_up_left = list(WARM_UP_LANGUAGES)
         self.set_timer(WARM_UP_DELAY, self._warm_up)
         self._poll = self.set_interval(POLL, self._poll_tick, pause=True)
         self._first_poll = self.set_interval(FIRST_POLL, self._poll_tick, pause=True)
@@ -397,11 +397,10 @@ The conversation. It follows the answer while it streams; scroll up and it stays
     def _warm_up(self) -> None:
         """One small warm-up step per idle moment, on the UI thread (a thread would fight it for the
         GIL); stops as soon as a turn is live, which then pays only what it really uses."""
-        if self._live is not None or not self._warm_up_left:
-            return
-        warm_up_step(self._warm_up_left.pop(0))
-        if self._warm_up_left:
-            self.set_timer(0.03, self._warm_up)
+        if self._live is not None:
+            self.set_timer(1.0, self._warm_up)  # after the turn
+        elif warm_up_next():
+            self.set_timer(WARM_UP_STEP, self._warm_up)
 
     def _stop_live(self) -> None:
         self._live = None
