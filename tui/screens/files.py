@@ -7,6 +7,7 @@ Also home of the two helpers the other management views share (`mix_client_of`, 
 from __future__ import annotations
 
 import io
+import stat
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -107,9 +108,12 @@ def looks_like_text(data: bytes) -> bool:
 def check_local_file(path: Path, max_bytes: int) -> tuple[int, str | None]:
     """(size, problem) for a file about to be uploaded; problem is a sentence or None."""
     try:
+        info = path.stat()
         if path.is_dir():
             return 0, f"{path} is a folder: choose a file"
-        size = path.stat().st_size
+        if not stat.S_ISREG(info.st_mode):
+            return 0, f"{path} is not a regular file (a pipe or a device cannot be uploaded)"
+        size = info.st_size
         with path.open("rb") as handle:
             handle.read(1)
     except FileNotFoundError:
@@ -203,7 +207,7 @@ class FilesScreen(Screen[None]):
         self._load()
 
     @work(group="files-list", exclusive=True)
-    async def _load(self, select: str | None = None) -> None:
+    async def _load(self, select: str | None = None, message: str | None = None) -> None:
         try:
             files = await self.client.list_files(self.session_id)
         except Exception as exc:  # noqa: BLE001 — shown, the screen stays usable
@@ -218,11 +222,12 @@ class FilesScreen(Screen[None]):
         if select is not None:
             index = next((i for i, f in enumerate(self.files) if f.name == select), 0)
             table.move_cursor(row=index)
-        total = sum(f.size for f in self.files)
-        self.say(f"{len(self.files)} file{'s' if len(self.files) != 1 else ''} · {human_size(total)}"
-                 if self.files else "No files in this session yet: press u to upload one.")
         if not self.files:
             self._show_preview("")
+        total = sum(f.size for f in self.files)
+        summary = (f"{len(self.files)} file{'s' if len(self.files) != 1 else ''} · {human_size(total)}"
+                   if self.files else "No files in this session yet: press u to upload one.")
+        self.say(message or summary)
 
     @on(DataTable.RowHighlighted, "#files-table")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -316,9 +321,7 @@ class FilesScreen(Screen[None]):
         finally:
             bar.display = False
         renamed = f" (stored as {info.name})" if info.name != path.name else ""
-        self._load(select=info.name)
-        self.notify(f"Uploaded {path.name}{renamed}.")
-        self.call_after_refresh(self.say, f"Uploaded {path.name}{renamed} · {human_size(info.size or size)}")
+        self._load(select=info.name, message=f"Uploaded {path.name}{renamed} · {human_size(info.size or size)}")
 
     # ------------------------------------------------------------------ delete
 
@@ -342,8 +345,7 @@ class FilesScreen(Screen[None]):
         except Exception as exc:  # noqa: BLE001
             self.say(error_text(exc, f"delete {info.name}"), error=True)
             return
-        self._load()
-        self.notify(f"Deleted {info.name}.")
+        self._load(message=f"Deleted {info.name}")
 
     # ------------------------------------------------------------------ save a copy
 

@@ -143,6 +143,10 @@ async def test_unreadable_and_missing_local_files_are_refused_plainly(served, tm
         assert "view-error" in app.shown.query_one("#files-status").classes
         app.shown.upload(tmp_path / "nope.txt")
         assert status(app) == f"Not uploaded: {tmp_path / 'nope.txt'} does not exist"
+        fifo = tmp_path / "pipe"
+        os.mkfifo(fifo)
+        app.shown.upload(fifo)  # never opened: reading a pipe would hang
+        assert status(app) == f"Not uploaded: {fifo} is not a regular file (a pipe or a device cannot be uploaded)"
         if os.geteuid() != 0:
             app.shown.upload(locked)
             assert "permission denied" in status(app)
@@ -191,7 +195,7 @@ async def test_delete_asks_first_and_no_keeps_the_file(served) -> None:
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")
         await settle(pilot, app)
-        assert names(app) == ["a.txt"]
+        assert names(app) == ["a.txt"] and status(app) == "Deleted b.txt"
     assert not (server.settings.storage_dir / sid / "b.txt").exists()
     await client.aclose()
 
