@@ -144,6 +144,7 @@ class ComposerCompletion:
         self.need_commands = need_commands
         self.commands: list[Item] = []
         self.files: list[Item] = []
+        self.files_session: str | None = None  # the session the files belong to
         self.query: Query | None = None
 
     @property
@@ -155,10 +156,11 @@ class ComposerCompletion:
         self.commands = [Item("/", str(c.name).lstrip("/"), getattr(c, "description", "") or "") for c in commands]
         self.refresh()
 
-    def set_files(self, files: Iterable[Any]) -> None:
+    def set_files(self, files: Iterable[Any], session_id: str | None = None) -> None:
         """Files as the client's `FileInfo` objects; folders are left out."""
         from tui.screens.files import human_size  # formatting only
 
+        self.files_session = session_id
         self.files = [Item("@", f.name, human_size(f.size)) for f in files if not getattr(f, "is_dir", False)]
         self.refresh()
 
@@ -183,6 +185,12 @@ class ComposerCompletion:
             self.popup.show(items)
         else:
             self.popup.close()
+
+    def attach(self, text: str, session_id: str | None) -> str:
+        """The message to send: `@` references to this session's files named as paths (see attach_files)."""
+        if session_id is None or session_id != self.files_session:
+            return text
+        return attach_files(text, self.file_names)
 
     def handle_key(self, key: str) -> bool:
         """True when the key was used by the open popup (the composer then ignores it)."""
@@ -247,7 +255,7 @@ def install(screen: Any) -> ComposerCompletion:
         except Exception:  # noqa: BLE001
             return
         if getattr(screen, "current", None) is current:  # still the same session
-            completion.set_files(files)
+            completion.set_files(files, current.id)
 
     completion.need_commands = lambda: screen.run_worker(load_commands(), group="completion-commands", exclusive=True)
     completion.need_files = lambda: screen.run_worker(load_files(), group="completion-files", exclusive=True)

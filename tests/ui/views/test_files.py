@@ -282,3 +282,23 @@ def test_snapshot_of_the_files_screen(snap_compare, tmp_path: Path) -> None:
             await settle(pilot, pilot.app)
 
         assert snap_compare(Host(lambda: FilesScreen(client, sid, title="snap")), terminal_size=SIZE, run_before=loaded)
+
+
+async def test_upload_by_choosing_in_the_folder_tree(served, tmp_path: Path) -> None:
+    server, sid = served
+    local = tmp_path / "tree"
+    local.mkdir()
+    (local / "chosen.csv").write_text("a,b\n1,2\n")
+    (local / ".hidden").write_text("not listed")
+    client = MixClient(server.url)
+    app = Host(lambda: FilesScreen(client, sid, local_dir=local))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("u")
+        await wait_until(pilot, lambda: isinstance(app.screen, FilePicker))
+        tree = app.screen.query_one("#picker-tree")
+        await wait_until(pilot, lambda: len(tree.root.children) == 1)  # the dot file is not offered
+        await pilot.press("down", "enter")
+        await settle(pilot, app)
+        assert names(app) == ["chosen.csv"] and status(app).startswith("Uploaded chosen.csv")
+    await client.aclose()
