@@ -189,3 +189,36 @@ def test_snapshot_of_the_credentials_screen(snap_compare, tmp_path: Path) -> Non
             await pilot.pause()
 
         assert snap_compare(Host(lambda: CredentialsScreen(client)), terminal_size=SIZE, run_before=loaded)
+
+
+async def test_oauth_flow_shows_the_url_and_takes_the_code() -> None:
+    from tests.ui.views.oauth_server import GOOD_CODE, running_oauth_server
+
+    with running_oauth_server() as url:
+        client = MixClient(url)
+        app = Host(lambda: CredentialsScreen(client))
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot, app)
+            await choose(pilot, app, "anthropic")
+            await pilot.press("o")
+            await settle(pilot, app)
+            info = text_of(app.shown.query_one("#creds-oauth-info"))
+            assert "https://claude.example/oauth/authorize?state=" in info
+            code = app.shown.query_one("#creds-code", Input)
+            assert code.has_focus
+            await pilot.press(*"wrong-code", "enter")
+            await settle(pilot, app)
+            assert "OAuth token exchange failed: invalid_grant" in status(app)
+            assert "wrong-code" not in status(app)
+            code.value = GOOD_CODE
+            await pilot.press("enter")
+            await settle(pilot, app)
+            assert status(app) == "Successfully authenticated with anthropic (valid for 60 min)"
+            assert rows(app)["anthropic"][1:] == ["✓ ready", "signed in (OAuth)"]
+            assert not app.shown.query_one("#creds-oauth").display
+            # a provider without OAuth: the server's refusal, said plainly
+            await choose(pilot, app, "openai")
+            await pilot.press("o")
+            await settle(pilot, app)
+            assert "OAuth not supported for provider: openai" in status(app)
+        await client.aclose()
