@@ -157,7 +157,8 @@ class MarkdownChunk(Widget):
 
 _parser = MarkdownIt("gfm-like")
 GROUP = 8  # top-level blocks per frozen chunk; the tail redraws at most this many plus the growing one
-CATCH_UP_CHARS = 2_000  # the most new text one frame draws (warm: ~10 ms of Rich rendering)
+CATCH_UP_CHARS = 1_500  # the most new text one frame draws (warm: ~8 ms of Rich rendering)
+FIRST_PART_CHARS = 300  # the first part drawn; each next part may double, up to CATCH_UP_CHARS
 CATCH_UP_INTERVAL = 1 / 30  # between two catch-up steps: the frame in between paints and takes keys
 
 # The languages answers most often fence, most likely first. Pygments compiles a lexer's regexes on
@@ -216,9 +217,10 @@ class StreamingMarkdown(Widget):
     def __init__(self, markdown: str = "", *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._written = markdown  # everything given so far
-        self._shown = ""  # the prefix of `_written` handed to the chunks
+        self._shown = markdown[: self._next_end(markdown, 0)]  # the prefix of `_written` handed to the chunks
         self._stable = 0  # characters of `_shown` that are in finished chunks
-        self._tail = MarkdownChunk(classes="tail")
+        # Born with its first part: painted in the frame that mounts it (blocks are frozen later).
+        self._tail = MarkdownChunk(self._shown, classes="tail")
         self._ready = False
         self._catch_up_timer: Timer | None = None
 
@@ -227,8 +229,8 @@ class StreamingMarkdown(Widget):
 
     def on_mount(self) -> None:
         self._ready = True  # `is_mounted` is still False inside on_mount
-        if self._written:
-            self._advance()  # the first part at once: painted in the frame that mounts this widget
+        if self.behind:
+            self._catch_up_timer = self.set_timer(CATCH_UP_INTERVAL, self._advance)
 
     @property
     def written(self) -> str:
@@ -271,14 +273,18 @@ class StreamingMarkdown(Widget):
         if not self.is_attached:
             return
         text = self._written
-        end = len(text)
-        if end - len(self._shown) > CATCH_UP_CHARS:
-            limit = len(self._shown) + CATCH_UP_CHARS
-            cut = text.rfind("\n", len(self._shown), limit)
-            end = cut + 1 if cut >= 0 else limit
-        self._show(text[:end])
+        self._show(text[: self._next_end(text, len(self._shown))])
         if self.behind:
             self._catch_up_timer = self.set_timer(CATCH_UP_INTERVAL, self._advance)
+
+    @staticmethod
+    def _next_end(text: str, shown: int) -> int:
+        """Where the next part to draw ends: all of it, or CATCH_UP_CHARS more cut at a line end."""
+        budget = min(CATCH_UP_CHARS, max(FIRST_PART_CHARS, 2 * shown))  # small first parts: painted sooner
+        if len(text) - shown <= budget:
+            return len(text)
+        cut = text.rfind("\n", shown, shown + budget)
+        return cut + 1 if cut >= 0 else shown + budget
 
     def _show(self, text: str) -> None:
         self._shown = text

@@ -34,6 +34,7 @@ from tui.widgets.tool_card import ToolCard
 
 FRAME = 1 / 30  # the most often the live answer is redrawn
 POLL = 1 / 60  # how often the model's version is checked (cheap)
+QUICK_DRAWS = 3  # the first draws of an answer follow each other at the poll rate (the first words soon)
 FIRST_POLL = 1 / 250  # until the first block is drawn: the first token is painted as early as possible
 CLOCK_TICK = 0.1  # spinners and running durations
 WARM_UP_DELAY = 0.05  # after the transcript's first frame, so warming up does not slow it
@@ -143,6 +144,7 @@ The conversation. It follows the answer while it streams; scroll up and it stays
         self._older_requested = False
         self._live: _Entry | None = None
         self._drawn_version = -1
+        self._text_draws = 0
         self._last_draw = 0.0
         self._last_clock_tick = 0.0
         self._pending_ids: tuple[str, ...] = ()
@@ -219,6 +221,7 @@ The conversation. It follows the answer while it streams; scroll up and it stays
         entry = _Entry(index=self._next_index(), turn=turn)
         self._live = entry
         self._drawn_version = -1
+        self._text_draws = 0
         self._last_draw = 0.0
         self._pending_ids = ()
         self._append_entry(entry)
@@ -433,7 +436,7 @@ The conversation. It follows the answer while it streams; scroll up and it stays
         version = turn.version
         if version != self._drawn_version or (view is not None and view.behind):
             # The first change is drawn at once (first token as early as possible), then ≤ 30 Hz.
-            if self._drawn_version >= 0 and now - self._last_draw < FRAME and not turn.status.finished:
+            if self._text_draws >= QUICK_DRAWS and now - self._last_draw < FRAME and not turn.status.finished:
                 return
             self._post_permissions(turn)
             if view is None:  # the live message is outside the window (the user is far up)
@@ -441,6 +444,8 @@ The conversation. It follows the answer while it streams; scroll up and it stays
                     self.finish_turn()
                 return
             self._drawn_version = version
+            if turn.blocks:  # an empty turn drawn does not hold the first token back
+                self._text_draws += 1
             self._last_draw = now
             self._last_clock_tick = now
             grew = await view.sync()
