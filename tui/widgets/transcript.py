@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -142,6 +142,7 @@ The conversation. It follows the answer while it streams; scroll up and it stays
         self._hi = 0
         self._has_older = False
         self._older_requested = False
+        self._going_home = False  # Home pressed: loading the older pages, then showing the top
         self._live: _Entry | None = None
         self._drawn_version = -1
         self._text_draws = 0
@@ -203,12 +204,12 @@ The conversation. It follows the answer while it streams; scroll up and it stays
         self._has_older = page.has_older
         known = {e.index for e in self._entries if e.message is not None}
         new = [_Entry(index=m.index, message=m) for m in page.messages if m.index not in known]
-        if not new:
-            return
         self._entries[0:0] = new
         self._lo += len(new)
         self._hi += len(new)
-        if self._lo == len(new):  # the top of the window was the oldest message: extend it upwards
+        if self._going_home:
+            self._go_home()  # the next older page, or the top at last
+        elif new and self._lo == len(new):  # the top of the window was the oldest message: extend it upwards
             self._extend_top(min(len(new), self.WINDOW))  # the rest waits in memory until scrolled to
 
     def add_user_message(self, text: str) -> None:
@@ -242,7 +243,38 @@ The conversation. It follows the answer while it streams; scroll up and it stays
     def clear(self) -> None:
         self._reset()
 
+    def scroll_home(self, *args: Any, **kwargs: Any) -> None:
+        """Home goes to the very first message: older pages are asked for one after the other with no
+        widget made for the messages in between, then the window jumps to the top."""
+        if self._lo > 0 or self._has_older:
+            self._going_home = True
+            self._go_home()
+            return
+        super().scroll_home(*args, **kwargs)
+
+    def _go_home(self) -> None:
+        if self._has_older:
+            if not self._older_requested and self._entries:
+                self._older_requested = True
+                self._post(self.LoadOlder(before=self._entries[0].index))
+            return
+        self._going_home = False
+        if self.following:
+            self.release_anchor()
+        if self._lo > 0:
+            self._remove_range(self._lo, self._hi)
+            self._lo = self._hi = 0
+            self._mount_range(0, min(len(self._entries), self.WINDOW))
+        self._adjusting = True  # no edge check until the top is shown
+
+        def show_top() -> None:
+            self._adjusting = False
+            super(Transcript, self).scroll_home(animate=False, immediate=True)
+
+        self.call_after_refresh(show_top)
+
     def action_jump_to_bottom(self) -> None:
+        self._going_home = False
         if self._hi < len(self._entries):
             self._remove_range(self._lo, self._hi)
             self._lo = self._hi = len(self._entries)
@@ -367,6 +399,7 @@ The conversation. It follows the answer while it streams; scroll up and it stays
         self._lo = self._hi = 0
         self._has_older = False
         self._older_requested = False
+        self._going_home = False
         self._marker.display = False
 
     # ------------------------------------------------------------------ scrolling
@@ -383,7 +416,7 @@ The conversation. It follows the answer while it streams; scroll up and it stays
 
     def _check_edges(self) -> None:
         self._edge_check_scheduled = False
-        if self._adjusting or not self._entries:
+        if self._adjusting or self._going_home or not self._entries:
             return
         if self.max_scroll_y > 0 and self.scroll_y <= self.EDGE:
             if self._lo > 0:
