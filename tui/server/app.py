@@ -1,7 +1,7 @@
 """The Starlette app: sessions, messages, SSE, permissions; files and system routes live in their modules.
 
-`create_app(settings)` wires one Store, Hub and TurnRunner into the routes and keeps them on
-`app.state` (`app.state.store`, `.hub`, `.runner`, `.settings`).
+`create_app(settings)` wires one Store, Hub, TurnRunner and ProviderRegistry into the routes and keeps
+them on `app.state` (`app.state.store`, `.hub`, `.runner`, `.settings`, `.providers`).
 """
 
 from __future__ import annotations
@@ -349,15 +349,24 @@ async def stream_message(request: Request) -> Response:
 
 def create_app(settings: ServerSettings) -> Starlette:
     from tui.server import files, security, system
+    from tui.server.providers import service
+    from tui.server.providers.registry import ProviderRegistry
+    from tui.server.providers.router import ProviderRouter
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.storage_dir.mkdir(parents=True, exist_ok=True)
     store = Store(settings.db_path)
     if store.get_preferences() is None:
         store.save_preferences(catalog.default_preferences())
+    providers = ProviderRegistry(catalog.secrets(settings.data_dir), settings.config)
+    agent_factory = settings.agent_factory
+    if agent_factory is default_agent_factory:
+        # The real default: each turn runs on the provider the preferences choose (offline when none).
+        service.adopt_configured_at_start(providers, store)
+        agent_factory = lambda: ProviderRouter(providers, store.get_preferences, on_choice=store.set_session_model)  # noqa: E731
     hub = Hub(heartbeat=settings.heartbeat, max_age=settings.stream_max_age)
     runner = TurnRunner(
-        store, hub, settings.storage_dir, agent_factory=settings.agent_factory,
+        store, hub, settings.storage_dir, agent_factory=agent_factory,
         chunk_delay=settings.agent_delay, permission_timeout=settings.permission_timeout,
     )
 
@@ -368,6 +377,7 @@ def create_app(settings: ServerSettings) -> Starlette:
         finally:
             hub.close_all()
             await runner.shutdown()  # cancelled turns still store their partial answers
+            await providers.aclose()
             store.close()
 
     routes = [
@@ -393,5 +403,6 @@ def create_app(settings: ServerSettings) -> Starlette:
     app.state.store = store
     app.state.hub = hub
     app.state.runner = runner
+    app.state.providers = providers
     app.add_middleware(security.LoopbackGuard, token=settings.token)
     return app

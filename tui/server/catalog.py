@@ -1,8 +1,7 @@
 """Providers, models, credentials and tools this server knows about — one place to extend.
 
-Only the offline agent runs turns today. The hosted providers are listed so keys can be stored and
-checked by format ahead of the provider integration; `available_providers()` is the single list the
-preferences, auth and command endpoints read.
+The model lists come from tui.server.providers.models; what is configured right now (keys, Ollama,
+the models a key may use) is the ProviderRegistry's (app.state.providers) business.
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.config import Secrets
+from tui.server.providers.models import STATIC_MODELS
 
 OFFLINE = "offline"
 OFFLINE_MODEL = "offline-1"
@@ -31,11 +31,11 @@ class Provider:
 
 PROVIDERS: tuple[Provider, ...] = (
     Provider(OFFLINE, "Offline agent", (OFFLINE_MODEL,), None, "", OFFLINE_CONTEXT_LIMIT),
-    Provider("anthropic", "Anthropic", ("claude-4-sonnet", "claude-4-opus", "claude-3-5-haiku"),
+    Provider("anthropic", "Anthropic", STATIC_MODELS["anthropic"],
              re.compile(r"^sk-ant-[A-Za-z0-9_\-]{20,}$"), "sk-ant-…"),
-    Provider("openai", "OpenAI", ("gpt-4.1", "gpt-4.1-mini", "o3"),
+    Provider("openai", "OpenAI", STATIC_MODELS["openai"],
              re.compile(r"^sk-(?!ant-)(?!or-)[A-Za-z0-9_\-]{20,}$"), "sk-…", 128_000),
-    Provider("openrouter", "OpenRouter", ("anthropic/claude-sonnet-4", "openai/gpt-4.1"),
+    Provider("openrouter", "OpenRouter", STATIC_MODELS["openrouter"],
              re.compile(r"^sk-or-[A-Za-z0-9_\-]{20,}$"), "sk-or-…", 128_000),
 )
 KEYED_PROVIDERS = tuple(p.name for p in PROVIDERS if p.key_pattern is not None)

@@ -175,8 +175,14 @@ def _logout(state: Any, sid: str, args: str) -> dict:
         return {"type": "logout", "provider": provider, "loggedOut": False,
                 "message": f"Unknown provider '{provider}'", "providers": _auth_list(state)}
     removed = catalog.secrets(state.settings.data_dir).delete(provider)
-    return {"type": "logout", "provider": provider, "loggedOut": bool(removed),
-            "message": f"Removed the stored {provider} key" if removed else f"No stored {provider} key",
+    message = f"Removed the stored {provider} key" if removed else f"No stored {provider} key"
+    providers = getattr(state, "providers", None)
+    if providers is not None:
+        from tui.server.providers import service
+
+        if service.after_key_removed(providers, state.store, provider):
+            message += "; new messages use the offline agent"
+    return {"type": "logout", "provider": provider, "loggedOut": bool(removed), "message": message,
             "providers": _auth_list(state)}
 
 

@@ -242,6 +242,11 @@ class Store:
             )
         )
 
+    def set_session_model(self, session_id: str, provider: str, model: str) -> None:
+        """Remember which provider and model answered the session's latest turn."""
+        self._tx(lambda db: db.execute("UPDATE sessions SET provider = ?, model = ? WHERE id = ?",
+                                       (provider, model, session_id)))
+
     # ------------------------------------------------------------ messages
 
     _MSG_COLS = "id, session_id, position, role, text, tool_calls, reasoning, reasoning_duration, finish_reason, model, created_at"

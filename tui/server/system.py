@@ -6,13 +6,17 @@ from __future__ import annotations
 import json
 import os
 from datetime import datetime, timezone
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tui import __version__
+from tui.config import SECRET_ENV_VARS
 from tui.server import catalog, commands
 from tui.server.errors import error
+from tui.server.providers import service
 
 PREF_KEYS = (
     "preferred_provider", "main_agent_model", "main_agent_max_tokens", "main_agent_reasoning_effort",
@@ -110,11 +114,15 @@ async def store_api_key(request: Request) -> Response:
     problem = catalog.key_problem(provider, key)
     if problem:
         return error(400, problem, "INVALID_API_KEY_FORMAT")
+    state = request.app.state
     try:
-        catalog.secrets(request.app.state.settings.data_dir).set(provider, key.strip())
+        outcome = await service.store_key(state.providers, state.store, provider, key.strip())
     except OSError as exc:
         return error(500, f"Could not store the key: {exc.strerror}", "STORAGE_ERROR")
-    return JSONResponse({"status": "success", "provider": provider, "message": f"{provider} API key stored"})
+    if not outcome.ok:
+        return error(400, outcome.message, "INVALID_API_KEY")
+    # Whether the provider itself checked the key is said in the message (the seed shape has no field for it).
+    return JSONResponse({"status": "success", "provider": provider, "message": outcome.message})
 
 
 async def oauth_start(request: Request) -> Response:
@@ -126,7 +134,12 @@ async def oauth_callback(request: Request) -> Response:
 
 
 async def auth_status(request: Request) -> Response:
-    return JSONResponse({"providers": catalog.auth_status(request.app.state.settings.data_dir, _preferred(request))})
+    preferred = _preferred(request)
+    providers = catalog.auth_status(request.app.state.settings.data_dir, preferred)
+    ollama = service.ollama_status(request.app.state.providers, preferred)
+    if ollama is not None:
+        providers["ollama"] = ollama
+    return JSONResponse({"providers": providers})
 
 
 async def auth_validate(request: Request) -> Response:
@@ -145,11 +158,16 @@ async def delete_credentials(request: Request) -> Response:
     provider = request.path_params["provider"]
     if provider not in catalog.KEYED_PROVIDERS:
         return error(400, f"Unsupported provider '{provider}'", "INVALID_PROVIDER")
+    state = request.app.state
     try:
-        removed = catalog.secrets(request.app.state.settings.data_dir).delete(provider)
+        removed = state.providers.secrets.delete(provider)
     except OSError as exc:
         return error(500, f"Could not delete the key: {exc.strerror}", "DELETION_ERROR")
     message = f"{provider} credentials removed" if removed else f"No stored {provider} credentials"
+    if service.after_key_removed(state.providers, state.store, provider):
+        message += "; new messages use the offline agent"
+    elif removed and state.providers.is_available(provider):
+        message += f" (a key from the environment, {SECRET_ENV_VARS.get(provider, '')}, is still in use)"
     return JSONResponse({"status": "success", "provider": provider, "message": message})
 
 
@@ -157,27 +175,28 @@ async def delete_credentials(request: Request) -> Response:
 
 
 async def get_preferences(request: Request) -> Response:
-    return JSONResponse({"preferences": request.app.state.store.get_preferences(), "available_providers": catalog.providers_json()})
+    state = request.app.state
+    return JSONResponse({"preferences": state.store.get_preferences(),
+                         "available_providers": await service.providers_json(state.providers)})
 
 
 async def providers(request: Request) -> Response:
-    return JSONResponse(catalog.providers_json())
+    return JSONResponse(await service.providers_json(request.app.state.providers))
 
 
-def _validated(update: dict, current: dict) -> dict | Response:
+async def _validated(registry: Any, update: dict, current: dict) -> dict | Response:
     merged = dict(current)
-    providers = catalog.available_providers()
     for key, value in update.items():
         if key not in PREF_KEYS:
             continue  # lenient decoding, as Go
         merged[key] = value
-    provider = providers.get(merged.get("preferred_provider"))
-    if provider is None:
-        return error(400, f"Unknown provider '{merged.get('preferred_provider')}'", "INVALID_PROVIDER")
-    known_models = {m for p in providers.values() for m in p.models}
-    for key in ("main_agent_model", "sub_agent_model"):
-        if not isinstance(merged.get(key), str) or merged[key] not in known_models:
-            return error(400, f"Unknown model '{merged.get(key)}' for {key}", "INVALID_MODEL")
+    problem = await service.check_preferences(registry, update, merged, current)
+    if problem is not None:
+        return error(400, problem[1], problem[0])
+    known_models = {m for name in service.listed(registry) for m in registry.cached_models(name)}
+    sub = merged.get("sub_agent_model")
+    if not isinstance(sub, str) or not (sub in known_models or registry.known_model(merged["preferred_provider"], sub)):
+        return error(400, f"Unknown model '{sub}' for sub_agent_model", "INVALID_MODEL")
     for key in ("main_agent_max_tokens", "sub_agent_max_tokens"):
         value = merged.get(key)
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
@@ -194,7 +213,7 @@ async def update_preferences(request: Request) -> Response:
         return body
     store = request.app.state.store
     current = store.get_preferences() or catalog.default_preferences()
-    merged = _validated(body, current)
+    merged = await _validated(request.app.state.providers, body, current)
     if isinstance(merged, Response):
         return merged
     return JSONResponse(store.save_preferences(merged))

@@ -159,8 +159,9 @@ def _plural(n: int, word: str, plural: str = "") -> str:
 class OfflineAgent:
     """Understands plain requests and carries them out with the real tools; see HELP_TEXT."""
 
-    def __init__(self, name: str = MODEL) -> None:
+    def __init__(self, name: str = MODEL, key_hint: str = "") -> None:
         self.name = name
+        self.key_hint = key_hint  # one line on how to use a real model, added to the help answer
 
     async def run_turn(self, ctx: TurnContext, text: str) -> None:
         turn = _Turn(ctx)
@@ -352,7 +353,7 @@ class OfflineAgent:
         await turn.think(f"The message was: \"{short}\". It is not a request I can map to a file, search or "
                          "shell action, so I'll explain what I can do, with examples.")
         prefix = "Plan mode is on, so I will only read and propose plans.\n\n" if turn.ctx.plan_mode else ""
-        await turn.say(prefix + HELP_TEXT)
+        await turn.say(prefix + HELP_TEXT + (f"\n\n{self.key_hint}" if self.key_hint else ""))
         await turn.finish()
 
     # ---------------------------------------------------------------------------- planning
