@@ -157,9 +157,9 @@ class MarkdownChunk(Widget):
 
 _parser = MarkdownIt("gfm-like")
 GROUP = 8  # top-level blocks per frozen chunk; the tail redraws at most this many plus the growing one
-CATCH_UP_CHARS = 1_500  # the most new text one frame draws (warm: ~8 ms of Rich rendering)
-FIRST_PART_CHARS = 300  # the first part drawn; each next part may double, up to CATCH_UP_CHARS
-CATCH_UP_INTERVAL = 1 / 30  # between two catch-up steps: the frame in between paints and takes keys
+CATCH_UP_CHARS = 2_000  # the most new text one frame draws (warm: ~10 ms of Rich rendering)
+FIRST_PART_CHARS = 300  # the first part drawn; the next ones may be 4x what is shown, up to CATCH_UP_CHARS
+CATCH_UP_INTERVAL = 1 / 40  # between two catch-up steps: the frame in between paints and takes keys
 
 # The languages answers most often fence, most likely first. Pygments compiles a lexer's regexes on
 # its first use (python and sql ~35 ms each): paid here, one per idle step, instead of in a frame.
@@ -273,18 +273,32 @@ class StreamingMarkdown(Widget):
         if not self.is_attached:
             return
         text = self._written
-        self._show(text[: self._next_end(text, len(self._shown))])
+        end = self._next_end(text, len(self._shown))
+        if end < len(text):
+            end = self._after_whole_groups(text, end)
+        self._show(text[:end])
         if self.behind:
             self._catch_up_timer = self.set_timer(CATCH_UP_INTERVAL, self._advance)
 
     @staticmethod
     def _next_end(text: str, shown: int) -> int:
         """Where the next part to draw ends: all of it, or CATCH_UP_CHARS more cut at a line end."""
-        budget = min(CATCH_UP_CHARS, max(FIRST_PART_CHARS, 2 * shown))  # small first parts: painted sooner
+        budget = min(CATCH_UP_CHARS, max(FIRST_PART_CHARS, 4 * shown))  # a small first part: painted sooner
         if len(text) - shown <= budget:
             return len(text)
         cut = text.rfind("\n", shown, shown + budget)
         return cut + 1 if cut >= 0 else shown + budget
+
+    def _after_whole_groups(self, text: str, end: int) -> int:
+        """A catch-up part ends one line into the block after its last whole group of blocks: those
+        groups are frozen at once (drawn once), not drawn in the tail first and again when frozen."""
+        rest = text[self._stable : end]
+        starts = top_level_starts(rest)
+        groups = (len(starts) - 1) // GROUP
+        if groups < 1:
+            return end
+        lines = rest.splitlines(keepends=True)
+        return self._stable + sum(len(line) for line in lines[: starts[groups * GROUP] + 1])
 
     def _show(self, text: str) -> None:
         self._shown = text
