@@ -80,8 +80,7 @@ def test_api_keys_store_validate_status_delete(mix_server):
             assert r.status_code == 200 and r.json()["status"] == "success" and key not in r.text
         assert stat.S_IMODE(os.stat(secrets_file).st_mode) == 0o600
         status = c.get("/api/auth/status").json()["providers"]
-        # the first key stored while the offline agent is in use becomes the preferred provider (⭐)
-        assert status["anthropic"] == {"authenticated": True, "auth_method": "api_key", "display_name": "Anthropic ⭐"}
+        assert status["anthropic"] == {"authenticated": True, "auth_method": "api_key", "display_name": "Anthropic"}
         r = c.delete("/api/auth/anthropic")
         assert r.status_code == 200 and r.json()["provider"] == "anthropic"
         assert c.get("/api/auth/status").json()["providers"]["anthropic"]["authenticated"] is False

@@ -45,19 +45,20 @@ def test_env_key_is_used_from_the_first_start(tmp_path, anthropic_fake, monkeypa
     anthropic_fake.script(fa.Reply.say("Hi from Claude (fake)."))
     with running_server(tmp_path) as server, server.client() as c:
         prefs = c.get("/api/preferences").json()["preferences"]
-        assert prefs["preferred_provider"] == "anthropic" and prefs["main_agent_model"] == "claude-sonnet-4-5"
+        assert prefs["preferred_provider"] == "anthropic" and prefs["main_agent_model"] == "claude-4-sonnet"
         sid = server.create_session()["id"]
         assert send(c, sid, "hi")["assistantResponse"] == "Hi from Claude (fake)."
         session = c.get(f"/api/sessions/{sid}").json()
         assert session["promptTokens"] == 120 and session["completionTokens"] == 30 and session["cost"] > 0
         row = server.app.state.store.get_session(sid)
-        assert (row.provider, row.model) == ("anthropic", "claude-sonnet-4-5")
+        assert (row.provider, row.model) == ("anthropic", "claude-4-sonnet")
         status = c.get("/api/auth/status").json()["providers"]["anthropic"]
         assert status["authenticated"] is True and status["display_name"] == "Anthropic ⭐"
     assert anthropic_fake.requests[0].headers["x-api-key"] == fa.API_KEY
+    assert anthropic_fake.requests[0].body["model"] == "claude-sonnet-4-0"  # Mix's name, sent as the API's id
 
 
-def test_key_added_through_the_api_is_checked_used_and_removed(tmp_path, anthropic_fake):
+def test_key_added_through_the_api_is_checked_chosen_used_and_removed(tmp_path, anthropic_fake):
     anthropic_fake.script(fa.Reply.say("Answer from the fake."))
     with running_server(tmp_path) as server, server.client() as c:
         secrets_file = server.settings.data_dir / "secrets.json"
@@ -66,20 +67,24 @@ def test_key_added_through_the_api_is_checked_used_and_removed(tmp_path, anthrop
         assert "refused" in r.json()["error"]["message"] and not secrets_file.exists()
         r = c.post("/api/auth/api-key", json={"provider": "anthropic", "api_key": fa.API_KEY})
         assert r.status_code == 200 and r.json()["status"] == "success"
-        assert "accepted" in r.json()["message"] and fa.API_KEY not in r.text
+        assert r.json()["message"] == "anthropic API key stored: Anthropic accepted it" and fa.API_KEY not in r.text
         status = c.get("/api/auth/status").json()["providers"]["anthropic"]
-        assert status == {"authenticated": True, "auth_method": "api_key", "display_name": "Anthropic ⭐"}
+        assert status == {"authenticated": True, "auth_method": "api_key", "display_name": "Anthropic"}
         providers = c.get("/api/preferences/providers").json()
-        assert set(fa.MODELS) <= set(providers["anthropic"]["models"])
-        prefs = c.get("/api/preferences").json()["preferences"]
-        assert (prefs["preferred_provider"], prefs["main_agent_model"]) == ("anthropic", "claude-sonnet-4-5")
+        assert set(fa.MODELS) <= set(providers["anthropic"]["models"])  # what the key may use, learned
         sid = server.create_session()["id"]
+        # available now, but the preferences still say offline: the offline agent says how to switch
+        assert "Anthropic can be used: choose one of its models" in send(c, sid, "hello")["assistantResponse"]
+        r = c.post("/api/preferences", json={"preferred_provider": "anthropic", "main_agent_model": "claude-haiku-4-5"})
+        assert r.status_code == 200, r.text
         assert send(c, sid, "hi")["assistantResponse"] == "Answer from the fake."
+        assert c.get("/api/auth/status").json()["providers"]["anthropic"]["display_name"] == "Anthropic ⭐"
         r = c.delete("/api/auth/anthropic")
-        assert r.status_code == 200 and not c.get("/api/auth/status").json()["providers"]["anthropic"]["authenticated"]
+        assert r.status_code == 200 and "new messages use the offline agent" in r.json()["message"]
+        assert not c.get("/api/auth/status").json()["providers"]["anthropic"]["authenticated"]
         assert c.get("/api/preferences").json()["preferences"]["preferred_provider"] == "offline"
         assert KEY_HELP in send(c, sid, "hello")["assistantResponse"]
-    assert len(anthropic_fake.requests) == 1
+    assert len(anthropic_fake.requests) == 1 and anthropic_fake.requests[0].body["model"] == "claude-haiku-4-5"
 
 
 def test_key_is_stored_with_a_format_check_when_the_provider_is_unreachable(tmp_path, monkeypatch):
@@ -87,7 +92,8 @@ def test_key_is_stored_with_a_format_check_when_the_provider_is_unreachable(tmp_
     with running_server(tmp_path) as server, server.client() as c:
         r = c.post("/api/auth/api-key", json={"provider": "openai", "api_key": "sk-proj-" + "k" * 40})
         assert r.status_code == 200
-        assert "format" in r.json()["message"] and "could not reach OpenAI" in r.json()["message"]
+        assert r.json()["message"].startswith("openai API key stored, but only its format was checked")
+        assert "could not reach OpenAI" in r.json()["message"]
         assert c.get("/api/auth/status").json()["providers"]["openai"]["authenticated"] is True
 
 

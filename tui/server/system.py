@@ -116,7 +116,7 @@ async def store_api_key(request: Request) -> Response:
         return error(400, problem, "INVALID_API_KEY_FORMAT")
     state = request.app.state
     try:
-        outcome = await service.store_key(state.providers, state.store, provider, key.strip())
+        outcome = await service.store_key(state.providers, provider, key.strip())
     except OSError as exc:
         return error(500, f"Could not store the key: {exc.strerror}", "STORAGE_ERROR")
     if not outcome.ok:

@@ -76,7 +76,8 @@ async def test_a_good_key_is_checked_stored_and_cleared(server, caplog) -> None:
         assert GOOD_KEY not in screen_text(app)  # masked while typed
         await pilot.press("enter")
         await settle(pilot, app)
-        assert status(app) == "anthropic API key stored"
+        # the server says whether the provider checked the key or only its format was (no network here)
+        assert status(app).startswith("anthropic API key stored")
         assert field.value == ""
         assert rows(app)["anthropic"][1:] == ["✓ ready", "API key"]
     assert GOOD_KEY not in caplog.text

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from tui.server.agent.tools import TOOL_SPECS
-from tui.server.providers.models import ALL, KEY_HELP, OFFLINE, OFFLINE_MODEL
+from tui.server.providers.models import ALL, CHOOSE_HELP, DISPLAY, KEY_HELP, OFFLINE, OFFLINE_MODEL
 from tui.server.providers.registry import ProviderRegistry
 
 log = logging.getLogger("tui.server.providers")
@@ -69,8 +69,7 @@ class ProviderRouter:
         if choice.note:
             log.info("using the offline agent: %s", choice.note)
         if choice.provider == OFFLINE:
-            hint = "" if pick_default(self.registry) else KEY_HELP
-            return choice, _offline_agent(OfflineAgent, hint)
+            return choice, _offline_agent(OfflineAgent, self.hint())
         prefs = prefs or {}
         max_tokens = prefs.get("main_agent_max_tokens")
         effort = prefs.get("main_agent_reasoning_effort") or ""
@@ -78,6 +77,11 @@ class ProviderRouter:
                               max_tokens=max_tokens if isinstance(max_tokens, int) and max_tokens > 0 else 4096,
                               reasoning_effort=effort if effort in ("low", "medium", "high") else "")
         return choice, agent
+
+    def hint(self) -> str:
+        """The offline agent's one line on real models: how to add a key, or that one can be chosen."""
+        usable = [DISPLAY[name] for name in ALL[1:] if self.registry.is_available(name)]
+        return CHOOSE_HELP.format(names=" and ".join(usable)) if usable else KEY_HELP
 
     async def run_turn(self, ctx: Any, text: str) -> None:
         choice, agent = await self.agent_for(self.preferences())

@@ -40,26 +40,22 @@ class KeyOutcome:
     ok: bool
     message: str
     checked_online: bool
-    switched_to: str = ""  # the provider new messages now use, when storing the key changed it
 
 
-async def store_key(registry: ProviderRegistry, store: Any, provider: str, key: str) -> KeyOutcome:
-    """Check the key with one cheap call, keep it (secrets file, 0600) unless refused, and start using
-    the provider when the offline agent (or an unusable provider) was in use. OSError propagates."""
+async def store_key(registry: ProviderRegistry, provider: str, key: str) -> KeyOutcome:
+    """Check the key with one cheap call and keep it (secrets file, 0600) unless the provider refused it.
+    The provider becomes available; the preferences still choose which one answers. OSError propagates."""
     result = await registry.validate(provider, key)
     name = DISPLAY.get(provider, provider)
     if result.checked_online and not result.ok:
         return KeyOutcome(False, f"{name} refused the key: {result.message}", True)
     registry.secrets.set(provider, key)
     if result.ok:
-        message = f"{name} accepted the key; it is saved"
+        message = f"{provider} API key stored: {name} accepted it"
     else:
-        message = (f"The key looks like a {name} key and is saved, but only its format was checked: "
-                   f"{result.message}. It will be used once {name} can be reached")
-    switched = adopt(registry, store, provider)
-    if switched:
-        message += f". New messages use {name} ({switched})"
-    return KeyOutcome(True, message, result.checked_online, provider if switched else "")
+        message = (f"{provider} API key stored, but only its format was checked ({result.message}); "
+                   f"{name} will be asked when it can be reached")
+    return KeyOutcome(True, message, result.checked_online)
 
 
 def adopt(registry: ProviderRegistry, store: Any, provider: str) -> str:
