@@ -79,8 +79,9 @@ async def test_plain_answer_usage_and_cost(tmp_path, anthropic_fake):
     assert session["promptTokens"] == 1000 and session["completionTokens"] == 200
     assert session["cost"] == pytest.approx(1000 * 3e-6 + 200 * 15e-6)
     sent = anthropic_fake.requests[0].body
-    assert sent["messages"] == [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]
-    assert "session folder" in sent["system"] and {t["name"] for t in sent["tools"]} >= {"write", "bash", "read"}
+    assert sent["messages"] == [{"role": "user", "content": [{"type": "text", "text": "hi",
+                                                              "cache_control": {"type": "ephemeral"}}]}]
+    assert "session folder" in sent["system"][0]["text"] and {t["name"] for t in sent["tools"]} >= {"write", "bash", "read"}
 
 
 async def test_thinking_streams_and_lands_in_complete(tmp_path, anthropic_fake):
@@ -151,7 +152,7 @@ async def test_plan_mode_refuses_changes_without_asking(tmp_path, anthropic_fake
     server, sid, frames, _, _ = await turn(tmp_path, claude(anthropic_fake), "write x", plan_mode=True)
     assert "permission" not in [f.event for f in frames]
     assert "plan mode" in anthropic_fake.requests[1].tool_results()[0]["content"]
-    assert "Plan mode is ON" in anthropic_fake.requests[0].body["system"]
+    assert "Plan mode is ON" in anthropic_fake.requests[0].body["system"][0]["text"]
     assert not (server.settings.storage_dir / sid / "x.md").exists()
 
 
@@ -242,4 +243,4 @@ async def test_history_goes_back_to_the_model(tmp_path, anthropic_fake):
     sent = anthropic_fake.requests[2].body["messages"]
     assert [m["role"] for m in sent] == ["user", "assistant", "user", "assistant", "user"]
     assert sent[1]["content"][-1]["type"] == "tool_use" and sent[2]["content"][0]["type"] == "tool_result"
-    assert sent[-1]["content"] == [{"type": "text", "text": "what did I ask?"}]
+    assert sent[-1]["content"] == [{"type": "text", "text": "what did I ask?", "cache_control": {"type": "ephemeral"}}]

@@ -65,4 +65,4 @@ async def test_a_key_added_in_the_credentials_view_gets_answers_from_the_provide
                 turn = app.chat.current.turn
                 assert turn.final_text == "Hello from the fake Claude." and turn.thinking == "A greeting."
     assert fake.requests[-1].headers["x-api-key"] == fa.API_KEY
-    assert fake.requests[-1].body["messages"][-1]["content"] == [{"type": "text", "text": "hi"}]
+    assert fake.requests[-1].body["messages"][-1]["content"][0]["text"] == "hi"

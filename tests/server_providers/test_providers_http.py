@@ -57,7 +57,8 @@ async def test_anthropic_streams_thinking_text_and_tools(anthropic_fake):
     assert events[-2:] == [Usage(120, 30), Stop("end_turn")]
     sent = anthropic_fake.requests[0]
     assert sent.headers["x-api-key"] == fa.API_KEY and sent.headers["anthropic-version"] == "2023-06-01"
-    assert sent.body["system"] == "be brief" and sent.body["thinking"]["budget_tokens"] == 8192
+    assert sent.body["system"] == [{"type": "text", "text": "be brief", "cache_control": {"type": "ephemeral"}}]
+    assert sent.body["thinking"]["budget_tokens"] == 8192
     events = await run(provider)
     assert ToolCallEnd(events[-3].id, "write", {"file_path": "n.md", "content": "x"}) == events[-3]
     assert events[-1] == Stop("tool_use")

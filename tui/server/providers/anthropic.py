@@ -24,6 +24,7 @@ from tui.server.providers.base import (
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 API_VERSION = "2023-06-01"
 ALIASES = ANTHROPIC_ALIASES
+CACHE = {"type": "ephemeral"}
 THINKING_BUDGET = {"low": 2048, "medium": 8192, "high": 24576}  # tokens; the API wants ≥ 1024
 STOP_REASONS = {"end_turn": "end_turn", "stop_sequence": "end_turn", "tool_use": "tool_use",
                 "max_tokens": "max_tokens", "refusal": "refusal", "pause_turn": "pause_turn"}
@@ -68,10 +69,16 @@ def request_body(messages: list[ChatMessage], *, model: str, tools: list[ToolSpe
                  reasoning_effort: str = "") -> dict:
     body: dict = {"model": ALIASES.get(model, model), "max_tokens": max_tokens, "stream": True,
                   "messages": request_messages(messages)}
+    # Prompt caching: the tools + system prefix and the conversation so far are re-read at a tenth of
+    # the price on the next request of the tool loop (breakpoints on the system block and the last block).
     if system:
-        body["system"] = system
+        body["system"] = [{"type": "text", "text": system, "cache_control": CACHE}]
     if tools:
         body["tools"] = [{"name": t.name, "description": t.description, "input_schema": t.input_schema} for t in tools]
+    if body["messages"]:
+        last = body["messages"][-1]["content"][-1]
+        if last.get("type") in ("text", "tool_result"):
+            body["messages"][-1]["content"][-1] = {**last, "cache_control": CACHE}
     budget = THINKING_BUDGET.get(reasoning_effort)
     if budget:
         body["thinking"] = {"type": "enabled", "budget_tokens": budget}
