@@ -37,7 +37,7 @@ class MixApp(App[None]):
     # app.tcss first, then every other stylesheet in themes/ (the message pane's, the views'...).
     CSS_PATH = [themes_dir() / "app.tcss"] + sorted(p for p in themes_dir().glob("*.tcss") if p.name != "app.tcss")
     BINDINGS = bindings("app")
-    COMMANDS = App.COMMANDS | {lambda: _mix_commands()}
+    COMMANDS = App.COMMANDS | {lambda: _mix_commands(), lambda: _plan_mode_commands()}
     ENABLE_COMMAND_PALETTE = True
 
     def __init__(self, config: Config | None = None, paths: Paths | None = None, *, backend: ChatBackend | None = None) -> None:
@@ -235,6 +235,12 @@ def _mix_commands() -> type:
     from tui.screens.palette import MixCommands  # the palette is not needed for the first paint
 
     return MixCommands
+
+
+def _plan_mode_commands() -> type:
+    from tui.widgets.plan_card import PlanModeCommands
+
+    return PlanModeCommands
 
 
 def _make_mix_backend(cls: Any, url: str, token: str | None, store: ClientStore) -> Any:

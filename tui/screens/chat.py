@@ -34,6 +34,7 @@ from tui.keymap import bindings
 from tui.widgets.banner import ReconnectBanner
 from tui.widgets.composer import Composer
 from tui.widgets.permission_prompt import PermissionAnswered, PermissionPrompt
+from tui.widgets.rate_limit_banner import RateLimitBanner
 from tui.widgets.sidebar import Sidebar
 from tui.widgets.status_bar import StatusBar
 
@@ -136,6 +137,7 @@ class ChatScreen(Screen[None]):
             yield Sidebar(id="sidebar")
             with Vertical(id="main"):
                 yield ReconnectBanner(id="banner")
+                yield RateLimitBanner(id="rate-limit-banner")
                 with ContentSwitcher(id="transcripts", initial="empty-state"):
                     yield Static(self._empty_text(), id="empty-state", markup=False)
                 yield PermissionPrompt(id="permission-prompt")
@@ -175,6 +177,10 @@ class ChatScreen(Screen[None]):
         return self.query_one(ReconnectBanner)
 
     @property
+    def rate_limit_banner(self) -> RateLimitBanner:
+        return self.query_one(RateLimitBanner)
+
+    @property
     def prompt(self) -> PermissionPrompt:
         return self.query_one(PermissionPrompt)
 
@@ -195,6 +201,7 @@ class ChatScreen(Screen[None]):
         self.composer.load(store.draft(self.draft_key(last)))
         self.composer.focus()
         self.status.clock = self.banner.clock = self.prompt.clock = self.app.clock  # type: ignore[attr-defined]
+        self.rate_limit_banner.clock = self.app.clock  # type: ignore[attr-defined]
         self.status.set(connection=self.connection)
         self.app.start_backend()  # type: ignore[attr-defined]
 
@@ -300,6 +307,7 @@ class ChatScreen(Screen[None]):
         self.store.set_setting(f"{self.app.backend_name}:last_session", conversation.id)  # type: ignore[attr-defined]
         self.status.set(session=conversation.title or "untitled")
         self._show_turn_state(view)
+        self._show_rate_limit(view)
         self.prompt.set_pending(view.turn.pending_permissions if view.turn else [])
         self._set_connection(view.connection if view.connection != "connecting" else self.connection)
         return view
@@ -316,6 +324,7 @@ class ChatScreen(Screen[None]):
             self.sidebar.set_current(None)
             self.status.set(session="", turn_state="idle", turn_started=None, turn_ended=None)
             self.prompt.set_pending([])
+            self.rate_limit_banner.hide()
 
     @on(Sidebar.Selected)
     def _session_selected(self, event: Sidebar.Selected) -> None:
@@ -498,6 +507,7 @@ class ChatScreen(Screen[None]):
         self.sidebar.set_state(view.id, "busy")
         if self.current is view:
             self._show_turn_state(view)
+            self.rate_limit_banner.hide()
         return turn
 
     def _show_turn_state(self, view: SessionView) -> None:
@@ -550,7 +560,9 @@ class ChatScreen(Screen[None]):
                 self.composer.focus()
         if self.app.clock() - view.turn_wall_start > LONG_TURN:  # type: ignore[attr-defined]
             notify.alert(self.app, f"mix-tui: answer finished in “{view.conversation.title}” ({turn.status.value})")
-        if turn.status in (TurnStatus.ERROR, TurnStatus.RATE_LIMITED) and turn.error is not None:
+        if turn.status is TurnStatus.RATE_LIMITED and turn.error is not None and self.current is view:
+            self._show_rate_limit(view)  # the banner counts down; no toast on top of it
+        elif turn.status in (TurnStatus.ERROR, TurnStatus.RATE_LIMITED) and turn.error is not None:
             if turn.error.type in ("client_error", "send_failed") and not turn.answer and turn.user_text:
                 # The message never got through: the text goes back to the composer.
                 self._restore_text(turn.user_text, self.draft_key(view.id), turn.error.error)
@@ -570,16 +582,20 @@ class ChatScreen(Screen[None]):
                 title="Not sent", severity="warning", timeout=8,
             )
             return
+        if text.strip().lower() == "/clear":
+            self.composer.load("")
+            self._clear_session()  # handled here: a new session is the empty context
+            return
         view = self.current
         if view is not None and view.busy:
             self.notify("Not sent: the agent is still answering. Press Esc to stop it first; your text is kept.",
                         title="Not sent", severity="warning")
             return
         self.composer.load("")
-        self._send(text)
+        self._send(text, plan_mode=self.composer.plan_mode)
 
     @work(group="send")
-    async def _send(self, text: str) -> None:
+    async def _send(self, text: str, plan_mode: bool = False) -> None:
         app = self.app
         key_before = self.current_key
         try:
@@ -610,13 +626,17 @@ class ChatScreen(Screen[None]):
         except asyncio.TimeoutError:
             pass  # try anyway: the send itself will say what is wrong
         try:
-            await backend.send(view.id, text)
+            if plan_mode:
+                await backend.send(view.id, text, plan_mode=True)
+            else:
+                await backend.send(view.id, text)
         except Exception as exc:
             message = error_text(exc)
             if isinstance(exc, ConnectionFailed):
                 self._set_connection("offline", reason=message)
-            if turn.version == 0:
-                await asyncio.sleep(STREAM_GRACE)  # the stream may be a moment behind the reply
+            if not turn.status.finished:
+                # The stream may be a moment behind the reply, and it says more (a rate limit's retryAfter).
+                await asyncio.sleep(STREAM_GRACE)
             if turn.status.finished:
                 return  # the stream ended the turn; its card says what happened
             if turn.version == 0:
@@ -635,6 +655,68 @@ class ChatScreen(Screen[None]):
             self.store.flush()
         message = message if message.startswith("Not sent") else f"Not sent: {message}"
         self.notify(message + " Your text was put back.", title="Not sent", severity="error", timeout=10)
+
+    @work(group="clear")
+    async def _clear_session(self) -> None:
+        """`/clear`: not sent to the server; a new, empty session is opened instead."""
+        try:
+            backend = await self.app.wait_backend()  # type: ignore[attr-defined]
+            conversation = await backend.create_conversation("New session")
+        except Exception as exc:
+            self.notify(f"Could not start a new session: {error_text(exc)}", severity="error")
+            return
+        self.sidebar.add_session(conversation)
+        self.open_session(conversation)
+        self.composer.focus()
+        self.notify("Started a new session: the context is empty.", title="/clear")
+
+    # ------------------------------------------------------------------ plan mode, plans, rate limits
+
+    def action_toggle_plan_mode(self) -> None:
+        self.composer.action_toggle_plan_mode()
+
+    @on(Composer.PlanModeChanged)
+    def _plan_mode_changed(self, event: Composer.PlanModeChanged) -> None:
+        event.stop()
+        self.status.set(plan_mode=event.plan_mode)
+
+    def on_plan_card_ready(self, event) -> None:
+        """A turn ended on a plan: put the focus on it so p / k work, unless the user is typing."""
+        event.stop()
+        card = event.card
+        view = self.current
+        if view is None or card not in view.transcript.query("PlanCard"):
+            return
+        if self.prompt.display or (self.composer.has_focus and self.composer.text.strip()):
+            self.notify("The plan is ready: Tab to it, then p to proceed or k to keep planning.", title="Plan")
+            return
+        card.focus()
+        card.scroll_visible(animate=False)
+
+    def on_plan_card_decided(self, event) -> None:
+        event.stop()
+        from tui.widgets.plan_card import PROCEED_TEXT
+
+        if event.proceed:
+            self.composer.plan_mode = False
+            view = self.current
+            if view is not None and view.busy:
+                self.notify("The agent is still answering; send “Proceed with the plan.” once it is done.", severity="warning")
+                return
+            self._send(PROCEED_TEXT, plan_mode=False)
+            self.composer.focus()
+        else:
+            self.composer.plan_mode = True
+            self.composer.focus()
+            self.notify("Still in plan mode: write what to change in the plan.", title="Keep planning")
+
+    def _show_rate_limit(self, view: SessionView) -> None:
+        turn = view.turn
+        if turn is not None and turn.status is TurnStatus.RATE_LIMITED and turn.error is not None:
+            since = turn.finished_at if turn.finished_at is not None else self.app.clock()  # type: ignore[attr-defined]
+            self.rate_limit_banner.show_error(turn.error, since=since)
+        else:
+            self.rate_limit_banner.hide()
 
     # ------------------------------------------------------------------ drafts
 
@@ -684,6 +766,7 @@ class ChatScreen(Screen[None]):
             self.sidebar.set_current(None)
             self.status.set(session="", turn_state="idle", turn_started=None, turn_ended=None)
             self.prompt.set_pending([])
+            self.rate_limit_banner.hide()
             self._set_connection(self.connection if self.connection != "reconnecting" else "connected")
         self.composer.load(self.store.draft(self.current_key))
         self.composer.focus()

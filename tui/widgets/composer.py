@@ -7,7 +7,9 @@ Every change is given to the store as the session's draft; the store writes at m
 from __future__ import annotations
 
 from textual import events
+from textual.binding import Binding
 from textual.message import Message
+from textual.reactive import reactive
 from textual.widgets import TextArea
 
 DRAFT_DEBOUNCE = 0.3  # seconds
@@ -20,8 +22,20 @@ class Composer(TextArea):
 - `enter`: send
 - `ctrl+j`: new line
 - `↑` on the first line / `↓` on the last line: earlier prompts
+- `shift+tab`: plan mode on/off (the agent may only read and answers with a plan)
 - your unsent text is saved as you type and comes back after a restart
 """
+
+    BINDINGS = [Binding("shift+tab", "toggle_plan_mode", "Plan mode", show=False)]
+
+    plan_mode: reactive[bool] = reactive(False, init=False)
+
+    class PlanModeChanged(Message):
+        """Plan mode was switched (sends carry `plan_mode` while it is on)."""
+
+        def __init__(self, plan_mode: bool) -> None:
+            super().__init__()
+            self.plan_mode = plan_mode
 
     class Submitted(Message):
         def __init__(self, composer: "Composer", text: str) -> None:
@@ -59,6 +73,17 @@ class Composer(TextArea):
         text = self.text
         self.load("")
         return text
+
+    # ------------------------------------------------------------------ plan mode
+
+    def action_toggle_plan_mode(self) -> None:
+        self.plan_mode = not self.plan_mode
+
+    def watch_plan_mode(self, plan_mode: bool) -> None:
+        # Visible for as long as it is on: the border and its title (and the status bar, via the screen).
+        self.set_class(plan_mode, "-plan-mode")
+        self.border_title = "⏸ plan mode · the agent only reads · shift+tab to leave" if plan_mode else None
+        self.post_message(self.PlanModeChanged(plan_mode))
 
     # ------------------------------------------------------------------ keys
 

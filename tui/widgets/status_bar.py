@@ -50,6 +50,7 @@ class StatusBar(Static):
         self.turn_state = "idle"
         self.turn_started: float | None = None
         self.turn_ended: float | None = None
+        self.plan_mode = False
         self._last: Content | None = None
 
     def on_mount(self) -> None:
@@ -57,7 +58,7 @@ class StatusBar(Static):
         self._draw()
 
     def set(self, **fields: object) -> None:
-        """Update some fields (server, connection, session, model, turn_state, turn_started, turn_ended)."""
+        """Update some fields (server, connection, session, model, turn_state, turn_started, turn_ended, plan_mode)."""
         for name, value in fields.items():
             if name == "server":
                 value = safe_url(str(value))
@@ -80,6 +81,8 @@ class StatusBar(Static):
         sep = (" │ ", "$text-muted")
         # Most useful first: what the connection and the turn are doing, then which session, model, server.
         parts: list = [(conn_text, conn_style), sep, (turn_text, turn_style)]
+        if self.plan_mode:
+            parts += [sep, ("⏸ plan mode", "bold $text-warning")]
         if self.session:
             title = self.session if len(self.session) <= 32 else self.session[:31] + "…"
             parts += [sep, (title, "bold")]

@@ -9,7 +9,7 @@ import pytest
 pytest.importorskip("tui.api.mix.backend")
 
 from tests.ui.shell.helpers import wait_for
-from tests.ui.shell.live import live_app, send, wait_turn_done
+from tests.ui.shell.live import live_app, wait_turn_done
 from tests.ui.transcript.host import FakeClock
 from tui.api.turn import ToolStatus, TurnStatus
 from tui.widgets.command_cards import CommandCard, ShellOutputCard
@@ -17,6 +17,16 @@ from tui.widgets.plan_card import PlanCard
 from tui.widgets.tool_card import TodoCard
 
 from .agents import RateLimitAgent
+
+
+async def send(pilot, app, text: str) -> None:
+    """Type-and-Enter, as the user does; a second Enter when the composer's completion popup took the first."""
+    composer = app.chat.composer
+    composer.focus()
+    composer.load(text)
+    await pilot.press("enter")
+    if composer.text.strip():
+        await pilot.press("enter")
 
 
 def session_dir(server, app):
@@ -127,7 +137,7 @@ async def test_every_command_card_and_clear(tmp_path):
         first = chat.current.id
         for command, piece in expected.items():
             await send(pilot, app, command)
-            await wait_for(pilot, lambda: chat.current.turn.user_text == command and chat.current.turn.status.finished,
+            await wait_for(pilot, lambda: chat.current.turn.user_text.strip() == command and chat.current.turn.status.finished,
                            what=f"the answer to {command}")
             assert chat.current.turn.status is TurnStatus.COMPLETE, chat.current.turn.error
             await wait_for(pilot, lambda: [c for c in chat.current.transcript.query(CommandCard) if c.kind == command[1:]],
