@@ -61,7 +61,7 @@ async def test_slash_popup_filters_moves_and_accepts() -> None:
         assert popup.is_open and [i.value for i in popup.items] == ["clear", "context", "help", "mcp"]
         assert app.command_requests == 1
         await pilot.press("c")
-        assert [i.value for i in popup.items] == ["clear", "context"]
+        assert [i.value for i in popup.items] == ["clear", "context", "mcp"]  # prefixes first, then "mcp"
         await pilot.press("down", "enter")
         assert composer.text == "/context " and not popup.is_open and app.submitted == []
         await pilot.press("enter")
@@ -79,11 +79,12 @@ async def test_at_popup_lists_files_not_folders_and_escape_only_closes_it() -> N
         await pilot.press("u")
         assert [i.value for i in popup.items] == ["numbers.csv"]
         await pilot.press("escape")
-        assert not popup.is_open and composer.text == "see @nu"
+        assert not popup.is_open and composer.text == "see @u"
+        composer.prompt_history = ["an earlier prompt"]
         await pilot.press("backspace", "up")  # the popup comes back; up moves in it, not in the history
-        assert popup.is_open
+        assert popup.is_open and popup.current.value == "numbers.csv"
         await pilot.press("tab")
-        assert composer.text == "see @notes.md " or composer.text == "see @numbers.csv "
+        assert composer.text == "see @numbers.csv " and not popup.is_open
         assert app.file_requests >= 1
         assert app.completion.attach("read @notes.md", "s1").endswith("(Attached session files: ./notes.md)")
         assert app.completion.attach("read @notes.md", "other session") == "read @notes.md"

@@ -223,3 +223,31 @@ async def test_oauth_flow_shows_the_url_and_takes_the_code() -> None:
             await settle(pilot, app)
             assert "OAuth not supported for provider: openai" in status(app)
         await client.aclose()
+
+
+async def test_the_providers_own_check_accepts_or_refuses_the_key(tmp_path: Path, monkeypatch) -> None:
+    """The server asks the provider (a local fake of Anthropic's API): its refusal is shown as said."""
+    from tests.fakes.anthropic_server import API_KEY, running_fake_anthropic
+
+    with running_fake_anthropic() as fake, running_server(tmp_path / "server") as server:
+        monkeypatch.setenv("MIX_TUI_ANTHROPIC_BASE_URL", fake.base_url)
+        wrong = "sk-ant-api03-" + "w" * 28  # the right shape, not the fake's key
+        client = MixClient(server.url)
+        app = Host(lambda: CredentialsScreen(client))
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot, app)
+            await choose(pilot, app, "anthropic")
+            await pilot.press("k", *wrong, "enter")
+            await settle(pilot, app)
+            said = status(app)
+            assert said.startswith("Could not store the anthropic key: Mix server at") and "refused the key" in said
+            assert wrong not in said and wrong not in screen_text(app)
+            assert rows(app)["anthropic"][1] == "✗ no credentials"
+            field = app.shown.query_one("#creds-key", Input)
+            field.value = API_KEY
+            field.focus()
+            await pilot.press("enter")
+            await settle(pilot, app)
+            assert status(app).startswith("anthropic API key stored") and "accepted" in status(app)
+            assert rows(app)["anthropic"][1] == "✓ ready" and field.value == ""
+        await client.aclose()
