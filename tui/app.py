@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual.app import App
+from textual.binding import Binding
 
 from tui.config import Config, Paths, resolve_paths
 from tui.keymap import bindings, unknown_ids
@@ -36,8 +37,15 @@ class MixApp(App[None]):
     TITLE = "mix-tui"
     # app.tcss first, then every other stylesheet in themes/ (the message pane's, the views'...).
     CSS_PATH = [themes_dir() / "app.tcss"] + sorted(p for p in themes_dir().glob("*.tcss") if p.name != "app.tcss")
-    BINDINGS = bindings("app")
-    COMMANDS = App.COMMANDS | {lambda: _mix_commands(), lambda: _plan_mode_commands()}
+    BINDINGS = bindings("app") + [
+        # The management views (tui/screens/files.py, models.py, credentials.py, tools.py).
+        # Not f6/f7: the composer (a TextArea) uses them to select a line / everything.
+        Binding("f3", "files", "Files", show=False, id="files"),
+        Binding("f4", "models", "Models", show=False, id="models"),
+        Binding("f5", "credentials", "Credentials", show=False, id="credentials"),
+        Binding("f9", "tools", "Tools", show=False, id="tools"),
+    ]
+    COMMANDS = App.COMMANDS | {lambda: _mix_commands(), lambda: _plan_mode_commands(), lambda: _server_commands()}
     ENABLE_COMMAND_PALETTE = True
 
     def __init__(self, config: Config | None = None, paths: Paths | None = None, *, backend: ChatBackend | None = None) -> None:
@@ -193,6 +201,60 @@ class MixApp(App[None]):
         self.chat._save_draft_now()
         self.notify(f"Attached context from {source} to the composer.")
 
+    # ------------------------------------------------------------------ management views
+
+    def _push_view(self, make: Any) -> None:
+        """Push a view built by `make(backend)`; a plain sentence when that cannot be done."""
+        if self.backend is None or self._backend_error:
+            self.notify(self._backend_error or "The server is not ready yet; try again in a moment.", severity="warning")
+            return
+        try:
+            screen = make(self.backend)
+        except TypeError as exc:  # not a Mix server behind this backend
+            self.notify(str(exc), severity="warning")
+            return
+        if type(self.screen) is type(screen):
+            return
+        self.push_screen(screen)
+
+    def action_files(self) -> None:
+        from tui.screens.files import FilesScreen
+
+        current = self.chat.current
+        if current is None:
+            self.notify("Open a session first: files belong to a session.", severity="warning")
+            return
+        self._push_view(lambda backend: FilesScreen(backend, current.id, title=current.conversation.title))
+
+    def action_models(self) -> None:
+        from tui.screens.models import ModelsScreen
+
+        self._push_view(ModelsScreen)
+
+    def action_credentials(self) -> None:
+        from tui.screens.credentials import CredentialsScreen
+
+        self._push_view(CredentialsScreen)
+
+    def action_tools(self) -> None:
+        from tui.screens.tools import ToolsScreen
+
+        self._push_view(ToolsScreen)
+
+    def on_models_screen_preferences_changed(self, message: Any) -> None:
+        try:
+            self.chat.status.set(model=message.model)
+        except LookupError:
+            pass
+
+    def run_slash_command(self, name: str) -> None:
+        """Send `/name` as a message in the current session (the palette's server commands)."""
+        from tui.widgets.composer import Composer
+
+        composer = self.chat.composer
+        text = f"/{name.lstrip('/')}"
+        composer.post_message(Composer.Submitted(composer, text))
+
     # ------------------------------------------------------------------ themes and help
 
     def _initial_theme(self) -> str:
@@ -228,13 +290,22 @@ class MixApp(App[None]):
 
         if any(type(s).__name__ == "HelpScreen" for s in self.screen_stack):
             return
-        self.push_screen(HelpScreen(help_markdown(self.keymap_overrides, [Composer, Transcript, PermissionPrompt, Sidebar])))
+        widgets: list[type] = [Composer, Transcript, PermissionPrompt, Sidebar]
+        if getattr(self.screen, "HELP", None):
+            widgets.insert(0, type(self.screen))  # a management view: its own keys first
+        self.push_screen(HelpScreen(help_markdown(self.keymap_overrides, widgets)))
 
 
 def _mix_commands() -> type:
     from tui.screens.palette import MixCommands  # the palette is not needed for the first paint
 
     return MixCommands
+
+
+def _server_commands() -> type:
+    from tui.screens.palette import ServerCommands
+
+    return ServerCommands
 
 
 def _plan_mode_commands() -> type:

@@ -32,6 +32,7 @@ from tui.api.errors import ApiError, ConnectionFailed, RateLimited
 from tui.api.turn import TurnModel, TurnStatus
 from tui.keymap import bindings
 from tui.widgets.banner import ReconnectBanner
+from tui.widgets.completion import CompletionPopup
 from tui.widgets.composer import Composer
 from tui.widgets.permission_prompt import PermissionAnswered, PermissionPrompt
 from tui.widgets.rate_limit_banner import RateLimitBanner
@@ -141,6 +142,7 @@ class ChatScreen(Screen[None]):
                 with ContentSwitcher(id="transcripts", initial="empty-state"):
                     yield Static(self._empty_text(), id="empty-state", markup=False)
                 yield PermissionPrompt(id="permission-prompt")
+                yield CompletionPopup(id="completion")
                 yield Composer(id="composer")
         yield StatusBar(id="status-bar")
         yield Footer()
@@ -200,6 +202,9 @@ class ChatScreen(Screen[None]):
         self._pending_open = last
         self.composer.load(store.draft(self.draft_key(last)))
         self.composer.focus()
+        from tui.widgets.completion import install
+
+        self.completion = install(self)  # `/` commands and `@` session files in the composer
         self.status.clock = self.banner.clock = self.prompt.clock = self.app.clock  # type: ignore[attr-defined]
         self.rate_limit_banner.clock = self.app.clock  # type: ignore[attr-defined]
         self.status.set(connection=self.connection)
@@ -592,7 +597,7 @@ class ChatScreen(Screen[None]):
                         title="Not sent", severity="warning")
             return
         self.composer.load("")
-        self._send(text, plan_mode=self.composer.plan_mode)
+        self._send(self.completion.attach(text, view.id if view is not None else None), plan_mode=self.composer.plan_mode)
 
     @work(group="send")
     async def _send(self, text: str, plan_mode: bool = False) -> None:

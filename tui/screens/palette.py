@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from tui.keymap import ACTIONS, display_key, key_for
 from tui.theme_defs import THEME_NAMES
+
+
+VIEWS = (  # (title, key, action): the management views, bound in MixApp.BINDINGS
+    ("Files: this session's files (upload, preview, save, delete)", "F3", "app.files"),
+    ("Models: providers, models and agent preferences", "F4", "app.models"),
+    ("Credentials: provider sign-in and API keys", "F5", "app.credentials"),
+    ("Tools: tool status and MCP servers", "F9", "app.tools"),
+)
 
 
 class MixCommands(Provider):
@@ -20,6 +29,8 @@ class MixCommands(Provider):
                 continue
             title = f"{spec.description}: {spec.help}"
             out.append((title, display_key(key_for(spec.id, keymap)), partial(app.run_action, spec.action if spec.scope == "app" else f"screen.{spec.action}")))
+        for title, key, action in VIEWS:
+            out.append((title, key, partial(app.run_action, action)))
         for name in THEME_NAMES:
             out.append((f"Theme: {name}", "", partial(app.set_theme_named, name)))  # type: ignore[attr-defined]
         return out
@@ -34,3 +45,34 @@ class MixCommands(Provider):
             score = matcher.match(title)
             if score > 0:
                 yield Hit(score, matcher.highlight(title), callback, help=key or None)  # type: ignore[arg-type]
+
+
+class ServerCommands(Provider):
+    """The Mix server's slash commands; choosing one sends it as a message in the current session."""
+
+    async def startup(self) -> None:
+        self.server_commands: list = []
+        try:
+            from tui.screens.files import mix_client_of
+
+            backend = await asyncio.wait_for(self.app.wait_backend(), 3)  # type: ignore[attr-defined]
+            self.server_commands = await mix_client_of(backend).list_commands()
+        except Exception:  # noqa: BLE001 — no server commands in the palette then
+            self.server_commands = []
+
+    def _entries(self) -> list[tuple[str, str, object]]:
+        run = getattr(self.app, "run_slash_command", None)
+        if run is None:
+            return []
+        return [(f"/{c.name}", c.description, partial(run, c.name)) for c in getattr(self, "server_commands", [])]
+
+    async def discover(self) -> Hits:
+        for title, help_text, callback in self._entries():
+            yield DiscoveryHit(title, callback, help=help_text or None)  # type: ignore[arg-type]
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, help_text, callback in self._entries():
+            score = matcher.match(f"{title} {help_text}")
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), callback, help=help_text or None)  # type: ignore[arg-type]

@@ -58,6 +58,7 @@ class Composer(TextArea):
         self._stashed = ""  # what was typed before recalling
         self._draft_timer = None
         self._loading = False
+        self.completion = None  # a ComposerCompletion (tui/widgets/completion.py) once the chat wires one
 
     # ------------------------------------------------------------------ text in and out
 
@@ -88,6 +89,10 @@ class Composer(TextArea):
     # ------------------------------------------------------------------ keys
 
     async def _on_key(self, event: events.Key) -> None:
+        if self.completion is not None and self.completion.handle_key(event.key):
+            event.stop()  # the open completion popup used the key (move, accept, close)
+            event.prevent_default()
+            return
         if event.key == "enter":
             event.stop()
             event.prevent_default()
@@ -103,12 +108,16 @@ class Composer(TextArea):
         await super()._on_key(event)
 
     def action_cursor_up(self, select: bool = False) -> None:
+        if not select and self.completion is not None and self.completion.handle_key("up"):
+            return
         if not select and self.cursor_location[0] == 0 and self.prompt_history:
             self._recall(-1)
             return
         super().action_cursor_up(select)
 
     def action_cursor_down(self, select: bool = False) -> None:
+        if not select and self.completion is not None and self.completion.handle_key("down"):
+            return
         if not select and self.cursor_location[0] == self.document.line_count - 1 and self._history_pos is not None:
             self._recall(+1)
             return
@@ -138,6 +147,11 @@ class Composer(TextArea):
     # ------------------------------------------------------------------ drafts
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        if self.completion is not None:
+            if self._loading:
+                self.completion.popup.close()
+            else:
+                self.completion.refresh()
         if self._loading:
             return
         if self._draft_timer is not None:
