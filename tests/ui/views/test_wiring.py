@@ -132,3 +132,23 @@ async def test_server_commands_are_in_the_palette(tmp_path: Path) -> None:
             assert hits
             hits[0].command()
             await wait_for(pilot, lambda: ran(app, "context"), what="the command's answer")
+
+
+async def test_f1_on_a_view_shows_its_keys_and_the_palette_lists_the_views(tmp_path: Path) -> None:
+    from tui.screens.help import HelpScreen
+    from tui.screens.palette import MixCommands
+
+    with running_server(tmp_path / "server") as server:
+        app = make_app(tmp_path / "client", server=server.url)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.backend is not None, what="the backend")
+            await pilot.press("f9")
+            await wait_for(pilot, lambda: isinstance(app.screen, ToolsScreen), what="the tools view")
+            await pilot.press("f1")
+            await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="the help")
+            assert app.screen.markdown.index("## Tools and MCP servers") < app.screen.markdown.index("## Composer")
+            await pilot.press("escape", "escape")
+            await wait_for(pilot, lambda: app.screen is app.chat, what="back to the chat")
+            titles = {title: key for title, key, _ in MixCommands(app.screen)._commands()}
+            assert titles["Credentials: provider sign-in and API keys"] == "F5"
+            assert titles["Files: this session's files (upload, preview, save, delete)"] == "F3"
