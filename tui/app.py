@@ -17,6 +17,7 @@ from textual.app import App
 from textual.binding import Binding
 
 from tui.config import Config, Paths, resolve_paths
+from tui.integration import INTEGRATION_BINDINGS, IntegrationActions, integration_commands
 from tui.keymap import bindings, unknown_ids
 from tui.store import ClientStore
 from tui.theme_defs import DEFAULT_THEME, THEME_NAMES, THEMES
@@ -33,7 +34,7 @@ class BackendUnavailable(Exception):
     """The backend could not be started or reached; the message says why."""
 
 
-class MixApp(App[None]):
+class MixApp(IntegrationActions, App[None]):
     TITLE = "mix-tui"
     # app.tcss first, then every other stylesheet in themes/ (the message pane's, the views'...).
     CSS_PATH = [themes_dir() / "app.tcss"] + sorted(p for p in themes_dir().glob("*.tcss") if p.name != "app.tcss")
@@ -44,8 +45,8 @@ class MixApp(App[None]):
         Binding("f4", "models", "Models", show=False, id="models"),
         Binding("f5", "credentials", "Credentials", show=False, id="credentials"),
         Binding("f9", "tools", "Tools", show=False, id="tools"),
-    ]
-    COMMANDS = App.COMMANDS | {lambda: _mix_commands(), lambda: _plan_mode_commands(), lambda: _server_commands()}
+    ] + INTEGRATION_BINDINGS  # MixerLead / Mixpeek keys (tui/integration.py)
+    COMMANDS = App.COMMANDS | {lambda: _mix_commands(), lambda: _plan_mode_commands(), lambda: _server_commands(), integration_commands, lambda: _mixerlead_commands()}
     ENABLE_COMMAND_PALETTE = True
 
     def __init__(self, config: Config | None = None, paths: Paths | None = None, *, backend: ChatBackend | None = None) -> None:
@@ -155,8 +156,13 @@ class MixApp(App[None]):
                 url, token = server.url, getattr(server, "token", None)
                 chat.backend_starting("connecting")
             from tui.api.mix import MixBackend
+            from tui.backends import route
+            from tui.config import Secrets
 
-            self.backend = _make_mix_backend(MixBackend, url, token, self.store)
+            # Mix, plus MixerLead when a key is configured: each conversation is routed to its own.
+            self.backend = route(_make_mix_backend(MixBackend, url, token, self.store), self.config,
+                                 Secrets(self.paths.secrets_file), self.paths)
+            self.attach_router(self.backend)
             self.backend_name = self.backend.name or "mix"
             self.server_url = url
         except Exception as exc:  # noqa: BLE001 — shown to the user, the app keeps running
@@ -188,18 +194,6 @@ class MixApp(App[None]):
                 await asyncio.wait_for(self.server.stop(), 10)
             except Exception:
                 log.exception("stopping the embedded server")
-
-    def on_attach_context(self, message: Any) -> None:
-        """Context attached elsewhere (e.g. the Knowledge screen's AttachContext) goes into the composer."""
-        text = getattr(message, "text", "")
-        if not text:
-            return
-        source = getattr(message, "source", "") or "attachment"
-        composer = self.chat.composer
-        block = f"<context source=\"{source}\">\n{text.strip()}\n</context>\n\n"
-        composer.load(block + composer.text)
-        self.chat._save_draft_now()
-        self.notify(f"Attached context from {source} to the composer.")
 
     # ------------------------------------------------------------------ management views
 
@@ -312,6 +306,12 @@ def _plan_mode_commands() -> type:
     from tui.widgets.plan_card import PlanModeCommands
 
     return PlanModeCommands
+
+
+def _mixerlead_commands() -> type:
+    from tui.screens.mixerlead_commands import MixerLeadCommands  # offers nothing until MixerLead is configured
+
+    return MixerLeadCommands
 
 
 def _make_mix_backend(cls: Any, url: str, token: str | None, store: ClientStore) -> Any:

@@ -18,9 +18,9 @@ from tui.keymap import display_key
 NEW_BACKEND_SETTING = "new_conversation_backend"
 
 INTEGRATION_BINDINGS = [
-    Binding("f3", "mixpeek_knowledge", "Files", show=False, id="mixpeek_knowledge",
+    Binding("alt+k", "mixpeek_knowledge", "Files", show=False, id="mixpeek_knowledge",
             tooltip="Open your Mixpeek files: browse, upload, search, attach a result to the next message"),
-    Binding("f4", "choose_model", "Model", show=False, id="choose_model",
+    Binding("alt+m", "choose_model", "Model", show=False, id="choose_model",
             tooltip="Choose the MixerLead model (Auto by default; ★ needs a paid plan)"),
     Binding("ctrl+r", "remove_attachment", "Detach", show=False, id="remove_attachment",
             tooltip="Remove the context attached to the next message"),
@@ -36,9 +36,9 @@ class IntegrationActions:
 - `ctrl+n`: with MixerLead configured, asks which backend the new conversation is on (Mix or MixerLead);
   the palette (`ctrl+p`, "New conversation") always offers the choice. The sidebar marks each
   conversation's backend (`mx`, `ML`)
-- `f4`: the MixerLead model (Auto by default; ★ needs a paid plan); shown in the status bar
+- `alt+m`: the MixerLead model (Auto by default; ★ needs a paid plan); shown in the status bar
 - palette: "MixerLead: knowledge sources", "MixerLead: skills" (and each skill by name)
-- `f3`: your Mixpeek files; in the results `a` attaches one to the next message, shown above the
+- `alt+k`: your Mixpeek files (knowledge); in the results `a` attaches one to the next message, shown above the
   composer; `ctrl+r` removes it
 - keys: `MIXERLEAD_API_KEY` / `MIXPEEK_API_KEY`, or `"mixerlead"` / `"mixpeek"` in the secrets file
 """

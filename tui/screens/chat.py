@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -31,6 +31,7 @@ from tui.api.backend import ChatBackend, ChatMessage, Conversation, MessagePage
 from tui.api.errors import ApiError, ConnectionFailed, RateLimited
 from tui.api.turn import TurnModel, TurnStatus
 from tui.keymap import bindings
+from tui.widgets.attached_context import AttachedContext
 from tui.widgets.banner import ReconnectBanner
 from tui.widgets.completion import CompletionPopup
 from tui.widgets.composer import Composer
@@ -130,6 +131,8 @@ class ChatScreen(Screen[None]):
         self.connection = "starting"
         self._transcript_seq = 0
         self._session_list_loaded = False
+        self.continuity: Any = None  # the continuity notice, mounted the first time a backend reports one
+        self._model_owner: str | None = None  # backend whose model the status bar shows
 
     # ------------------------------------------------------------------ layout
 
@@ -142,6 +145,7 @@ class ChatScreen(Screen[None]):
                 with ContentSwitcher(id="transcripts", initial="empty-state"):
                     yield Static(self._empty_text(), id="empty-state", markup=False)
                 yield PermissionPrompt(id="permission-prompt")
+                yield AttachedContext(id="attached-context")
                 yield CompletionPopup(id="completion")
                 yield Composer(id="composer")
         yield StatusBar(id="status-bar")
@@ -173,6 +177,10 @@ class ChatScreen(Screen[None]):
     @property
     def status(self) -> StatusBar:
         return self.query_one(StatusBar)
+
+    @property
+    def attached(self) -> AttachedContext:
+        return self.query_one(AttachedContext)
 
     @property
     def banner(self) -> ReconnectBanner:
@@ -218,8 +226,9 @@ class ChatScreen(Screen[None]):
 
     def backend_ready(self, url: str) -> None:
         self.status.set(server=url)
+        self.sidebar.set_marks(getattr(self.backend, "marks", dict)())  # one mark per backend, when several
         self._load_sessions(open_last=True)
-        self._load_model()
+        self.refresh_model(force=True)
 
     def backend_failed(self, message: str) -> None:
         self.connection = "offline"
@@ -261,19 +270,53 @@ class ChatScreen(Screen[None]):
                 self.open_session(match)
         self._pending_open = None
 
+    def refresh_model(self, *, force: bool = False) -> None:
+        """Show the model of the open conversation (or of the next new one) in the status bar;
+        asked again only when that is on another backend than the one shown, unless `force`."""
+        owner_name = getattr(self.backend, "owner_name", None)
+        owner = owner_name(self.current.id if self.current else None) if owner_name else ""
+        if not force and owner == self._model_owner:
+            return
+        self._model_owner = owner
+        self._load_model()
+
     @work(group="model", exclusive=True)
     async def _load_model(self) -> None:
         """The model name for the status bar, when the backend can tell (optional)."""
         backend = self.backend
+        for_conversation = getattr(backend, "model_label", None)  # several backends: the owner's model
         getter = getattr(backend, "current_model", None)
-        if getter is None:
+        if for_conversation is None and getter is None:
             return
         try:
-            model = await getter()
+            if for_conversation is not None:
+                model = await for_conversation(self.current.id if self.current else None)
+            else:
+                model = await getter()  # type: ignore[misc]
         except Exception:  # the status bar just stays without a model
             return
-        if model:
-            self.status.set(model=str(model))
+        if (model or for_conversation is not None) and self.is_attached and self.query(StatusBar):
+            self.status.set(model=str(model or ""))  # (the screen may be gone when the answer comes)
+
+    def _show_continuity(self) -> None:
+        """The continuity notice above the composer, for backends that may not continue a conversation."""
+        view = self.current
+        state_of = getattr(self.backend, "continuity_state", None)
+        state = state_of(view.id) if view is not None and state_of is not None else "yes"
+        if self.continuity is None:
+            if state == "yes":
+                return
+            from tui.widgets.mixerlead_continuity import ContinuityNotice  # only once a backend needs it
+
+            self.continuity = ContinuityNotice(id="continuity-notice")
+            self.query_one("#main").mount(self.continuity, before=self.attached)
+        self.continuity.show_for(self.backend, view.id if view is not None else None)
+
+    def on_screen_resume(self) -> None:
+        # Back from a dialog (the model picker, the knowledge screens): what they changed shows here.
+        if self.backend is not None:
+            self.refresh_model(force=True)
+            self._show_continuity()
 
     # ------------------------------------------------------------------ connection state
 
@@ -315,6 +358,8 @@ class ChatScreen(Screen[None]):
         self._show_rate_limit(view)
         self.prompt.set_pending(view.turn.pending_permissions if view.turn else [])
         self._set_connection(view.connection if view.connection != "connecting" else self.connection)
+        self._show_continuity()
+        self.refresh_model()
         return view
 
     def close_view(self, view: SessionView) -> None:
@@ -330,6 +375,7 @@ class ChatScreen(Screen[None]):
             self.status.set(session="", turn_state="idle", turn_started=None, turn_ended=None)
             self.prompt.set_pending([])
             self.rate_limit_banner.hide()
+            self._show_continuity()
 
     @on(Sidebar.Selected)
     def _session_selected(self, event: Sidebar.Selected) -> None:
@@ -561,6 +607,7 @@ class ChatScreen(Screen[None]):
         if self.current is view:
             self.prompt.set_pending([])
             self._show_turn_state(view)
+            self._show_continuity()
             if self.prompt.has_focus or self.focused is None:
                 self.composer.focus()
         if self.app.clock() - view.turn_wall_start > LONG_TURN:  # type: ignore[attr-defined]
@@ -597,6 +644,8 @@ class ChatScreen(Screen[None]):
                         title="Not sent", severity="warning")
             return
         self.composer.load("")
+        text = self.attached.wrap(text)  # attached context goes out in front of the text, once
+        self.attached.clear()
         self._send(self.completion.attach(text, view.id if view is not None else None), plan_mode=self.composer.plan_mode)
 
     @work(group="send")
@@ -763,7 +812,14 @@ class ChatScreen(Screen[None]):
     # ------------------------------------------------------------------ actions
 
     def action_new_session(self) -> None:
-        """A new session is created on the first send (no empty sessions pile up)."""
+        """A new session is created on the first send (no empty sessions pile up). With several
+        backends configured, the app first asks which one it is on."""
+        offer = getattr(self.app, "offer_backends", None)
+        if offer is not None and offer(self.start_new_session):
+            return
+        self.start_new_session()
+
+    def start_new_session(self) -> None:
         self._save_draft_now()
         if self.current is not None:
             self.current = None
@@ -775,6 +831,9 @@ class ChatScreen(Screen[None]):
             self._set_connection(self.connection if self.connection != "reconnecting" else "connected")
         self.composer.load(self.store.draft(self.current_key))
         self.composer.focus()
+        self._show_continuity()
+        if self.backend is not None:
+            self.refresh_model()
 
     def action_toggle_sidebar(self) -> None:
         sidebar = self.sidebar
@@ -899,7 +958,8 @@ class ChatScreen(Screen[None]):
     @work(group="fork")
     async def _fork(self, view: SessionView, message_index: int) -> None:
         backend = self.backend
-        if backend is None or not backend.capabilities.fork:
+        capabilities_for = getattr(backend, "capabilities_for", None)
+        if backend is None or not (capabilities_for(view.id) if capabilities_for else backend.capabilities).fork:
             self.notify("This server cannot fork sessions.", severity="warning")
             return
         try:

@@ -1,4 +1,4 @@
-"""The reconnect banner: shown while the event stream is down, with the time of the next try."""
+"""The reconnect banner: shown while the event stream is down, or a rate limit is waited out, with the time of the next try."""
 
 from __future__ import annotations
 
@@ -23,10 +23,10 @@ class ReconnectBanner(Static):
         self.set_interval(0.5, self._draw)
 
     def show_state(self, state: str, *, attempt: int = 0, delay: float = 0.0, reason: str = "") -> None:
-        """state: "connected" hides the banner; "reconnecting"/"offline" show it."""
+        """state: "connected" hides the banner; "reconnecting"/"rate_limited"/"offline" show it."""
         self.state = state
         self.attempt = attempt
-        self.retry_at = self.clock() + delay if state == "reconnecting" else None
+        self.retry_at = self.clock() + delay if state in ("reconnecting", "rate_limited") else None
         self.reason = reason
         self.display = state != "connected"
         self._draw()
@@ -40,8 +40,11 @@ class ReconnectBanner(Static):
         if self.state == "offline":
             return Content.assemble(("⚠ Server unreachable", "bold"), reason, " · your text and the conversation are kept")
         left = max(0.0, (self.retry_at or 0.0) - self.clock())
-        when = f"next try in {left:.0f} s" if left >= 0.5 else "trying now…"
         attempt = f" · attempt {self.attempt}" if self.attempt else ""
+        if self.state == "rate_limited":  # the server is there and asked us to wait: not a lost connection
+            when = f"retrying in {left:.0f} s" if left >= 0.5 else "retrying now…"
+            return Content.assemble(("⏳ Rate limited", "bold"), reason, f" · {when}{attempt} · your text is kept")
+        when = f"next try in {left:.0f} s" if left >= 0.5 else "trying now…"
         return Content.assemble(("⚠ Connection lost", "bold"), reason, f" · reconnecting, {when}{attempt}")
 
     def _draw(self) -> None:

@@ -94,6 +94,7 @@ Newest first. Type to filter by title. Marks: `●` answering, `?` waiting for y
         self._current: str | None = None
         self._filter = ""
         self._now: float | None = None  # fixed "now" for screenshots
+        self._marks: dict[str, str] = {}  # backend name -> short mark, when conversations of several are listed
 
     def compose(self) -> ComposeResult:
         yield Static("Sessions", id="sidebar-title")
@@ -148,6 +149,16 @@ Newest first. Type to filter by title. Marks: `●` answering, `?` waiting for y
         item = self._items.get(conversation_id)
         return item.state if item else ""
 
+    def set_marks(self, marks: dict[str, str]) -> None:
+        """Show each conversation's backend (e.g. {"mix": "mx", "mixerlead": "ML"}); empty: no marks."""
+        self._marks = dict(marks)
+        self._refresh_options()
+
+    def label_text(self, conversation_id: str) -> str:
+        """The plain text of a session's line, as drawn (tests and accessibility read it)."""
+        item = self._items.get(conversation_id)
+        return self._label(item, 40).plain if item is not None else ""
+
     def set_current(self, conversation_id: str | None) -> None:
         self._current = conversation_id
         self._refresh_options()
@@ -157,12 +168,17 @@ Newest first. Type to filter by title. Marks: `●` answering, `?` waiting for y
     def _label(self, item: SessionItem, width: int) -> Content:
         mark, style = MARKS.get(item.state, MARKS[""])
         when = age(item.conversation.created_at, self._now)
+        backend = ""
+        if self._marks:
+            backend = self._marks.get(item.conversation.backend, item.conversation.backend[:2]).ljust(2) + " "
+            width -= len(backend)
         room = max(4, width - len(when) - 3)
         title = item.title.replace("\n", " ")
         if len(title) > room:
             title = title[: room - 1] + "…"
         pad = " " * max(1, width - 2 - len(title) - len(when))
-        return Content.assemble((mark, style), " ", (title, "bold" if item.id == self._current else ""), pad, (when, "$text-muted"))
+        return Content.assemble((mark, style), " ", (backend, "$text-secondary"), (title, "bold" if item.id == self._current else ""),
+                                pad, (when, "$text-muted"))
 
     def _refresh_options(self) -> None:
         if not self.is_mounted:

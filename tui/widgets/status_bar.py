@@ -14,6 +14,7 @@ CONNECTION_STYLES = {
     "connecting": ("◌ connecting", "$text-muted"),
     "starting": ("◌ starting server…", "$text-muted"),
     "reconnecting": ("◌ reconnecting", "$text-warning"),
+    "rate_limited": ("◌ rate limited, waiting", "$text-warning"),
     "offline": ("○ offline", "$text-error"),
 }
 

@@ -122,7 +122,7 @@ async def test_403_for_a_paid_model_is_shown_without_retry_and_the_text_is_kept(
         async with integrated_app(tmp_path, mixerlead=fake) as (app, pilot, _server):
             chat = app.chat
             await choose_backend(pilot, app, "MixerLead")
-            await pilot.press("f4")
+            await pilot.press("alt+m")
             await wait_for(pilot, lambda: isinstance(app.screen, MixerLeadModelPicker), what="the model picker")
             picker = app.screen
             options = picker.query_one(OptionList)

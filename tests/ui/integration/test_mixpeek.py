@@ -1,4 +1,4 @@
-"""Mixpeek from the real app: F3 opens the Knowledge screen (key from the secrets file), browse,
+"""Mixpeek from the real app: alt+k opens the Knowledge screen (key from the secrets file), browse,
 search, attach a result; the attachment waits visibly above the composer and goes out with the
 next message to the real embedded Mix server, which stores it."""
 
@@ -55,7 +55,7 @@ async def test_browse_search_attach_and_send_to_mix(tmp_path):
         async with integrated_app(tmp_path, mixpeek=fake) as (app, pilot, server):
             chat = app.chat
             assert not chat.attached.display
-            await pilot.press("f3")
+            await pilot.press("alt+k")
             await wait_for(pilot, lambda: isinstance(app.screen, KnowledgeScreen), what="the Knowledge screen")
             screen = app.screen
             tree = screen.query_one(KnowledgeTree)
@@ -99,12 +99,12 @@ async def test_browse_search_attach_and_send_to_mix(tmp_path):
 
 async def test_without_keys_the_app_says_how_to_add_them(tmp_path):
     async with integrated_app(tmp_path) as (app, pilot, _server):
-        await pilot.press("f3")
+        await pilot.press("alt+k")
         await wait_for(pilot, lambda: any("MIXPEEK_API_KEY" in n for n in notifications(app)), what="the Mixpeek hint")
         hint = next(n for n in notifications(app) if "MIXPEEK_API_KEY" in n)
         assert str(app.paths.secrets_file) in hint and screen_name(app) == "ChatScreen"
 
-        await pilot.press("f4")
+        await pilot.press("alt+m")
         await wait_for(pilot, lambda: any("MIXERLEAD_API_KEY" in n for n in notifications(app)), what="the MixerLead hint")
 
         # ctrl+n has nothing to choose between: a new Mix conversation at once.
