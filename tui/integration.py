@@ -18,7 +18,7 @@ from tui.keymap import display_key
 NEW_BACKEND_SETTING = "new_conversation_backend"
 
 INTEGRATION_BINDINGS = [
-    Binding("alt+k", "mixpeek_knowledge", "Files", show=False, id="mixpeek_knowledge",
+    Binding("alt+k", "mixpeek_knowledge", "Knowledge", show=False, id="mixpeek_knowledge",
             tooltip="Open your Mixpeek files: browse, upload, search, attach a result to the next message"),
     Binding("alt+m", "choose_model", "Model", show=False, id="choose_model",
             tooltip="Choose the MixerLead model (Auto by default; ★ needs a paid plan)"),
@@ -135,7 +135,7 @@ class IntegrationActions:
                 return
             self.chat.refresh_model(force=True)  # type: ignore[attr-defined]
             if conversation_id is None:
-                self.notify(f"MixerLead model for new conversations: {model_id}")  # type: ignore[attr-defined]
+                self.notify(f for new conversations: {model_id}")  # type: ignore[attr-defined]
 
         self.push_screen(MixerLeadModelPicker(self.mixerlead_backend, conversation_id=conversation_id), chosen)  # type: ignore[attr-defined]
 
@@ -193,7 +193,7 @@ class IntegrationCommands(Provider):
         keys = {b.id: b.key for b in INTEGRATION_BINDINGS}
         out: list[tuple[str, str, Any]] = [
             ("New conversation: choose the backend (Mix, MixerLead)", "", app.action_new_conversation),
-            ("Files (Mixpeek): browse, upload, search, attach to the next message", display_key(keys["mixpeek_knowledge"]),
+            ("Knowledge (Mixpeek): browse, upload, search your files, attach one to the next message", display_key(keys["mixpeek_knowledge"]),
              app.action_mixpeek_knowledge),
         ]
         if getattr(app, "mixerlead_backend", None) is None:
