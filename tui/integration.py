@@ -135,7 +135,7 @@ class IntegrationActions:
                 return
             self.chat.refresh_model(force=True)  # type: ignore[attr-defined]
             if conversation_id is None:
-                self.notify(f for new conversations: {model_id}")  # type: ignore[attr-defined]
+                self.notify(f"MixerLead model for new conversations: {model_id}")  # type: ignore[attr-defined]
 
         self.push_screen(MixerLeadModelPicker(self.mixerlead_backend, conversation_id=conversation_id), chosen)  # type: ignore[attr-defined]
 
