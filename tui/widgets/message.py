@@ -172,6 +172,8 @@ The answer, with the model's thinking (folded) and a card for each tool call.
         self._seen_version = -1
         self._ended = False
         self._syncing = False
+        self._sync_again = False  # a sync was asked for while one ran
+        self._final_pending = False
         self.behind = False  # True: the model has text this widget has not drawn yet
         if turn is not None:
             self.add_class("-live")
@@ -236,9 +238,11 @@ The answer, with the model's thinking (folded) and a card for each tool call.
         command = parse_command_output(text)
         return CommandCard(command) if command is not None else None
 
-    def _make_view(self, block: object) -> Widget:
+    def _make_view(self, block: object, *, answer_started: bool = False) -> Widget:
         if isinstance(block, ThinkingBlock):
-            return ThinkingView(block.text, duration=block.duration, live=block.duration is None)
+            # Born folded when the answer is already there: the same look however the events were
+            # split between frames (a thinking block drawn a frame earlier folds on the next one).
+            return ThinkingView(block.text, duration=block.duration, live=block.duration is None, collapsed=answer_started)
         if isinstance(block, TextBlock):
             special = self._special_text_view(block.text)
             if special is not None:
@@ -265,11 +269,23 @@ The answer, with the model's thinking (folded) and a card for each tool call.
     async def sync(self, *, final: bool = False) -> bool:
         """Bring the widgets up to the model. Returns True when anything visible changed."""
         turn = self.turn
-        if turn is None or not self.is_mounted or self._syncing:
+        if turn is None or not self.is_mounted:
+            return False
+        if self._syncing:
+            # A sync is under way and may already have read the state it draws: it runs once more
+            # when done, so a later state (the turn's end above all) is never dropped.
+            self._sync_again = True
+            self._final_pending = self._final_pending or final
             return False
         self._syncing = True
+        changed = False
         try:
-            return await self._sync(turn, final)
+            while True:
+                self._sync_again = False
+                changed = await self._sync(turn, final) or changed
+                if not self._sync_again:
+                    return changed
+                final = final or self._final_pending
         finally:
             self._syncing = False
 
@@ -278,16 +294,17 @@ The answer, with the model's thinking (folded) and a card for each tool call.
         changed_structure = turn.version != self._seen_version
         self._seen_version = turn.version
         changed = False
-        blocks = turn.blocks
+        blocks = list(turn.blocks)  # this pass draws this state; blocks added meanwhile get the next pass
         fresh: set[int] = set()
         aliases = self._aliases
         if changed_structure and len(self._views) != len(blocks):
             # Make the widgets in model order (the first todo_write of the turn owns the checklist),
             # then mount them, each before the next block's widget. Not awaited: the widgets render
             # their state when mounted, and waiting would delay the first paint.
-            for block in blocks:
+            for position, block in enumerate(blocks):
                 if id(block) not in self._views:
-                    self._views[id(block)] = self._make_view(block)
+                    answer_started = position < len(blocks) - 1 or turn.status.finished
+                    self._views[id(block)] = self._make_view(block, answer_started=answer_started)
                     fresh.add(id(block))
             next_view: Widget | None = None
             for block in reversed(blocks):

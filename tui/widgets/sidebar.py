@@ -66,6 +66,14 @@ class SessionList(OptionList):
             event.stop()
             event.prevent_default()
 
+    def on_resize(self) -> None:
+        # The labels are padded to this list's width, which is only known once it is laid out
+        # (it is hidden while there are no sessions): draw them again with the real width.
+        for ancestor in self.ancestors:
+            if isinstance(ancestor, Sidebar):
+                ancestor.refresh_labels()
+                break
+
 
 class Sidebar(Vertical):
     """Sessions newest first. Posts `Sidebar.Selected` when the user opens one."""
@@ -95,6 +103,7 @@ Newest first. Type to filter by title. Marks: `●` answering, `?` waiting for y
         self._filter = ""
         self._now: float | None = None  # fixed "now" for screenshots
         self._marks: dict[str, str] = {}  # backend name -> short mark, when conversations of several are listed
+        self._label_width = -1  # the list width the labels were padded to
 
     def compose(self) -> ComposeResult:
         yield Static("Sessions", id="sidebar-title")
@@ -184,7 +193,8 @@ Newest first. Type to filter by title. Marks: `●` answering, `?` waiting for y
         if not self.is_mounted:
             return
         options = self.query_one(SessionList)
-        width = max(12, (options.size.width or self.size.width or 30) - 2)
+        self._label_width = options.scrollable_content_region.width  # 0 while hidden (no sessions yet)
+        width = max(12, self._label_width or (self.content_size.width or 32) - 2)
         needle = self._filter.lower()
         shown = [self._items[i] for i in self._order if not needle or needle in self._items[i].title.lower()]
         previous = options.highlighted_option.id if options.highlighted_option is not None else None
@@ -201,6 +211,11 @@ Newest first. Type to filter by title. Marks: `●` answering, `?` waiting for y
 
     def on_resize(self) -> None:
         self._refresh_options()
+
+    def refresh_labels(self) -> None:
+        """Draw the labels again if the list's width changed since they were drawn."""
+        if self.query_one(SessionList).scrollable_content_region.width != self._label_width:
+            self._refresh_options()
 
     # ------------------------------------------------------------------ input
 

@@ -54,6 +54,10 @@ when the answer starts.
     def on_mount(self) -> None:
         self._ready = True
         self.set_class(self.collapsed, "-collapsed")
+        # Updates that came between compose and now were not drawn (`_ready` was False): draw them.
+        self._refresh_header()
+        if not self.collapsed:
+            self.query_one(".thinking-body", Static).update(Content(self._text))
 
     def _header(self) -> Content:
         arrow = "▸" if self.collapsed else "▾"

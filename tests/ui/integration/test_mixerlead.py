@@ -140,7 +140,7 @@ async def test_403_for_a_paid_model_is_shown_without_retry_and_the_text_is_kept(
             assert fake.chat_calls == 1  # refused once, never retried
             assert fake.calls("/api/chat")[0].body["model"] == "ml-pro"
             assert not chat.banner.display or chat.banner.state != "rate_limited"
-            assert any("Your text was put back" in n for n in notifications(app))
+            await wait_for(pilot, lambda: any("Your text was put back" in n for n in notifications(app)), what="the put-back notice")
 
 
 async def test_knowledge_add_toggle_delete_and_a_skill_run_from_the_palette(tmp_path, monkeypatch):

@@ -38,3 +38,11 @@ async def wait_for(pilot, condition: Callable[[], object], timeout: float = 5.0,
 
 def notifications(app: MixApp) -> list[str]:
     return [n.message for n in app._notifications]
+
+
+async def wait_notified(pilot, app: MixApp, condition: Callable[[str], object], timeout: float = 5.0,
+                        what: str = "the notification") -> str:
+    """Wait for a toast whose text passes `condition` and return it. `notify` posts a message, so a
+    toast lands a moment after the code that raised it has moved on: asserting at once races it."""
+    await wait_for(pilot, lambda: any(condition(n) for n in notifications(app)), timeout=timeout, what=what)
+    return next(n for n in notifications(app) if condition(n))

@@ -31,6 +31,13 @@ async def send(pilot, app: MixApp, text: str) -> None:
     await wait_for(pilot, lambda: app.chat.current is not None and app.chat.current.turn is not None, what="a turn")
 
 
+def drawn(app: MixApp) -> bool:
+    """Every answer on screen shows all the text it was given (drawing catches up over frames)."""
+    from tui.widgets.streaming_markdown import StreamingMarkdown
+
+    return not any(md.behind for md in app.screen.query(StreamingMarkdown))
+
+
 async def empty(pilot, app: MixApp) -> None:
     await settle(pilot, app)
     await pilot.pause(0.1)
@@ -69,12 +76,15 @@ async def streaming(pilot, app: MixApp) -> None:
     await settle(pilot, app)
     await send(pilot, app, "How do I build and test this project?")
     await wait_for(pilot, lambda: app.chat.current.turn.answer.endswith("the"), timeout=10, what="the partial answer")
-    await pilot.pause(0.3)
+    await pilot.pause(0.1)
+    await wait_for(pilot, lambda: drawn(app), what="the answer drawn")
+    await pilot.pause(0.2)
 
 
 async def error(pilot, app: MixApp) -> None:
     """Needs a server running tests.ui.shell.agents.RateLimitedAgent."""
     await done_turn(pilot, app, "Summarise the repository layout")
+    await wait_for(pilot, lambda: app.chat.rate_limit_banner.display and drawn(app), what="the banner and the answer")
     app.clear_notifications()
     await pilot.pause(0.1)
 

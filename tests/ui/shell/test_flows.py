@@ -11,7 +11,7 @@ pytest.importorskip("tui.api.mix.backend", reason="the Mix client (tui/api/mix) 
 from tui.api.turn import ToolStatus, TurnStatus
 from tui.store import ClientStore
 
-from .helpers import make_app, notifications, wait_for
+from .helpers import make_app, notifications, wait_for, wait_notified
 from .live import live_app, send, start_on_port, wait_turn_done
 
 
@@ -242,9 +242,8 @@ async def test_reconnect_banner_when_the_server_stops_and_its_removal_when_it_re
             assert "Connection lost" in chat.banner.text or "unreachable" in chat.banner.text
             # Sending now keeps the text and says why.
             await send(pilot, app, "during the outage")
-            await pilot.pause()
+            await wait_notified(pilot, app, lambda n: "Not sent" in n)
             assert chat.composer.text == "during the outage"
-            assert any("Not sent" in n for n in notifications(app))
             transcript_entries = chat.current.transcript.loaded_count
             stack, server = await start_on_port(tmp_path / "server", server.port)
             await wait_for(pilot, lambda: not chat.banner.display, timeout=15, what="the banner to go")
@@ -269,7 +268,7 @@ async def test_a_failed_send_puts_the_text_back(tmp_path):
         await wait_for(pilot, lambda: chat.composer.text == "this cannot be delivered", timeout=6, what="the text back")
         assert chat.current.turn.user_text == "this cannot be delivered"
         assert chat.current.turn.status is TurnStatus.ERROR
-        assert any("Not sent" in n and "put back" in n for n in notifications(app))
+        await wait_notified(pilot, app, lambda n: "Not sent" in n and "put back" in n)
 
 
 async def test_a_session_deleted_elsewhere_is_closed(tmp_path):

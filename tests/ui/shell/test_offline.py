@@ -9,7 +9,7 @@ from __future__ import annotations
 from tui.store import ClientStore
 from tui.widgets.composer import Composer
 
-from .helpers import dead_url, make_app, notifications, wait_for
+from .helpers import dead_url, make_app, wait_for, wait_notified
 
 
 async def test_composer_is_usable_at_once_and_sending_offline_keeps_the_text(tmp_path):
@@ -19,9 +19,8 @@ async def test_composer_is_usable_at_once_and_sending_offline_keeps_the_text(tmp
         await pilot.press(*"hello")
         await wait_for(pilot, lambda: app.chat.connection == "offline", what="offline state")
         await pilot.press("enter")
-        await pilot.pause()
+        await wait_notified(pilot, app, lambda n: "Not sent" in n)
         assert app.chat.composer.text == "hello"
-        assert any("Not sent" in n for n in notifications(app))
         assert app.chat.banner.display and "unreachable" in app.chat.banner.text.lower()
 
 
@@ -111,7 +110,7 @@ async def test_keymap_override_rebinds_the_action(tmp_path):
         assert app.chat.sidebar.display  # the old key no longer does it
         await pilot.press("f9")
         assert not app.chat.sidebar.display
-        assert any("no_such_action" in n for n in notifications(app))
+        await wait_notified(pilot, app, lambda n: "no_such_action" in n)
 
 
 async def test_palette_lists_every_action(tmp_path):

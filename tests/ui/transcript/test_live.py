@@ -54,6 +54,65 @@ async def test_thinking_streams_then_collapses_when_the_answer_starts() -> None:
         assert view.finished
 
 
+async def test_thinking_and_answer_in_one_frame_still_fold_the_thinking() -> None:
+    """The look must not depend on how the events were split between frames."""
+    app = HostApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        turn = await start(app, pilot)
+        events = load_events("02-answer-with-thinking.sse")
+        first_text = next(i for i, e in enumerate(events) if isinstance(e, ev.ContentDelta))
+        for event in events[: first_text + 1]:  # all of it before the next frame
+            turn.apply(event)
+        await pilot.pause(0.1)
+        view = app.transcript.live_view
+        assert view is not None and not turn.status.finished
+        thinking = view.query_one(ThinkingView)
+        assert thinking.collapsed
+        assert text_of(thinking.query_one(".thinking-header", Static)).startswith("▸")
+
+
+async def test_what_arrives_during_a_sync_is_drawn_by_a_second_pass() -> None:
+    """A sync asked for while another one is drawing must not be dropped: the answer's last text
+    and the turn's end arrive while a tool card redraws, and both end up on screen."""
+    import asyncio
+
+    app = HostApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        turn = await start(app, pilot)
+        events = load_events("03-tool-permission-granted.sse")
+        after_tool = next(i for i, e in enumerate(events) if isinstance(e, ev.ContentDelta) and i > 2)
+        await feed(pilot, turn, events[:2])
+        view = app.transcript.live_view
+        assert view is not None
+        app.transcript._stop_live()  # this test drives the syncs itself
+        for event in events[2:after_tool]:
+            turn.apply(event)
+        await view.sync()
+        card = view.query_one(ToolCard)
+        redraw = card.refresh_view
+
+        async def slow_redraw() -> None:  # a redraw that yields (as a plan card's Markdown does)
+            await asyncio.sleep(0.01)
+            await redraw()
+
+        card.refresh_view = slow_redraw
+        for event in events[6:after_tool]:
+            turn.apply(event)  # the tool finished: the card redraws (slowly)
+        drawing = asyncio.create_task(view.sync())
+        await asyncio.sleep(0)
+        assert view._syncing, "the first sync should be drawing (suspended) now"
+        for event in events[after_tool:]:
+            turn.apply(event)  # the last text and `complete` arrive meanwhile
+        assert turn.status.finished
+        await view.sync(final=True)
+        await drawing
+        await pilot.pause(0.05)
+        assert view.finished
+        texts = [md.written for md in view.query(StreamingMarkdown)]
+        assert texts == ["I'll create the file.", "Created `draft.md`."]
+        assert "done" in text_of(card.query_one(".tool-header", Static))
+
+
 async def test_permission_prompt_allows_by_key() -> None:
     app = HostApp()
     async with app.run_test(size=(100, 30)) as pilot:

@@ -8,7 +8,7 @@ from pathlib import Path
 from textual.widgets import DataTable
 
 from tests.fixtures.mix_server import running_server
-from tests.ui.shell.helpers import make_app, notifications, wait_for
+from tests.ui.shell.helpers import make_app, wait_for, wait_notified
 from tests.ui.views.host import put_file
 from tui.api.mix.models import MessageData
 from tui.screens.credentials import CredentialsScreen
@@ -49,8 +49,7 @@ async def test_keys_open_each_view_and_escape_returns(tmp_path: Path) -> None:
             await wait_for(pilot, lambda: app.backend is not None, what="the backend")
             app.chat.action_new_session()
             await pilot.press("f3")
-            await pilot.pause()
-            assert "Open a session first" in " ".join(notifications(app))
+            await wait_notified(pilot, app, lambda n: "Open a session first" in n)
             await open_first_session(pilot, app)
             for key, screen in (("f3", FilesScreen), ("f4", ModelsScreen), ("f5", CredentialsScreen), ("f9", ToolsScreen)):
                 await pilot.press(key)
