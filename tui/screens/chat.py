@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 LONG_TURN = 10.0  # seconds: a turn this long rings when it ends while the terminal is unfocused
 CONNECT_WAIT = 5.0  # seconds a send waits for the session's event stream to be connected
 CANCEL_GRACE = 3.0  # seconds to wait for the server to confirm a cancel before marking it locally
+SEND_HEAD_START = 0.02  # seconds a send may go ahead before its message is drawn (a 202 takes ~4 ms)
 STREAM_GRACE = 0.5  # seconds a failed send waits for the stream's own account of the turn
 NEW_KEY = "new"  # draft key of the composer when no session is open
 CONSUME_SLICE = 0.008  # seconds of event handling before the consumer lets the UI run
@@ -325,8 +326,12 @@ class ChatScreen(Screen[None]):
         if url and reason:
             reason = reason.replace(f" at {url}", "").replace(url, "the server")  # the status bar shows it already
         self.connection = state
-        self.status.set(connection=state)
-        self.banner.show_state(state, attempt=attempt, delay=delay, reason=reason)
+        try:
+            status, banner = self.status, self.banner
+        except NoMatches:
+            return  # the screen is being torn down (app exit) while a worker reports
+        status.set(connection=state)
+        banner.show_state(state, attempt=attempt, delay=delay, reason=reason)
 
     # ------------------------------------------------------------------ sessions
 
@@ -426,10 +431,16 @@ class ChatScreen(Screen[None]):
         resume_at = loop.time() + CONSUME_SLICE
         try:
             async for event in backend.events(view.id):
+                turn = view.turn
+                first_block = turn is not None and not turn.blocks
                 self._on_event(view, event)
                 # A fast stream arrives in big network reads whose thousands of events decode without
-                # awaiting anything: hand the loop back now and then so frames and keys get through.
-                if loop.time() > resume_at:
+                # awaiting anything: hand the loop back now and then so frames and keys get through,
+                # and at once when the answer's first block appears (the first token is painted early).
+                if first_block and turn is not None and turn.blocks:
+                    await view.transcript.draw_live()  # the first words now, not at the next poll
+                    resume_at = loop.time() + CONSUME_SLICE
+                elif loop.time() > resume_at:
                     await asyncio.sleep(CONSUME_BREAK)
                     resume_at = loop.time() + CONSUME_SLICE
         except asyncio.CancelledError:
@@ -548,18 +559,29 @@ class ChatScreen(Screen[None]):
     # ------------------------------------------------------------------ turns
 
     def _begin_turn(self, view: SessionView, text: str, *, echo_id: str | None = None) -> TurnModel:
+        turn = self._new_turn(view, text, echo_id=echo_id)
+        self._show_new_turn(view, turn)
+        return turn
+
+    def _new_turn(self, view: SessionView, text: str, *, echo_id: str | None = None) -> TurnModel:
+        """The turn's model: from now on the session's events fold into it (drawn or not yet)."""
         timeout = getattr(getattr(self.app, "config", None), "embedded", None)
         turn = TurnModel(user_text=text, user_message_id=echo_id, clock=self.app.clock,  # type: ignore[attr-defined]
                          permission_timeout=getattr(timeout, "permission_timeout", 30.0) if timeout else 30.0)
         view.turn = turn
         view.turn_wall_start = self.app.clock()  # type: ignore[attr-defined]
-        view.transcript.add_user_message(text)
+        return turn
+
+    def _show_new_turn(self, view: SessionView, turn: TurnModel) -> None:
+        """Draw the turn: the user's message and the live answer (which may have begun, or even ended)."""
+        view.transcript.add_user_message(turn.user_text)
         view.transcript.start_turn(turn)
+        if turn.status.finished:
+            return  # _turn_finished has set the marks already
         self.sidebar.set_state(view.id, "busy")
         if self.current is view:
             self._show_turn_state(view)
             self.rate_limit_banner.hide()
-        return turn
 
     def _show_turn_state(self, view: SessionView) -> None:
         turn = view.turn
@@ -668,22 +690,27 @@ class ChatScreen(Screen[None]):
             self.sidebar.add_session(conversation)
             view = self.open_session(conversation)
             self.composer.load("")
-        key = self.draft_key(view.id)
-        self.store.clear_draft(key)
+        turn = self._new_turn(view, text)
+        if view.connected.is_set():
+            # The request goes out before the screen shows the message: a frame painted first holds
+            # the request back by its length, and the answer starts that much later.
+            sending = asyncio.ensure_future(self._deliver(backend, view.id, text, plan_mode))
+            await asyncio.wait({sending}, timeout=SEND_HEAD_START)
+            self._show_new_turn(view, turn)
+        else:
+            self._show_new_turn(view, turn)
+            try:
+                await asyncio.wait_for(view.connected.wait(), CONNECT_WAIT)
+            except asyncio.TimeoutError:
+                pass  # try anyway: the send itself will say what is wrong
+            sending = asyncio.ensure_future(self._deliver(backend, view.id, text, plan_mode))
+        self.store.clear_draft(self.draft_key(view.id))
         self.store.add_prompt(app.backend_name, text)  # type: ignore[attr-defined]
         history = self.composer.prompt_history
         if not history or history[-1] != text.strip():
             history.append(text.strip())
-        turn = self._begin_turn(view, text)
         try:
-            await asyncio.wait_for(view.connected.wait(), CONNECT_WAIT)
-        except asyncio.TimeoutError:
-            pass  # try anyway: the send itself will say what is wrong
-        try:
-            if plan_mode:
-                await backend.send(view.id, text, plan_mode=True)
-            else:
-                await backend.send(view.id, text)
+            await sending
         except Exception as exc:
             message = error_text(exc)
             if isinstance(exc, ConnectionFailed):
@@ -699,6 +726,13 @@ class ChatScreen(Screen[None]):
                 # The server took the message (its events arrived): the turn failed, the text was sent.
                 turn.apply(ev.Error(error=message, type="send_error"))
             self._turn_finished(view)
+
+    @staticmethod
+    async def _deliver(backend: ChatBackend, conversation_id: str, text: str, plan_mode: bool) -> None:
+        if plan_mode:
+            await backend.send(conversation_id, text, plan_mode=True)
+        else:
+            await backend.send(conversation_id, text)
 
     def _restore_text(self, text: str, key: str, message: str) -> None:
         """A send failed: the text goes back where it was (never lost)."""

@@ -175,12 +175,18 @@ The answer, with the model's thinking (folded) and a card for each tool call.
         self._sync_again = False  # a sync was asked for while one ran
         self._final_pending = False
         self.behind = False  # True: the model has text this widget has not drawn yet
+        # A live turn's answer widget is mounted (hidden) before its first text: the first token
+        # then only sets text, with no mount to wait for behind a fast stream.
+        self._spare: StreamingMarkdown | None = None
         if turn is not None:
             self.add_class("-live")
 
     def compose(self) -> ComposeResult:
         message = self.message
         if message is None:
+            if self.turn is not None and not self.turn.status.finished:
+                self._spare = StreamingMarkdown("", classes="answer -spare")
+                yield self._spare
             return
         if message.reasoning:
             yield ThinkingView(message.reasoning, duration=message.reasoning_duration, collapsed=True)
@@ -303,7 +309,13 @@ The answer, with the model's thinking (folded) and a card for each tool call.
             # their state when mounted, and waiting would delay the first paint.
             for position, block in enumerate(blocks):
                 if id(block) not in self._views:
-                    answer_started = position < len(blocks) - 1 or turn.status.finished
+                    last = position == len(blocks) - 1
+                    if last and self._spare is not None and self._adopts(block):
+                        self._views[id(block)] = self._spare  # mounted already, in the right place
+                        self._spare.remove_class("-spare")
+                        self._spare = None
+                        continue
+                    answer_started = not last or turn.status.finished
                     self._views[id(block)] = self._make_view(block, answer_started=answer_started)
                     fresh.add(id(block))
             next_view: Widget | None = None
@@ -343,12 +355,26 @@ The answer, with the model's thinking (folded) and a card for each tool call.
         if turn.status.finished and not self._ended:
             self._ended = True
             self.remove_class("-live")
+            if self._spare is not None:  # the turn ended without (more) answer text
+                await self._spare.remove()
+                self._spare = None
             await self._mount_ending(turn)
             changed = True
         return changed
 
+    def _adopts(self, block: object) -> bool:
+        """Whether the hidden answer widget can show this block (plain answer text)."""
+        if not isinstance(block, TextBlock):
+            return False
+        turn = self.turn
+        if turn is None or turn.tools:
+            return True
+        return not turn.user_text.lstrip().startswith("!") and parse_command_output(block.text) is None
+
     def _ending_anchor(self) -> Widget | None:
-        """New blocks go above the ending cards (cancelled mark, error), if any."""
+        """New blocks go above the hidden answer widget and the ending cards (cancelled mark, error)."""
+        if self._spare is not None:
+            return self._spare
         for child in self.children:
             if isinstance(child, (CancelledMark, ErrorCard, RateLimitCard)) or child.has_class("turn-footer"):
                 return child

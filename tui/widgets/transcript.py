@@ -11,6 +11,8 @@ Performance rules this widget lives by:
 
 from __future__ import annotations
 
+import asyncio
+
 import time
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
@@ -36,6 +38,7 @@ FRAME = 1 / 30  # the most often the live answer is redrawn
 POLL = 1 / 60  # how often the model's version is checked (cheap)
 QUICK_DRAWS = 3  # the first draws of an answer follow each other at the poll rate (the first words soon)
 FIRST_POLL = 1 / 250  # until the first block is drawn: the first token is painted as early as possible
+FIRST_PAINT_WAIT = 0.1  # the most a stream waits for its first words to be painted
 CLOCK_TICK = 0.1  # spinners and running durations
 WARM_UP_DELAY = 0.05  # after the transcript's first frame, so warming up does not slow it
 WARM_UP_STEP = 0.015  # between steps (each one lexer, ≤ 35 ms): keys and frames get through
@@ -458,6 +461,19 @@ The conversation. It follows the answer while it streams; scroll up and it stays
         if ids != self._pending_ids:
             self._pending_ids = ids
             self._post(self.PermissionsChanged(pending))
+
+    async def draw_live(self) -> None:
+        """Draw the live turn now (its first block just arrived) instead of at the next poll, and
+        return once that is on screen: the caller (a fast stream) would otherwise hold the frame back."""
+        if not self.is_mounted:
+            return
+        await self._poll_tick()
+        painted = asyncio.Event()
+        self.call_after_refresh(painted.set)
+        try:
+            await asyncio.wait_for(painted.wait(), FIRST_PAINT_WAIT)
+        except asyncio.TimeoutError:
+            pass
 
     async def _poll_tick(self) -> None:
         entry = self._live

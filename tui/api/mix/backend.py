@@ -27,6 +27,7 @@ from tui.api.mix.models import SendResult, to_chat_messages
 
 _END = object()
 _TERMINAL = (ev.Complete, ev.Error, ev.RateLimitError)
+PUMP_SLICE = 64  # events decoded between two turns of the event loop
 
 
 class MixBackend(ChatBackend):
@@ -187,6 +188,7 @@ class MixBackend(ChatBackend):
         put = queue.put_nowait
         terminals = self._terminals
         stream = self.client.stream(conversation_id)
+        count = 0
         try:
             async for event in stream:
                 if type(event) in _TERMINAL and not event.parent_tool_call_id:  # type: ignore[union-attr]
@@ -194,6 +196,11 @@ class MixBackend(ChatBackend):
                 elif type(event) is ev.Resynced:
                     self._history.pop(conversation_id, None)
                 put(event)
+                count += 1
+                if count % PUMP_SLICE == 0:
+                    # One network read can hold a thousand events; decoding them all at once would
+                    # hold the loop for several milliseconds (a frame, a key, the first words wait).
+                    await asyncio.sleep(0)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 — handed to the consumer, who decides what to show
