@@ -570,6 +570,7 @@ class ChatScreen(Screen[None]):
                          permission_timeout=getattr(timeout, "permission_timeout", 30.0) if timeout else 30.0)
         view.turn = turn
         view.turn_wall_start = self.app.clock()  # type: ignore[attr-defined]
+        view.transcript.expect_turn()
         return turn
 
     def _show_new_turn(self, view: SessionView, turn: TurnModel) -> None:

@@ -175,17 +175,17 @@ The answer, with the model's thinking (folded) and a card for each tool call.
         self._sync_again = False  # a sync was asked for while one ran
         self._final_pending = False
         self.behind = False  # True: the model has text this widget has not drawn yet
-        # A live turn's answer widget is mounted (hidden) before its first text: the first token
-        # then only sets text, with no mount to wait for behind a fast stream.
+        # A live turn's answer widget is mounted (one empty line) before its first text: the first
+        # token then only sets text, with no mount or layout to wait for behind a fast stream.
         self._spare: StreamingMarkdown | None = None
         if turn is not None:
-            self.add_class("-live")
+            self.add_class("-live", "-first-line")
 
     def compose(self) -> ComposeResult:
         message = self.message
         if message is None:
             if self.turn is not None and not self.turn.status.finished:
-                self._spare = StreamingMarkdown("", classes="answer -spare")
+                self._spare = StreamingMarkdown("", classes="answer")
                 yield self._spare
             return
         if message.reasoning:
@@ -312,12 +312,15 @@ The answer, with the model's thinking (folded) and a card for each tool call.
                     last = position == len(blocks) - 1
                     if last and self._spare is not None and self._adopts(block):
                         self._views[id(block)] = self._spare  # mounted already, in the right place
-                        self._spare.remove_class("-spare")
                         self._spare = None
                         continue
                     answer_started = not last or turn.status.finished
                     self._views[id(block)] = self._make_view(block, answer_started=answer_started)
                     fresh.add(id(block))
+            if fresh and self._spare is not None:
+                # Something else came first (thinking, a tool): it is mounted, a layout happens
+                # anyway, and the line kept for the first words is not needed any more.
+                self.remove_class("-first-line")
             next_view: Widget | None = None
             for block in reversed(blocks):
                 if id(block) in aliases:

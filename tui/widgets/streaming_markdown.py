@@ -133,10 +133,18 @@ class MarkdownChunk(Widget):
         return self._source
 
     def set_source(self, source: str) -> None:
-        if source != self._source:
-            self._source = source
-            self._visual = None
-            self.refresh(layout=True)
+        if source == self._source:
+            return
+        self._source = source
+        self._visual = None
+        width, height = self.content_size
+        if width and height and self.is_mounted:
+            # Drawn now at the laid-out width (the frame reuses it): when the height stays the same
+            # (a streamed line growing), only this widget is repainted, with no layout of the screen.
+            if self.render().get_height(self.styles, width) == height:
+                self.refresh()
+                return
+        self.refresh(layout=True)
 
     def render(self) -> _RenderedOnce:
         dark = self.app.current_theme.dark
@@ -158,6 +166,7 @@ class MarkdownChunk(Widget):
 _parser = MarkdownIt("gfm-like")
 GROUP = 8  # top-level blocks per frozen chunk; the tail redraws at most this many plus the growing one
 CATCH_UP_CHARS = 2_000  # the most new text one frame draws (warm: ~10 ms of Rich rendering)
+FIRST_LINE_CHARS = 60  # the most the very first part holds: the first words, on one line
 FIRST_PART_CHARS = 300  # the first part drawn; the next ones may be 4x what is shown, up to CATCH_UP_CHARS
 CATCH_UP_INTERVAL = 1 / 40  # between two catch-up steps: the frame in between paints and takes keys
 
@@ -273,7 +282,7 @@ class StreamingMarkdown(Widget):
         if not self.is_attached:
             return
         text = self._written
-        end = self._next_end(text, len(self._shown))
+        end = self._next_end(text, len(self._shown), first_words=not self._shown)
         if end < len(text):
             end = self._after_whole_groups(text, end)
         self._show(text[:end])
@@ -281,8 +290,16 @@ class StreamingMarkdown(Widget):
             self._catch_up_timer = self.set_timer(CATCH_UP_INTERVAL, self._advance)
 
     @staticmethod
-    def _next_end(text: str, shown: int) -> int:
+    def _next_end(text: str, shown: int, *, first_words: bool = False) -> int:
         """Where the next part to draw ends: all of it, or CATCH_UP_CHARS more cut at a line end."""
+        if first_words and shown == 0 and len(text) > FIRST_LINE_CHARS:
+            # The very first part is the first words: they fit the line a live answer keeps for them,
+            # so they are painted without a layout; the rest follows a frame later.
+            line_end = text.find("\n", 0, FIRST_LINE_CHARS)
+            if line_end > 0:
+                return line_end + 1
+            space = text.rfind(" ", 0, FIRST_LINE_CHARS)
+            return space + 1 if space > 0 else FIRST_LINE_CHARS
         budget = min(CATCH_UP_CHARS, max(FIRST_PART_CHARS, 4 * shown))  # a small first part: painted sooner
         if len(text) - shown <= budget:
             return len(text)

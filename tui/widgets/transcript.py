@@ -147,6 +147,7 @@ The conversation. It follows the answer while it streams; scroll up and it stays
         self._older_requested = False
         self._going_home = False  # Home pressed: loading the older pages, then showing the top
         self._live: _Entry | None = None
+        self._turn_expected = False  # a message is on its way: its turn starts in a moment
         self._drawn_version = -1
         self._text_draws = 0
         self._last_draw = 0.0
@@ -218,8 +219,13 @@ The conversation. It follows the answer while it streams; scroll up and it stays
     def add_user_message(self, text: str) -> None:
         self._append_entry(_Entry(index=self._next_index(), user_text=text))
 
+    def expect_turn(self) -> None:
+        """A message is being sent: idle work (lexer warm-up) waits, the reply is close."""
+        self._turn_expected = True
+
     def start_turn(self, turn: TurnModel) -> None:
         """Render this live turn block by block, polled per frame, until it finishes."""
+        self._turn_expected = False
         if self._live is not None:
             self._stop_live()
         entry = _Entry(index=self._next_index(), turn=turn)
@@ -436,7 +442,7 @@ The conversation. It follows the answer while it streams; scroll up and it stays
     def _warm_up(self) -> None:
         """One small warm-up step per idle moment, on the UI thread (a thread would fight it for the
         GIL); stops as soon as a turn is live, which then pays only what it really uses."""
-        if self._live is not None:
+        if self._live is not None or self._turn_expected:
             self.set_timer(1.0, self._warm_up)  # after the turn
         elif warm_up_next():
             self.set_timer(WARM_UP_STEP, self._warm_up)
