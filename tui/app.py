@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual.app import App
-from textual.binding import Binding
 
 from tui.config import Config, Paths, resolve_paths
 from tui.integration import INTEGRATION_BINDINGS, IntegrationActions, integration_commands
-from tui.keymap import bindings, unknown_ids
+from tui.keymap import bindings, collision_message, collisions, unknown_ids
 from tui.store import ClientStore
 from tui.theme_defs import DEFAULT_THEME, THEME_NAMES, THEMES
 from tui.themes import themes_dir
@@ -38,14 +37,9 @@ class MixApp(IntegrationActions, App[None]):
     TITLE = "mix-tui"
     # app.tcss first, then every other stylesheet in themes/ (the message pane's, the views'...).
     CSS_PATH = [themes_dir() / "app.tcss"] + sorted(p for p in themes_dir().glob("*.tcss") if p.name != "app.tcss")
-    BINDINGS = bindings("app") + [
-        # The management views (tui/screens/files.py, models.py, credentials.py, tools.py).
-        # Not f6/f7: the composer (a TextArea) uses them to select a line / everything.
-        Binding("f3", "files", "Files", show=False, id="files"),
-        Binding("f4", "models", "Models", show=False, id="models"),
-        Binding("f5", "credentials", "Credentials", show=False, id="credentials"),
-        Binding("f9", "tools", "Tools", show=False, id="tools"),
-    ] + INTEGRATION_BINDINGS  # MixerLead / Mixpeek keys (tui/integration.py)
+    # Every key comes from the table in tui/keymap.py (the views F3-F5, F9 included);
+    # the MixerLead / Mixpeek keys come with their actions from tui/integration.py.
+    BINDINGS = bindings("app") + INTEGRATION_BINDINGS
     COMMANDS = App.COMMANDS | {lambda: _mix_commands(), lambda: _plan_mode_commands(), lambda: _server_commands(), integration_commands, lambda: _mixerlead_commands()}
     ENABLE_COMMAND_PALETTE = True
 
@@ -97,6 +91,9 @@ class MixApp(IntegrationActions, App[None]):
         if unknown:
             self.notify(f"config [keys]: unknown action(s) {', '.join(unknown)}; see F1 for the names",
                         severity="warning", timeout=10)
+        clashes = collisions({k: v for k, v in self.keymap_overrides.items() if k not in unknown})
+        if clashes:
+            self.notify(collision_message(clashes), severity="warning", timeout=10)
 
     def start_backend(self) -> None:
         """Called by the chat screen once it is mounted (it shows the progress)."""
@@ -287,7 +284,9 @@ class MixApp(IntegrationActions, App[None]):
         widgets: list[type] = [Composer, Transcript, PermissionPrompt, Sidebar]
         if getattr(self.screen, "HELP", None):
             widgets.insert(0, type(self.screen))  # a management view: its own keys first
-        self.push_screen(HelpScreen(help_markdown(self.keymap_overrides, widgets)))
+        # The integration's keys are listed because this app mixes IntegrationActions in (it binds them).
+        scopes = ("app", "chat", "integration") if isinstance(self, IntegrationActions) else ("app", "chat")
+        self.push_screen(HelpScreen(help_markdown(self.keymap_overrides, widgets, scopes=scopes)))
 
 
 def _mix_commands() -> type:

@@ -10,21 +10,20 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from tui.keymap import display_key
+from tui.keymap import bindings, display_key, key_for
 
 NEW_BACKEND_SETTING = "new_conversation_backend"
 
-INTEGRATION_BINDINGS = [
-    Binding("alt+k", "mixpeek_knowledge", "Knowledge", show=False, id="mixpeek_knowledge",
-            tooltip="Open your Mixpeek files: browse, upload, search, attach a result to the next message"),
-    Binding("alt+m", "choose_model", "Model", show=False, id="choose_model",
-            tooltip="Choose the MixerLead model (Auto by default; ★ needs a paid plan)"),
-    Binding("ctrl+r", "remove_attachment", "Detach", show=False, id="remove_attachment",
-            tooltip="Remove the context attached to the next message"),
-]
+# The keys live in the app's key table (tui/keymap.py, scope "integration"): rebindable under [keys]
+# and listed by F1. MixApp binds them with the actions below; the palette entries are IntegrationCommands'.
+INTEGRATION_BINDINGS = bindings("integration")
+
+
+def _key(app: Any, action_id: str) -> str:
+    """The key an integration action has now (after the config's [keys]), for display."""
+    return display_key(key_for(action_id, getattr(app, "keymap_overrides", None)))
 
 
 class IntegrationActions:
@@ -174,7 +173,7 @@ class IntegrationActions:
             return
         source = getattr(message, "source", "") or "attachment"
         self.chat.attached.add(text, source)  # type: ignore[attr-defined]
-        self.notify(f"Attached {source}: it goes with your next message (ctrl+r removes it).")  # type: ignore[attr-defined]
+        self.notify(f"Attached {source}: it goes with your next message ({_key(self, 'remove_attachment')} removes it).")  # type: ignore[attr-defined]
 
     def action_remove_attachment(self) -> None:
         try:
@@ -190,15 +189,14 @@ class IntegrationCommands(Provider):
 
     def _commands(self) -> list[tuple[str, str, Any]]:
         app: Any = self.app
-        keys = {b.id: b.key for b in INTEGRATION_BINDINGS}
         out: list[tuple[str, str, Any]] = [
             ("New conversation: choose the backend (Mix, MixerLead)", "", app.action_new_conversation),
-            ("Knowledge (Mixpeek): browse, upload, search your files, attach one to the next message", display_key(keys["mixpeek_knowledge"]),
+            ("Knowledge (Mixpeek): browse, upload, search your files, attach one to the next message", _key(app, "mixpeek_knowledge"),
              app.action_mixpeek_knowledge),
         ]
         if getattr(app, "mixerlead_backend", None) is None:
             why = "not configured: shows how to add a key"
-            out += [("MixerLead: choose the model", why, app.action_choose_model),
+            out += [("MixerLead: choose the model", f"{_key(app, 'choose_model')} · {why}", app.action_choose_model),
                     ("MixerLead: knowledge sources", why, app.action_mixerlead_knowledge),
                     ("MixerLead: skills", why, app.action_mixerlead_skills)]
         try:
@@ -206,7 +204,7 @@ class IntegrationCommands(Provider):
         except Exception:  # no chat screen (yet): nothing attached
             attached = []
         if attached:
-            out.append(("Remove the attached context", display_key(keys["remove_attachment"]), app.action_remove_attachment))
+            out.append(("Remove the attached context", _key(app, "remove_attachment"), app.action_remove_attachment))
         return out
 
     async def discover(self) -> Hits:

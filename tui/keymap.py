@@ -6,8 +6,12 @@ Each action has a stable id (the binding id), which is also the name used in the
     new_session = "alt+n"
     toggle_sidebar = "f9"
 
-`MixApp` passes `config.keys` to `App.set_keymap`, which rebinds by id. Unknown ids are reported
-once as a notification rather than silently ignored.
+`MixApp` passes `config.keys` to `App.set_keymap`, which rebinds by id. Unknown ids, and keys the
+overrides give to two actions at once, are reported once as a notification rather than silently ignored.
+
+Scopes say who binds an action: "app" (MixApp.BINDINGS), "chat" (the chat screen's BINDINGS), and
+"integration" (the MixerLead / Mixpeek actions of tui/integration.py, which MixApp mixes in with
+their bindings; their palette entries come from that module, which knows when they apply).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ class ActionSpec:
     help: str  # one sentence, for F1 and the palette
     show: bool = True  # shown in the footer
     priority: bool = False
-    scope: str = "app"  # "app" | "chat"
+    scope: str = "app"  # "app" | "chat" | "integration"
 
 
 ACTIONS: tuple[ActionSpec, ...] = (
@@ -44,14 +48,29 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("fork_session", "ctrl+f", "fork_session", "Fork", "Fork the session at a message you choose", show=False, scope="chat"),
     ActionSpec("export_session", "ctrl+o", "export_session", "Export", "Export the session to a Markdown file", show=False, scope="chat"),
     ActionSpec("copy_last", "ctrl+g", "copy_last", "Copy", "Copy the last answer to the clipboard", show=False, scope="chat"),
+    # The management views (tui/screens/files.py, models.py, credentials.py, tools.py).
+    # Not f6/f7: the composer (a TextArea) uses them to select a line / everything.
+    ActionSpec("files", "f3", "app.files", "Files", "This session's files: upload, preview, save, delete", show=False),
+    ActionSpec("models", "f4", "app.models", "Models", "Providers, models and agent preferences", show=False),
+    ActionSpec("credentials", "f5", "app.credentials", "Credentials", "Provider sign-in and API keys", show=False),
+    ActionSpec("tools", "f9", "app.tools", "Tools", "Tool status and MCP servers", show=False),
+    # MixerLead and Mixpeek (tui/integration.py): without a key they say how to add one.
+    ActionSpec("mixpeek_knowledge", "alt+k", "app.mixpeek_knowledge", "Knowledge",
+               "Open your Mixpeek files: browse, upload, search, attach a result to the next message",
+               show=False, scope="integration"),
+    ActionSpec("choose_model", "alt+m", "app.choose_model", "Model",
+               "Choose the MixerLead model (Auto by default; ★ needs a paid plan)", show=False, scope="integration"),
+    ActionSpec("remove_attachment", "ctrl+r", "app.remove_attachment", "Detach",
+               "Remove the context attached to the next message", show=False, scope="integration"),
 )
 
 BY_ID = {a.id: a for a in ACTIONS}
 
 
 def bindings(scope: str) -> list[Binding]:
+    """The Bindings of one scope (app and integration actions run on the app: no "app." prefix)."""
     return [
-        Binding(a.key, a.action.removeprefix("app.") if scope == "app" else a.action, a.description,
+        Binding(a.key, a.action if scope == "chat" else a.action.removeprefix("app."), a.description,
                 show=a.show, priority=a.priority, id=a.id, tooltip=a.help)
         for a in ACTIONS
         if a.scope == scope
@@ -60,6 +79,29 @@ def bindings(scope: str) -> list[Binding]:
 
 def unknown_ids(keymap: dict[str, str]) -> list[str]:
     return [k for k in keymap if k not in BY_ID]
+
+
+def keys_of(key: str) -> list[str]:
+    """"f1, ctrl+h" -> ["f1", "ctrl+h"]."""
+    return [k.strip() for k in key.split(",") if k.strip()]
+
+
+def collisions(keymap: dict[str, str]) -> list[tuple[str, list[str]]]:
+    """Keys the overrides give to more than one action: (key, [action ids]) in table order.
+
+    Only clashes an override takes part in are reported (the defaults are chosen not to clash), and
+    all scopes count: on the chat screen the app's, the screen's and the integration's keys are live at once."""
+    owners: dict[str, list[str]] = {}
+    for spec in ACTIONS:
+        for key in keys_of(key_for(spec.id, keymap)):
+            owners.setdefault(key, []).append(spec.id)
+    return [(key, ids) for key, ids in owners.items() if len(ids) > 1 and any(i in keymap for i in ids)]
+
+
+def collision_message(clashes: list[tuple[str, list[str]]]) -> str:
+    """One sentence for the notification, naming the key and every action sharing it."""
+    parts = [f"{display_key(key)} is bound to {'both ' if len(ids) == 2 else ''}{' and '.join(ids)}" for key, ids in clashes]
+    return f"config [keys]: {'; '.join(parts)}. Only one of them will run: give the other a free key (F1 lists them)."
 
 
 def key_for(action_id: str, keymap: dict[str, str] | None = None) -> str:

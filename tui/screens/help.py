@@ -13,9 +13,14 @@ from textual.widgets import Static
 from tui.keymap import ACTIONS, display_key, key_for
 
 
-def help_markdown(keymap: dict[str, str], widget_classes: Iterable[type]) -> str:
+def help_markdown(keymap: dict[str, str], widget_classes: Iterable[type],
+                  scopes: Iterable[str] = ("app", "chat", "integration")) -> str:
+    """The help text: the key table (the actions of `scopes`, with `keymap`'s overrides), then each widget's HELP."""
+    wanted = set(scopes)
     lines = ["## Keys", ""]
     for spec in ACTIONS:
+        if spec.scope not in wanted:
+            continue
         key = display_key(key_for(spec.id, keymap))
         lines.append(f"- `{key}` {spec.help} (`{spec.id}`)")
     lines += ["", "Rebind any of them in `config.toml` under `[keys]`, e.g. `new_session = \"alt+n\"`.", ""]

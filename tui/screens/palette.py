@@ -11,26 +11,16 @@ from tui.keymap import ACTIONS, display_key, key_for
 from tui.theme_defs import THEME_NAMES
 
 
-VIEWS = (  # (title, key, action): the management views, bound in MixApp.BINDINGS
-    ("Files: this session's files (upload, preview, save, delete)", "F3", "app.files"),
-    ("Models: providers, models and agent preferences", "F4", "app.models"),
-    ("Credentials: provider sign-in and API keys", "F5", "app.credentials"),
-    ("Tools: tool status and MCP servers", "F9", "app.tools"),
-)
-
-
 class MixCommands(Provider):
     def _commands(self) -> list[tuple[str, str, object]]:
         app = self.app
         keymap = dict(getattr(app, "keymap_overrides", {}) or {})
         out: list[tuple[str, str, object]] = []
         for spec in ACTIONS:
-            if spec.id == "command_palette":
-                continue
+            if spec.id == "command_palette" or spec.scope == "integration":
+                continue  # the integration's entries come from tui/integration.py (it knows when they apply)
             title = f"{spec.description}: {spec.help}"
             out.append((title, display_key(key_for(spec.id, keymap)), partial(app.run_action, spec.action if spec.scope == "app" else f"screen.{spec.action}")))
-        for title, key, action in VIEWS:
-            out.append((title, key, partial(app.run_action, action)))
         for name in THEME_NAMES:
             out.append((f"Theme: {name}", "", partial(app.set_theme_named, name)))  # type: ignore[attr-defined]
         return out
