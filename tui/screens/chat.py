@@ -365,6 +365,8 @@ class ChatScreen(Screen[None]):
         self._set_connection(view.connection if view.connection != "connecting" else self.connection)
         self._show_continuity()
         self.refresh_model()
+        self._show_usage(conversation)  # what the session list said; fresh numbers follow
+        self._refresh_usage(view)
         return view
 
     def close_view(self, view: SessionView) -> None:
@@ -377,10 +379,39 @@ class ChatScreen(Screen[None]):
             self.query_one("#transcripts", ContentSwitcher).current = "empty-state"
             self.composer.load(self.store.draft(self.current_key))
             self.sidebar.set_current(None)
-            self.status.set(session="", turn_state="idle", turn_started=None, turn_ended=None)
+            self.status.set(session="", usage="", turn_state="idle", turn_started=None, turn_ended=None)
             self.prompt.set_pending([])
             self.rate_limit_banner.hide()
             self._show_continuity()
+
+    # ------------------------------------------------------------------ token usage and cost
+
+    def _show_usage(self, conversation: Conversation) -> None:
+        self.status.set_usage(conversation.prompt_tokens, conversation.completion_tokens, conversation.cost)
+
+    @work(group="usage", exclusive=True)
+    async def _refresh_usage(self, view: SessionView) -> None:
+        """One GET of the session for its usage (opened, or a turn just ended). Backends without
+        `get_conversation` (MixerLead) have no usage: nothing is shown. Failures only cost the numbers."""
+        backend = self.backend
+        if backend is None:
+            return
+        owner = backend.backend_of(view.id) if hasattr(backend, "backend_of") else backend
+        get = getattr(owner, "get_conversation", None)
+        if get is None:
+            return
+        try:
+            fresh = await get(view.id)
+        except Exception as exc:  # noqa: BLE001 — the status bar keeps what it had
+            log.debug("usage of %s not refreshed: %s", view.id, exc)
+            return
+        conv = view.conversation
+        conv.prompt_tokens, conv.completion_tokens, conv.cost = fresh.prompt_tokens, fresh.completion_tokens, fresh.cost
+        if self.current is view and self.is_attached:
+            try:
+                self._show_usage(conv)
+            except NoMatches:
+                pass  # the screen is being torn down
 
     @on(Sidebar.Selected)
     def _session_selected(self, event: Sidebar.Selected) -> None:
@@ -631,6 +662,7 @@ class ChatScreen(Screen[None]):
             self.prompt.set_pending([])
             self._show_turn_state(view)
             self._show_continuity()
+            self._refresh_usage(view)  # the turn's tokens and cost are in the session now
             if self.prompt.has_focus or self.focused is None:
                 self.composer.focus()
         if self.app.clock() - view.turn_wall_start > LONG_TURN:  # type: ignore[attr-defined]
@@ -860,7 +892,7 @@ class ChatScreen(Screen[None]):
             self.current = None
             self.query_one("#transcripts", ContentSwitcher).current = "empty-state"
             self.sidebar.set_current(None)
-            self.status.set(session="", turn_state="idle", turn_started=None, turn_ended=None)
+            self.status.set(session="", usage="", turn_state="idle", turn_started=None, turn_ended=None)
             self.prompt.set_pending([])
             self.rate_limit_banner.hide()
             self._set_connection(self.connection if self.connection != "reconnecting" else "connected")

@@ -1,4 +1,4 @@
-"""One line at the bottom: server, connection, session, model, turn state and elapsed time."""
+"""One line at the bottom: server, connection, session, model, token usage and cost, turn state and elapsed time."""
 
 from __future__ import annotations
 
@@ -40,6 +40,43 @@ def safe_url(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
 
 
+def compact_count(n: int) -> str:
+    """950 -> "950", 1234 -> "1.2k", 12345 -> "12.3k", 123456 -> "123k", 999_999 -> "1.0M"."""
+    n = max(0, int(n))
+    if n < 1000:
+        return str(n)
+    for limit, suffix in ((1_000, "k"), (1_000_000, "M"), (1_000_000_000, "G")):
+        value = n / limit
+        text = f"{value:.1f}"
+        if float(text) >= 100:
+            text = f"{value:.0f}"
+        if float(text) < 1000 or suffix == "G":  # rounded up to 1000: the next suffix says it better
+            return f"{text}{suffix}"
+    return str(n)  # not reached
+
+
+def format_cost(cost: float) -> str:
+    """USD with the digits that matter: $12.34, $0.042, <$0.001 (a cent's tenth is the smallest step shown)."""
+    if cost >= 100:
+        return f"${cost:.0f}"
+    if cost >= 1:
+        return f"${cost:.2f}"
+    if cost >= 0.001:
+        return f"${cost:.3f}"
+    return "<$0.001"
+
+
+def format_usage(prompt_tokens: int, completion_tokens: int, cost: float) -> str:
+    """"12.3k→1.1k tok · $0.042": the last request's tokens in and out, the session's cost so far.
+    Empty when all are zero (the offline agent, MixerLead conversations)."""
+    parts = []
+    if prompt_tokens > 0 or completion_tokens > 0:
+        parts.append(f"{compact_count(prompt_tokens)}→{compact_count(completion_tokens)} tok")
+    if cost > 0:
+        parts.append(format_cost(cost))
+    return " · ".join(parts)
+
+
 class StatusBar(Static):
     def __init__(self, *, id: str | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__("", id=id, markup=False)
@@ -48,6 +85,7 @@ class StatusBar(Static):
         self.connection = "connecting"
         self.session = ""
         self.model = ""
+        self.usage = ""  # format_usage(...) of the open session; set_usage() fills it
         self.turn_state = "idle"
         self.turn_started: float | None = None
         self.turn_ended: float | None = None
@@ -59,12 +97,16 @@ class StatusBar(Static):
         self._draw()
 
     def set(self, **fields: object) -> None:
-        """Update some fields (server, connection, session, model, turn_state, turn_started, turn_ended, plan_mode)."""
+        """Update some fields (server, connection, session, model, usage, turn_state, turn_started, turn_ended, plan_mode)."""
         for name, value in fields.items():
             if name == "server":
                 value = safe_url(str(value))
             setattr(self, name, value)
         self._draw()
+
+    def set_usage(self, prompt_tokens: int = 0, completion_tokens: int = 0, cost: float = 0.0) -> None:
+        """The open session's usage (all zero: nothing shown)."""
+        self.set(usage=format_usage(prompt_tokens, completion_tokens, cost))
 
     @property
     def elapsed(self) -> float | None:
@@ -89,6 +131,8 @@ class StatusBar(Static):
             parts += [sep, (title, "bold")]
         if self.model:
             parts += [sep, (self.model, "$text-secondary")]
+        if self.usage:
+            parts += [sep, (self.usage, "$text-muted")]
         if self.server:
             parts += [sep, (self.server, "$text-muted")]
         content = Content.assemble(*parts)

@@ -95,6 +95,14 @@ class MixBackend(ChatBackend):
     async def fork(self, conversation_id: str, message_count: int, title: str | None = None) -> Conversation:
         return (await self.client.fork_session(conversation_id, message_count, title=title)).to_conversation()
 
+    async def get_conversation(self, conversation_id: str) -> Conversation:
+        """One session as it is now, its usage included (tokens of the last request, cost so far)."""
+        conv = (await self.client.get_session(conversation_id)).to_conversation()
+        titles = dict(self._local_titles() or {}) if self._local_titles else {}
+        if titles.get(conversation_id):
+            conv.title = titles[conversation_id]
+        return conv
+
     async def current_model(self) -> str:
         prefs = (await self.client.get_preferences()).preferences
         return prefs.main_agent_model if prefs else ""
