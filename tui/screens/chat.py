@@ -31,7 +31,7 @@ from tui.api.backend import ChatBackend, ChatMessage, Conversation, MessagePage
 from tui.api.errors import ApiError, ConnectionFailed, RateLimited
 from tui.api.turn import TurnModel, TurnStatus
 from tui.keymap import bindings
-from tui.widgets.attached_context import AttachedContext
+from tui.widgets.attached_context import AttachedContext, Attachment
 from tui.widgets.banner import ReconnectBanner
 from tui.widgets.completion import CompletionPopup
 from tui.widgets.composer import Composer
@@ -45,10 +45,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+UNSENT_KEPT = 16  # messages in flight whose typed text and context are kept for a failed send
 LONG_TURN = 10.0  # seconds: a turn this long rings when it ends while the terminal is unfocused
 CONNECT_WAIT = 5.0  # seconds a send waits for the session's event stream to be connected
 CANCEL_GRACE = 3.0  # seconds to wait for the server to confirm a cancel before marking it locally
-SEND_HEAD_START = 0.02  # seconds a send may go ahead before its message is drawn (a 202 takes ~4 ms)
+SEND_HEAD_START = 0.002  # seconds a send goes ahead before its message is drawn: enough to write the request
 STREAM_GRACE = 0.5  # seconds a failed send waits for the stream's own account of the turn
 NEW_KEY = "new"  # draft key of the composer when no session is open
 CONSUME_SLICE = 0.008  # seconds of event handling before the consumer lets the UI run
@@ -134,6 +135,9 @@ class ChatScreen(Screen[None]):
         self._session_list_loaded = False
         self.continuity: Any = None  # the continuity notice, mounted the first time a backend reports one
         self._model_owner: str | None = None  # backend whose model the status bar shows
+        # Messages on their way, by the text sent: what the user typed and the context attached to it,
+        # so a failed send puts back exactly that (not the text with the context folded in).
+        self._unsent: dict[str, tuple[str, list[Attachment]]] = {}
 
     # ------------------------------------------------------------------ layout
 
@@ -675,6 +679,7 @@ class ChatScreen(Screen[None]):
                 self._restore_text(turn.user_text, self.draft_key(view.id), turn.error.error)
             else:
                 self.notify(turn.error.error, title="The turn failed", severity="error", timeout=8)
+        self._unsent.pop(turn.user_text, None)  # delivered (or put back just above): nothing to keep
 
     # ------------------------------------------------------------------ sending
 
@@ -699,9 +704,18 @@ class ChatScreen(Screen[None]):
                         title="Not sent", severity="warning")
             return
         self.composer.load("")
-        text = self.attached.wrap(text)  # attached context goes out in front of the text, once
+        attachments = list(self.attached.attachments)
+        # Attached context goes out in front of the text, once; `@` files are named after it.
+        sent = self.completion.attach(self.attached.wrap(text), view.id if view is not None else None)
+        # The attachment leaves the panel with the message (it is on its way); a failed send brings
+        # both back (_restore_text), so keeping it attached meanwhile would only invite a second use.
         self.attached.clear()
-        self._send(self.completion.attach(text, view.id if view is not None else None), plan_mode=self.composer.plan_mode)
+        if sent != text or attachments:
+            self._unsent.pop(sent, None)
+            self._unsent[sent] = (text, attachments)
+            while len(self._unsent) > UNSENT_KEPT:
+                del self._unsent[next(iter(self._unsent))]  # the oldest: long delivered or failed
+        self._send(sent, plan_mode=self.composer.plan_mode)
 
     @work(group="send")
     async def _send(self, text: str, plan_mode: bool = False) -> None:
@@ -768,14 +782,26 @@ class ChatScreen(Screen[None]):
             await backend.send(conversation_id, text)
 
     def _restore_text(self, text: str, key: str, message: str) -> None:
-        """A send failed: the text goes back where it was (never lost)."""
+        """A send failed: what the user typed goes back where it was (never lost), and the context that
+        was attached to it is attached again (`text` is the message as sent, with both folded in)."""
+        typed, attachments = self._unsent.pop(text, (text, []))
         if self.current_key == key and not self.composer.text.strip():
-            self.composer.load(text)
+            self.composer.load(typed)
         elif not self.store.draft(key).strip():
-            self.store.set_draft(key, text)
+            self.store.set_draft(key, typed)
             self.store.flush()
+        if attachments:
+            self._reattach(attachments)
         message = message if message.startswith("Not sent") else f"Not sent: {message}"
-        self.notify(message + " Your text was put back.", title="Not sent", severity="error", timeout=10)
+        back = "Your text and the attached context were put back." if attachments else "Your text was put back."
+        self.notify(f"{message} {back}", title="Not sent", severity="error", timeout=10)
+
+    def _reattach(self, attachments: list[Attachment]) -> None:
+        """The failed message's context first, then anything attached since (each once)."""
+        since = [a for a in self.attached.attachments if a not in attachments]
+        self.attached.clear()
+        for a in attachments + since:
+            self.attached.add(a.text, a.source)
 
     @work(group="clear")
     async def _clear_session(self) -> None:
