@@ -113,6 +113,35 @@ async def test_what_arrives_during_a_sync_is_drawn_by_a_second_pass() -> None:
         assert "done" in text_of(card.query_one(".tool-header", Static))
 
 
+async def test_the_answer_widget_waits_mounted_and_takes_the_first_words() -> None:
+    """The first token only sets text: the widget for it is there (one empty line) before it arrives."""
+    app = HostApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        turn = await start(app, pilot)
+        view = app.transcript.live_view
+        assert view is not None
+        waiting = view.query_one(StreamingMarkdown)
+        assert waiting.written == "" and waiting.region.height == 1
+        await feed(pilot, turn, load_events("01-plain-answer.sse"))
+        await pilot.pause(0.1)
+        assert view.query_one(StreamingMarkdown) is waiting
+        assert waiting.written == turn.final_text != ""
+
+
+async def test_a_tool_first_keeps_the_answer_below_it() -> None:
+    app = HostApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        turn = await start(app, pilot)
+        events = load_events("03-tool-permission-granted.sse")
+        tool_at = next(i for i, e in enumerate(events) if isinstance(e, ev.ToolSnapshot))
+        await feed(pilot, turn, events[tool_at:])  # the tool before any text
+        await pilot.pause(0.1)
+        view = app.transcript.live_view or app.transcript.message_widgets[-1]
+        kinds = [type(w).__name__ for w in view.children if isinstance(w, (ToolCard, StreamingMarkdown))]
+        assert kinds == ["ToolCard", "StreamingMarkdown"]
+        assert view.query_one(StreamingMarkdown).written == "Created `draft.md`."
+
+
 async def test_permission_prompt_allows_by_key() -> None:
     app = HostApp()
     async with app.run_test(size=(100, 30)) as pilot:
