@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, AsyncIterator, Callable, Iterator
 
 import pytest
 
 from tests.fakes.mixerlead_server import FakeMixerLead, running_fake_mixerlead
+from tests.support.sleep import SleepRecorder
 from tui.api.mixerlead import MixerLeadClient, RetryPolicy
-
-
-class SleepRecorder:
-    """Stands in for asyncio.sleep in the retry policy: remembers each wait, waits (almost) nothing."""
-
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        await asyncio.sleep(0)
 
 
 @pytest.fixture

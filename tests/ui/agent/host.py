@@ -3,13 +3,12 @@ record of what the plan card posts. Real widgets, a hand-moved clock."""
 
 from __future__ import annotations
 
-from textual.app import App, ComposeResult
-from textual.message import Message
+from textual.app import ComposeResult
 
+from tests.support.host import TranscriptHost, text_of
 from tests.ui.transcript.host import FakeClock
 from tui.api import events as ev
 from tui.api.turn import TurnModel
-from tui.themes import themes_dir
 from tui.widgets import Transcript
 from tui.widgets.plan_card import PlanCard
 from tui.widgets.rate_limit_banner import RateLimitBanner
@@ -17,28 +16,17 @@ from tui.widgets.rate_limit_banner import RateLimitBanner
 __all__ = ["AgentHost", "FakeClock", "feed", "start_turn", "text_of"]
 
 
-class AgentHost(App[None]):
-    CSS_PATH = [themes_dir() / "transcript.tcss"]
-
+class AgentHost(TranscriptHost):
     def __init__(self, clock: FakeClock | None = None) -> None:
-        super().__init__()
-        self.clock = clock or FakeClock()
-        self.posted: list[Message] = []
+        super().__init__(clock or FakeClock())
 
     def compose(self) -> ComposeResult:
         yield RateLimitBanner(clock=self.clock)
         yield Transcript(clock=self.clock)
 
     @property
-    def transcript(self) -> Transcript:
-        return self.query_one(Transcript)
-
-    @property
     def banner(self) -> RateLimitBanner:
         return self.query_one(RateLimitBanner)
-
-    def of_type(self, kind: type) -> list:
-        return [m for m in self.posted if isinstance(m, kind)]
 
     def on_plan_card_ready(self, m: PlanCard.Ready) -> None:
         self.posted.append(m)
@@ -46,10 +34,6 @@ class AgentHost(App[None]):
 
     def on_plan_card_decided(self, m: PlanCard.Decided) -> None:
         self.posted.append(m)
-
-
-def text_of(widget) -> str:
-    return str(widget.render())
 
 
 async def start_turn(app: AgentHost, pilot, user_text: str = "hello") -> TurnModel:

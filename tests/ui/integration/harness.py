@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, AsyncIterator, Callable
 
 from tests.fixtures.mix_server import RunningServer, async_running_server
+from tests.support.host import wait_until
 from tui.app import MixApp
 from tui.config import Config, MixerLeadConfig, MixpeekConfig, resolve_paths
 
@@ -58,12 +59,7 @@ def _cancel_all(server: RunningServer) -> None:
 
 
 async def wait_for(pilot: Any, condition: Callable[[], object], timeout: float = 8.0, what: str = "condition") -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.02)
+    await wait_until(pilot, condition, timeout, step=0.02, failure=f"timed out waiting for {what}")
 
 
 async def send(pilot: Any, app: MixApp, text: str) -> None:
