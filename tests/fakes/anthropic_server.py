@@ -18,18 +18,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import json
-import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+
+from tests.fakes.loopback import ChatRequest, ScriptedFake, ScriptedReply, chunks, serve_in_thread
 
 API_KEY = "sk-ant-api03-fakefakefakefakefakefakefake"
 MODELS = ["claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-1"]
@@ -43,24 +41,13 @@ class ToolUse:
 
 
 @dataclass
-class Reply:
-    """One scripted answer. Built with the class methods below."""
+class Reply(ScriptedReply):
+    """One scripted answer. Built with the class methods below (and `say`, `hanging`); a stream
+    error is an `error` event, a hanging stream sends pings."""
 
     thinking: str = ""
-    text: str = ""
     tools: list[ToolUse] = field(default_factory=list)
-    status: int = 200  # not 200: an error envelope instead of a stream
-    error_type: str = ""
-    error_message: str = ""
-    headers: dict[str, str] = field(default_factory=dict)
-    stream_error: bool = False  # send an `error` event after the text instead of finishing
-    hang: bool = False  # after the text, keep the stream open (pings) until the client leaves
     usage: tuple[int, int] = (120, 30)
-    chunk: int = 4  # characters per delta
-
-    @classmethod
-    def say(cls, text: str, **kw: Any) -> "Reply":
-        return cls(text=text, **kw)
 
     @classmethod
     def think(cls, thinking: str, text: str, **kw: Any) -> "Reply":
@@ -79,22 +66,9 @@ class Reply:
     def error_event(cls, error_type: str, message: str, text: str = "") -> "Reply":
         return cls(text=text, stream_error=True, error_type=error_type, error_message=message)
 
-    @classmethod
-    def hanging(cls, text: str) -> "Reply":
-        return cls(text=text, hang=True)
-
 
 @dataclass
-class RecordedRequest:
-    path: str
-    headers: dict[str, str]
-    body: Any
-    status: int = 0
-
-    @property
-    def messages(self) -> list[dict]:
-        return self.body.get("messages", []) if isinstance(self.body, dict) else []
-
+class RecordedRequest(ChatRequest):
     def tool_results(self) -> list[dict]:
         """The tool_result blocks of the last user message (what the client fed back)."""
         last = self.messages[-1] if self.messages else {}
@@ -106,28 +80,11 @@ def _sse(event: str, data: dict) -> str:
     return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
 
 
-def _chunks(text: str, size: int) -> list[str]:
-    return [text[i:i + size] for i in range(0, len(text), size)] if text else []
-
-
-class FakeAnthropic:
+class FakeAnthropic(ScriptedFake):
     def __init__(self, api_key: str = API_KEY) -> None:
-        self.api_key = api_key
-        self.base_url = ""
-        self.replies: list[Reply] = []
-        self.requests: list[RecordedRequest] = []
-        self.streams_opened = 0
-        self.streams_closed_early = 0  # streams the client went away from before message_stop
-        self.client_left = threading.Event()
-        self.hanging = threading.Event()  # set while a `hanging` reply waits
-        self._ids = itertools.count(1)
-        self._lock = threading.Lock()
+        super().__init__(api_key)
         self.app = Starlette(routes=[Route("/v1/messages", self.messages, methods=["POST"]),
                                      Route("/v1/models", self.models, methods=["GET"])])
-
-    def script(self, *replies: Reply) -> None:
-        with self._lock:
-            self.replies.extend(replies)
 
     # ------------------------------------------------------------------ checks
 
@@ -190,14 +147,8 @@ class FakeAnthropic:
         return JSONResponse({"data": data, "has_more": False, "first_id": MODELS[0], "last_id": MODELS[-1]})
 
     async def messages(self, request: Request) -> Response:
-        raw = await request.body()
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            body = None
-        record = RecordedRequest("/v1/messages", {k.lower(): v for k, v in request.headers.items()}, body)
-        with self._lock:
-            self.requests.append(record)
+        record = await self._record(request, RecordedRequest)
+        body = record.body
         problem = self._auth_problem(request)
         if problem is None:
             text = self.body_problem(body)
@@ -206,8 +157,7 @@ class FakeAnthropic:
         if problem is not None:
             record.status = problem.status_code
             return problem
-        with self._lock:
-            reply = self.replies.pop(0) if self.replies else None
+        reply = self._next_reply()
         if reply is None:
             record.status = 500
             return self._error(500, "api_error", "the fake has no scripted reply left")
@@ -232,7 +182,7 @@ class FakeAnthropic:
             if reply.thinking:
                 yield _sse("content_block_start", {"type": "content_block_start", "index": index,
                                                    "content_block": {"type": "thinking", "thinking": "", "signature": ""}})
-                for piece in _chunks(reply.thinking, reply.chunk):
+                for piece in chunks(reply.thinking, reply.chunk):
                     yield _sse("content_block_delta", {"type": "content_block_delta", "index": index,
                                                        "delta": {"type": "thinking_delta", "thinking": piece}})
                 yield _sse("content_block_delta", {"type": "content_block_delta", "index": index,
@@ -242,7 +192,7 @@ class FakeAnthropic:
             if reply.text:
                 yield _sse("content_block_start", {"type": "content_block_start", "index": index,
                                                    "content_block": {"type": "text", "text": ""}})
-                for piece in _chunks(reply.text, reply.chunk):
+                for piece in chunks(reply.text, reply.chunk):
                     yield _sse("content_block_delta", {"type": "content_block_delta", "index": index,
                                                        "delta": {"type": "text_delta", "text": piece}})
                 yield _sse("content_block_stop", {"type": "content_block_stop", "index": index})
@@ -261,7 +211,7 @@ class FakeAnthropic:
                 tool_id = tool.id or f"toolu_fake{next(self._ids):06d}"
                 yield _sse("content_block_start", {"type": "content_block_start", "index": index, "content_block": {
                     "type": "tool_use", "id": tool_id, "name": tool.name, "input": {}}})
-                for piece in _chunks(json.dumps(tool.input), 7):
+                for piece in chunks(json.dumps(tool.input), 7):
                     yield _sse("content_block_delta", {"type": "content_block_delta", "index": index,
                                                        "delta": {"type": "input_json_delta", "partial_json": piece}})
                 yield _sse("content_block_stop", {"type": "content_block_stop", "index": index})
@@ -272,27 +222,12 @@ class FakeAnthropic:
             yield _sse("message_stop", {"type": "message_stop"})
             finished = True
         finally:
-            if not finished:
-                self.streams_closed_early += 1
-                self.client_left.set()
+            self._stream_ended(finished)
 
 
 @contextlib.contextmanager
 def running_fake_anthropic(api_key: str = API_KEY) -> Iterator[FakeAnthropic]:
     """Start the fake on 127.0.0.1 (a free port) in a thread; stop it on exit."""
     fake = FakeAnthropic(api_key)
-    config = uvicorn.Config(fake.app, host="127.0.0.1", port=0, log_level="error", lifespan="off", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True, name="fake-anthropic")
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the fake Anthropic server did not start")
-        time.sleep(0.005)
-    fake.base_url = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    try:
+    with serve_in_thread(fake.app, "Anthropic") as fake.base_url:
         yield fake
-    finally:
-        server.should_exit = True
-        server.force_exit = True

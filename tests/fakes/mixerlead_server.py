@@ -27,18 +27,18 @@ import asyncio
 import contextlib
 import itertools
 import json
-import socket
 import threading
 import time
 from dataclasses import dataclass
 from email.utils import formatdate
 from typing import Any, AsyncIterator, Callable, Iterator
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+
+from tests.fakes.loopback import RecordedRequest, serve_in_thread
 
 ID_MODES = ("header", "none", "body-marker", "sse", "ndjson", "json")
 
@@ -55,15 +55,6 @@ SKILLS = [
 
 def default_reply(message: str, turn: int, conversation_id: str) -> str:
     return f"Reply {turn} to “{message}” — ünïcödé ✓ 🎉 done."
-
-
-@dataclass
-class RecordedRequest:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: Any
-    status: int = 0
 
 
 @dataclass
@@ -148,7 +139,7 @@ class FakeMixerLead:
 
     async def _gate(self, request: Request, body: Any) -> tuple[RecordedRequest, Response | None]:
         """Record the call, then apply auth, forced 429s and forced failures, in that order."""
-        record = RecordedRequest(request.method, request.url.path, dict(request.headers), body)
+        record = RecordedRequest.of(request, body)
         self.requests.append(record)
         options = self.options
         auth = request.headers.get("authorization", "")
@@ -478,22 +469,5 @@ class FakeMixerLead:
 def running_fake_mixerlead(*, port: int = 0, **options: Any) -> Iterator[tuple[str, FakeMixerLead]]:
     """Start the fake on 127.0.0.1 (a free port, or `port`) in a thread; yields (base URL, state); stops on exit."""
     fake = FakeMixerLead(FakeMixerLeadOptions(**options))
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
-    port = sock.getsockname()[1]
-    fake.base_url = f"http://127.0.0.1:{port}"
-    config = uvicorn.Config(fake.app, log_level="critical", lifespan="off", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="fake-mixerlead")
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the fake MixerLead server did not start")
-        time.sleep(0.005)
-    try:
+    with serve_in_thread(fake.app, "MixerLead", port=port, own_socket=True, log_level="critical") as fake.base_url:
         yield fake.base_url, fake
-    finally:
-        server.should_exit = True
-        server.force_exit = True

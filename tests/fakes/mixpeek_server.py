@@ -24,11 +24,12 @@ import time
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.fakes.loopback import RecordedRequest, serve_in_thread
 
 # ---------------------------------------------------------------- the schema the fake enforces
 
@@ -101,16 +102,6 @@ def check_body(operation: str, body: Any) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- state
-
-
-@dataclass
-class RecordedRequest:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: Any
-    status: int = 0
 
 
 @dataclass
@@ -396,7 +387,7 @@ class FakeMixpeek:
                 body = json.loads(raw)
             except ValueError:
                 body = None
-        record = RecordedRequest(request.method, path, dict(request.query_params), {k.lower(): v for k, v in request.headers.items()}, body)
+        record = RecordedRequest.of(request, body, path)
         with self._lock:
             self.requests.append(record)
             response = self._handle(request, path, raw, body)
@@ -618,7 +609,7 @@ class FakeMixpeek:
             xml = f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code><Message>{message}</Message></Error>'
             return Response(xml, status, media_type="application/xml")
 
-        record = RecordedRequest(request.method, request.url.path, dict(request.query_params), {k.lower(): v for k, v in request.headers.items()}, None)
+        record = RecordedRequest.of(request, None)
         with self._lock:
             self.requests.append(record)
             up = self.uploads.get(upload_id)
@@ -877,24 +868,7 @@ class FakeMixpeek:
 def running_fake_mixpeek(**options: Any) -> Iterator[FakeMixpeek]:
     """Start the fake on 127.0.0.1 (a free port) in a thread; stop it on exit."""
     fake = FakeMixpeek(FakeMixpeekOptions(**options))
-    # Let uvicorn bind port 0 itself: a socket handed in with sockets=[...] answered ~40 ms slower
-    # per request (Nagle and delayed ACK on the accepted connections).
-    config = uvicorn.Config(fake.app, host="127.0.0.1", port=0, log_level="error", lifespan="off", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True, name="fake-mixpeek")
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the fake Mixpeek server did not start")
-        time.sleep(0.005)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    fake.base_url = f"http://127.0.0.1:{port}"
-    try:
+    with serve_in_thread(fake.app, "Mixpeek") as fake.base_url:
         yield fake
-    finally:
-        # uvicorn needs ~0.2 s to wind down; the port is never reused, so let it finish on its own.
-        server.should_exit = True
-        server.force_exit = True
 
 

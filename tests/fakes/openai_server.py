@@ -21,18 +21,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import json
-import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+
+from tests.fakes.loopback import ChatRequest, ScriptedFake, ScriptedReply, chunks, serve_in_thread
 
 API_KEY = "sk-proj-fakefakefakefakefakefakefake"
 MODELS = ["gpt-4.1", "gpt-4.1-mini", "text-embedding-3-small", "o3"]
@@ -46,24 +44,14 @@ class FunctionCall:
 
 
 @dataclass
-class Reply:
+class Reply(ScriptedReply):
+    """One scripted answer; a stream error is an `{"error": …}` chunk, a hanging stream sends keep-alives."""
+
     reasoning: str = ""
-    text: str = ""
     calls: list[FunctionCall] = field(default_factory=list)
-    status: int = 200
-    error_type: str = ""
-    error_message: str = ""
     error_code: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-    stream_error: bool = False
-    hang: bool = False
     usage: tuple[int, int] = (200, 40)
     cost: float | None = None  # OpenRouter's usage.cost
-    chunk: int = 4
-
-    @classmethod
-    def say(cls, text: str, **kw: Any) -> "Reply":
-        return cls(text=text, **kw)
 
     @classmethod
     def think(cls, reasoning: str, text: str, **kw: Any) -> "Reply":
@@ -83,22 +71,9 @@ class Reply:
     def error_chunk(cls, message: str, code: Any = 502, text: str = "") -> "Reply":
         return cls(text=text, stream_error=True, error_message=message, error_code=code)
 
-    @classmethod
-    def hanging(cls, text: str) -> "Reply":
-        return cls(text=text, hang=True)
-
 
 @dataclass
-class RecordedRequest:
-    path: str
-    headers: dict[str, str]
-    body: Any
-    status: int = 0
-
-    @property
-    def messages(self) -> list[dict]:
-        return self.body.get("messages", []) if isinstance(self.body, dict) else []
-
+class RecordedRequest(ChatRequest):
     def tool_messages(self) -> list[dict]:
         """The trailing `tool` messages (what the client fed back after the last assistant message)."""
         out = []
@@ -113,30 +88,13 @@ def _data(obj: Any) -> str:
     return f"data: {json.dumps(obj, separators=(',', ':'))}\n\n"
 
 
-def _chunks(text: str, size: int) -> list[str]:
-    return [text[i:i + size] for i in range(0, len(text), size)] if text else []
-
-
-class FakeOpenAI:
+class FakeOpenAI(ScriptedFake):
     def __init__(self, api_key: str = API_KEY, models: list[str] | None = None) -> None:
-        self.api_key = api_key
+        super().__init__(api_key)
         self.models_list = list(models or MODELS)
-        self.base_url = ""
-        self.replies: list[Reply] = []
-        self.requests: list[RecordedRequest] = []
-        self.streams_opened = 0
-        self.streams_closed_early = 0
-        self.client_left = threading.Event()
-        self.hanging = threading.Event()
-        self._ids = itertools.count(1)
-        self._lock = threading.Lock()
         self.app = Starlette(routes=[Route("/v1/chat/completions", self.completions, methods=["POST"]),
                                      Route("/v1/models", self.models, methods=["GET"]),
                                      Route("/v1/key", self.key, methods=["GET"])])
-
-    def script(self, *replies: Reply) -> None:
-        with self._lock:
-            self.replies.extend(replies)
 
     @staticmethod
     def _error(status: int, message: str, kind: str, code: Any = None, headers: dict | None = None) -> Response:
@@ -194,14 +152,8 @@ class FakeOpenAI:
         return JSONResponse({"data": {"label": "sk-or-v1-fak...", "usage": 0, "limit": None, "is_free_tier": False}})
 
     async def completions(self, request: Request) -> Response:
-        raw = await request.body()
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            body = None
-        record = RecordedRequest("/v1/chat/completions", {k.lower(): v for k, v in request.headers.items()}, body)
-        with self._lock:
-            self.requests.append(record)
+        record = await self._record(request, RecordedRequest)
+        body = record.body
         problem = self._auth_problem(request)
         if problem is None:
             text = self.body_problem(body)
@@ -210,8 +162,7 @@ class FakeOpenAI:
         if problem is not None:
             record.status = problem.status_code
             return problem
-        with self._lock:
-            reply = self.replies.pop(0) if self.replies else None
+        reply = self._next_reply()
         if reply is None:
             record.status = 500
             return self._error(500, "the fake has no scripted reply left", "server_error")
@@ -232,9 +183,9 @@ class FakeOpenAI:
 
         try:
             yield chunk({"role": "assistant", "content": ""})
-            for piece in _chunks(reply.reasoning, reply.chunk):
+            for piece in chunks(reply.reasoning, reply.chunk):
                 yield chunk({"reasoning_content": piece})
-            for piece in _chunks(reply.text, reply.chunk):
+            for piece in chunks(reply.text, reply.chunk):
                 yield chunk({"content": piece})
             if reply.stream_error:
                 finished = True
@@ -250,7 +201,7 @@ class FakeOpenAI:
                 call_id = call.id or f"call_fake{next(self._ids):05d}"
                 yield chunk({"tool_calls": [{"index": index, "id": call_id, "type": "function",
                                              "function": {"name": call.name, "arguments": ""}}]})
-                for piece in _chunks(json.dumps(call.arguments), 6):
+                for piece in chunks(json.dumps(call.arguments), 6):
                     yield chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
             yield chunk({}, "tool_calls" if reply.calls else "stop")
             if include_usage:
@@ -263,27 +214,13 @@ class FakeOpenAI:
             yield "data: [DONE]\n\n"
             finished = True
         finally:
-            if not finished:
-                self.streams_closed_early += 1
-                self.client_left.set()
+            self._stream_ended(finished)
 
 
 @contextlib.contextmanager
 def running_fake_openai(api_key: str = API_KEY, models: list[str] | None = None) -> Iterator[FakeOpenAI]:
     """Start the fake on 127.0.0.1 (a free port) in a thread; `fake.base_url` ends in /v1."""
     fake = FakeOpenAI(api_key, models)
-    config = uvicorn.Config(fake.app, host="127.0.0.1", port=0, log_level="error", lifespan="off", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True, name="fake-openai")
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the fake OpenAI server did not start")
-        time.sleep(0.005)
-    fake.base_url = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}/v1"
-    try:
+    with serve_in_thread(fake.app, "OpenAI") as url:
+        fake.base_url = url + "/v1"
         yield fake
-    finally:
-        server.should_exit = True
-        server.force_exit = True
