@@ -50,10 +50,11 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("copy_last", "ctrl+g", "copy_last", "Copy", "Copy the last answer to the clipboard", show=False, scope="chat"),
     # The management views (tui/screens/files.py, models.py, credentials.py, tools.py).
     # Not f6/f7: the composer (a TextArea) uses them to select a line / everything.
-    ActionSpec("files", "f3", "app.files", "Files", "This session's files: upload, preview, save, delete", show=False),
-    ActionSpec("models", "f4", "app.models", "Models", "Providers, models and agent preferences", show=False),
-    ActionSpec("credentials", "f5", "app.credentials", "Credentials", "Provider sign-in and API keys", show=False),
-    ActionSpec("tools", "f9", "app.tools", "Tools", "Tool status and MCP servers", show=False),
+    # (Help in lower case: the palette's titles, "Files: this session's files ...", stay as they were.)
+    ActionSpec("files", "f3", "app.files", "Files", "this session's files (upload, preview, save, delete)", show=False),
+    ActionSpec("models", "f4", "app.models", "Models", "providers, models and agent preferences", show=False),
+    ActionSpec("credentials", "f5", "app.credentials", "Credentials", "provider sign-in and API keys", show=False),
+    ActionSpec("tools", "f9", "app.tools", "Tools", "tool status and MCP servers", show=False),
     # MixerLead and Mixpeek (tui/integration.py): without a key they say how to add one.
     ActionSpec("mixpeek_knowledge", "alt+k", "app.mixpeek_knowledge", "Knowledge",
                "Open your Mixpeek files: browse, upload, search, attach a result to the next message",

@@ -22,7 +22,8 @@ def help_markdown(keymap: dict[str, str], widget_classes: Iterable[type],
         if spec.scope not in wanted:
             continue
         key = display_key(key_for(spec.id, keymap))
-        lines.append(f"- `{key}` {spec.help} (`{spec.id}`)")
+        sentence = spec.help[:1].upper() + spec.help[1:]  # some are written to follow "Files: " in the palette
+        lines.append(f"- `{key}` {sentence} (`{spec.id}`)")
     lines += ["", "Rebind any of them in `config.toml` under `[keys]`, e.g. `new_session = \"alt+n\"`.", ""]
     for cls in widget_classes:
         text = getattr(cls, "HELP", None)

@@ -95,8 +95,8 @@ async def test_the_palette_offers_the_moved_actions_with_their_keys(tmp_path):
         await pilot.press("ctrl+p")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "CommandPalette", what="the palette")
         mix = {title: key for title, key, _cb in MixCommands(app.screen, None)._commands()}
-        assert mix["Files: This session's files: upload, preview, save, delete"] == "F11"
-        assert mix["Tools: Tool status and MCP servers"] == "F9"
+        assert mix["Files: this session's files (upload, preview, save, delete)"] == "F11"
+        assert mix["Tools: tool status and MCP servers"] == "F9"
         assert sum(t.startswith("Files:") for t in mix) == 1  # once, from the table
         integration = IntegrationCommands(app.screen, None)
         entries = {title: key for title, key, _cb in integration._commands()}
