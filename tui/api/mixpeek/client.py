@@ -298,6 +298,21 @@ class MixpeekClient:
             warnings=parse_warnings(data.get("warnings")),
         )
 
+    async def _list(
+        self, operation: str, path: str, parse: Callable[[Any], T], *, scoped: bool, namespace: str | None,
+        limit: int | None, offset: int | None, cursor: str | None, include_total: bool, search: str | None,
+    ) -> Page[T]:
+        """One page of a `POST …/list` listing: paging in the query, the search in the body."""
+        data = await self._call(
+            "POST",
+            path,
+            scoped=scoped,
+            namespace=namespace,
+            params=self._page_params(limit, offset, cursor, include_total),
+            json_body=schema.body(operation, search=search),
+        )
+        return self._page(data, parse)
+
     @staticmethod
     async def paginate(
         fetch: Callable[..., Awaitable[Page[T]]], *, page_size: int = 100, max_items: int | None = None
@@ -358,14 +373,10 @@ class MixpeekClient:
         include_total: bool = False,
         search: str | None = None,
     ) -> Page[Namespace]:
-        data = await self._call(
-            "POST",
-            "/v1/namespaces/list",
-            scoped=False,
-            params=self._page_params(limit, offset, cursor, include_total),
-            json_body=schema.body("namespaces.list", search=search),
+        return await self._list(
+            "namespaces.list", "/v1/namespaces/list", Namespace.from_wire, scoped=False, namespace=None,
+            limit=limit, offset=offset, cursor=cursor, include_total=include_total, search=search,
         )
-        return self._page(data, Namespace.from_wire)
 
     async def get_namespace(self, identifier: str) -> Namespace:
         return Namespace.from_wire(await self._call("GET", f"/v1/namespaces/{_seg(identifier)}", scoped=False))
@@ -399,15 +410,10 @@ class MixpeekClient:
         search: str | None = None,
         namespace: str | None = None,
     ) -> Page[Bucket]:
-        data = await self._call(
-            "POST",
-            "/v1/buckets/list",
-            scoped=True,
-            namespace=namespace,
-            params=self._page_params(limit, offset, cursor, include_total),
-            json_body=schema.body("buckets.list", search=search),
+        return await self._list(
+            "buckets.list", "/v1/buckets/list", Bucket.from_wire, scoped=True, namespace=namespace,
+            limit=limit, offset=offset, cursor=cursor, include_total=include_total, search=search,
         )
-        return self._page(data, Bucket.from_wire)
 
     async def get_bucket(self, bucket: str, *, namespace: str | None = None) -> Bucket:
         return Bucket.from_wire(await self._call("GET", f"/v1/buckets/{_seg(bucket)}", scoped=True, namespace=namespace))
@@ -437,15 +443,10 @@ class MixpeekClient:
         search: str | None = None,
         namespace: str | None = None,
     ) -> Page[BucketObject]:
-        data = await self._call(
-            "POST",
-            f"/v1/buckets/{_seg(bucket)}/objects/list",
-            scoped=True,
-            namespace=namespace,
-            params=self._page_params(limit, offset, cursor, include_total),
-            json_body=schema.body("objects.list", search=search),
+        return await self._list(
+            "objects.list", f"/v1/buckets/{_seg(bucket)}/objects/list", BucketObject.from_wire, scoped=True, namespace=namespace,
+            limit=limit, offset=offset, cursor=cursor, include_total=include_total, search=search,
         )
-        return self._page(data, BucketObject.from_wire)
 
     async def create_object(
         self,
@@ -664,15 +665,10 @@ class MixpeekClient:
         search: str | None = None,
         namespace: str | None = None,
     ) -> Page[Retriever]:
-        data = await self._call(
-            "POST",
-            "/v1/retrievers/list",
-            scoped=True,
-            namespace=namespace,
-            params=self._page_params(limit, offset, cursor, include_total),
-            json_body=schema.body("retrievers.list", search=search),
+        return await self._list(
+            "retrievers.list", "/v1/retrievers/list", Retriever.from_wire, scoped=True, namespace=namespace,
+            limit=limit, offset=offset, cursor=cursor, include_total=include_total, search=search,
         )
-        return self._page(data, Retriever.from_wire)
 
     async def execute_retriever(
         self,

@@ -3,9 +3,9 @@ the API changes fast, so anything we do not model stays available in `raw`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Any, Callable, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -36,6 +36,31 @@ def _dict(value: Any) -> dict[str, Any]:
 
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
+
+
+# How a field is read from the wire, by its annotation (a string: annotations are postponed).
+_READERS: dict[str, Callable[[Any], Any]] = {
+    "str": _str,
+    "int | None": _int,
+    "float | None": _float,
+    "dict[str, Any]": _dict,
+    "bool": lambda value: value is True,
+    "Any": lambda value: value,
+}
+
+
+def _from_fields(cls: type[T], d: dict[str, Any], **given: Any) -> T:
+    """`cls` with each field not in `given` read from the same-named key of `d` by its annotated
+    type (a wrong type reads as empty), and `raw` set to `d` itself."""
+    values: dict[str, Any] = {}
+    for f in fields(cls):  # type: ignore[arg-type]
+        if f.name in given:
+            values[f.name] = given[f.name]
+        elif f.name == "raw":
+            values["raw"] = d
+        else:
+            values[f.name] = _READERS[str(f.type)](d.get(f.name))
+    return cls(**values)
 
 
 # ---------------------------------------------------------------- statuses
@@ -119,15 +144,7 @@ class PageInfo:
     def from_wire(cls, data: Any) -> "PageInfo":
         d = _dict(data)
         cursor = d.get("next_cursor")
-        return cls(
-            total=_int(d.get("total")),
-            page=_int(d.get("page")),
-            page_size=_int(d.get("page_size")),
-            total_pages=_int(d.get("total_pages")),
-            next_page=_int(d.get("next_page")),
-            previous_page=_int(d.get("previous_page")),
-            next_cursor=cursor if isinstance(cursor, str) and cursor else None,
-        )
+        return _from_fields(cls, d, next_cursor=cursor if isinstance(cursor, str) and cursor else None)
 
     @property
     def has_more(self) -> bool:
@@ -178,18 +195,7 @@ class Namespace:
     @classmethod
     def from_wire(cls, data: Any) -> "Namespace":
         d = _dict(data)
-        return cls(
-            namespace_id=_str(d.get("namespace_id")),
-            namespace_name=_str(d.get("namespace_name")),
-            description=_str(d.get("description")),
-            feature_extractors=[x for x in _list(d.get("feature_extractors")) if isinstance(x, dict)],
-            document_count=_int(d.get("document_count")),
-            bucket_count=_int(d.get("bucket_count")),
-            collection_count=_int(d.get("collection_count")),
-            object_count=_int(d.get("object_count")),
-            created_at=_str(d.get("created_at")),
-            raw=d,
-        )
+        return _from_fields(cls, d, feature_extractors=[x for x in _list(d.get("feature_extractors")) if isinstance(x, dict)])
 
 
 @dataclass(frozen=True)
@@ -225,17 +231,7 @@ class Bucket:
     @classmethod
     def from_wire(cls, data: Any) -> "Bucket":
         d = _dict(data)
-        return cls(
-            bucket_id=_str(d.get("bucket_id")),
-            bucket_name=_str(d.get("bucket_name")),
-            description=_str(d.get("description")),
-            bucket_schema=_dict(d.get("bucket_schema")),
-            object_count=_int(d.get("object_count")),
-            total_size_bytes=_int(d.get("total_size_bytes")),
-            status=normalize_status(d.get("status")),
-            created_at=_str(d.get("created_at")),
-            raw=d,
-        )
+        return _from_fields(cls, d, status=normalize_status(d.get("status")))
 
     @property
     def properties(self) -> dict[str, dict[str, Any]]:
@@ -264,14 +260,7 @@ class Blob:
 
     @classmethod
     def from_wire(cls, data: Any) -> "Blob":
-        d = _dict(data)
-        return cls(
-            property=_str(d.get("property")),
-            type=_str(d.get("type")),
-            blob_id=_str(d.get("blob_id")),
-            properties=_dict(d.get("properties")),
-            details=_dict(d.get("details")),
-        )
+        return _from_fields(cls, _dict(data))
 
 
 @dataclass(frozen=True)
@@ -314,15 +303,12 @@ class BucketObject:
     def from_wire(cls, data: Any) -> "BucketObject":
         d = _dict(data)
         err = d.get("error")
-        return cls(
-            object_id=_str(d.get("object_id")),
-            bucket_id=_str(d.get("bucket_id")),
+        return _from_fields(
+            cls,
+            d,
             blobs=[Blob.from_wire(b) for b in _list(d.get("blobs"))],
             status=normalize_status(d.get("status")),
             error=_str(err.get("message") if isinstance(err, dict) else err),
-            metadata=_dict(d.get("metadata")),
-            created_at=_str(d.get("created_at")),
-            raw=d,
         )
 
     @property
@@ -352,19 +338,7 @@ class Upload:
     @classmethod
     def from_wire(cls, data: Any) -> "Upload":
         d = _dict(data)
-        return cls(
-            upload_id=_str(d.get("upload_id")),
-            presigned_url=_str(d.get("presigned_url")),
-            expires_at=_str(d.get("expires_at")),
-            s3_key=_str(d.get("s3_key")),
-            status=normalize_status(d.get("status")),
-            is_duplicate=d.get("is_duplicate") is True,
-            duplicate_of_upload_id=_str(d.get("duplicate_of_upload_id")),
-            existing_object_id=_str(d.get("existing_object_id")),
-            message=_str(d.get("message")),
-            object_id=_str(d.get("object_id")),
-            raw=d,
-        )
+        return _from_fields(cls, d, status=normalize_status(d.get("status")))
 
 
 @dataclass
@@ -382,17 +356,7 @@ class UploadConfirmation:
     @classmethod
     def from_wire(cls, data: Any) -> "UploadConfirmation":
         d = _dict(data)
-        return cls(
-            upload_id=_str(d.get("upload_id")),
-            status=normalize_status(d.get("status")),
-            object_id=_str(d.get("object_id")),
-            task_id=_str(d.get("task_id")),
-            batch_id=_str(d.get("batch_id")),
-            etag=_str(d.get("etag")),
-            file_hash=_str(d.get("file_hash")),
-            message=_str(d.get("message")),
-            raw=d,
-        )
+        return _from_fields(cls, d, status=normalize_status(d.get("status")))
 
 
 def _error_text(value: Any) -> str:
@@ -419,19 +383,12 @@ class Batch:
     @classmethod
     def from_wire(cls, data: Any) -> "Batch":
         d = _dict(data)
-        return cls(
-            batch_id=_str(d.get("batch_id")),
-            bucket_id=_str(d.get("bucket_id")),
+        return _from_fields(
+            cls,
+            d,
             status=normalize_status(d.get("status")),
             object_ids=[_str(x) for x in _list(d.get("object_ids"))],
-            task_id=_str(d.get("task_id")),
-            current_tier=_int(d.get("current_tier")),
-            total_tiers=_int(d.get("total_tiers")),
             error=_error_text(d.get("error")),
-            error_summary=d.get("error_summary"),
-            created_at=_str(d.get("created_at")),
-            updated_at=_str(d.get("updated_at")),
-            raw=d,
         )
 
     @property
@@ -455,18 +412,7 @@ class Task:
     @classmethod
     def from_wire(cls, data: Any) -> "Task":
         d = _dict(data)
-        return cls(
-            task_id=_str(d.get("task_id")),
-            status=normalize_status(d.get("status")),
-            task_type=_str(d.get("task_type")),
-            inputs=d.get("inputs"),
-            outputs=d.get("outputs"),
-            additional_data=_dict(d.get("additional_data")),
-            error=_error_text(d.get("error")),
-            queue_position=_int(d.get("queue_position")),
-            estimated_wait_minutes=_float(d.get("estimated_wait_minutes")),
-            raw=d,
-        )
+        return _from_fields(cls, d, status=normalize_status(d.get("status")), error=_error_text(d.get("error")))
 
     @property
     def is_final(self) -> bool:
@@ -500,14 +446,11 @@ class Retriever:
         # 0.81 wraps a created retriever as {"retriever": {...}}; 0.82 puts it at the top level.
         if "retriever_id" not in d and isinstance(d.get("retriever"), dict):
             d = d["retriever"]
-        return cls(
-            retriever_id=_str(d.get("retriever_id")),
-            retriever_name=_str(d.get("retriever_name")),
-            description=_str(d.get("description")),
+        return _from_fields(
+            cls,
+            d,
             collection_identifiers=[_str(x) for x in _list(d.get("collection_identifiers") or d.get("collection_ids"))],
-            input_schema=_dict(d.get("input_schema")),
             stages=[s for s in _list(d.get("stages")) if isinstance(s, dict)],
-            raw=d,
         )
 
     @property
@@ -561,16 +504,7 @@ class SearchResult:
         nested = [d, _dict(d.get("payload")), _dict(d.get("metadata")), _dict(d.get("_internal"))]
         text = _first_text(nested, _TEXT_KEYS)
         source = _first_text(nested, _SOURCE_KEYS)
-        document_id = _str(d.get("document_id"))
-        return cls(
-            document_id=document_id,
-            score=_float(d.get("score")),
-            text=text,
-            source=source or document_id,
-            rank=rank,
-            collection_id=_str(d.get("collection_id")),
-            raw=d,
-        )
+        return _from_fields(cls, d, text=text, source=source or _str(d.get("document_id")), rank=rank)
 
     def snippet(self, width: int = 200) -> str:
         flat = " ".join(self.text.split())
@@ -601,16 +535,7 @@ class RetrieverPagination:
     def from_wire(cls, data: Any) -> "RetrieverPagination":
         d = _dict(data)
         cursor = d.get("cursor")
-        return cls(
-            method=_str(d.get("method")),
-            limit=_int(d.get("limit")),
-            returned=_int(d.get("returned")),
-            total=_int(d.get("total")),
-            cursor=cursor if isinstance(cursor, str) and cursor else None,
-            has_next=d.get("has_next") is True,
-            page_number=_int(d.get("page_number")),
-            page_size=_int(d.get("page_size")),
-        )
+        return _from_fields(cls, d, cursor=cursor if isinstance(cursor, str) and cursor else None)
 
 
 @dataclass
@@ -632,16 +557,15 @@ class SearchResults:
         d = _dict(data)
         # `results` is a deprecated copy of `documents`; read it only when `documents` is absent.
         docs = d.get("documents") if isinstance(d.get("documents"), list) else _list(d.get("results"))
-        return cls(
-            execution_id=_str(d.get("execution_id")),
+        return _from_fields(
+            cls,
+            d,
             status=_str(d.get("status")).lower(),
             documents=[SearchResult.from_wire(doc, rank=i + 1) for i, doc in enumerate(docs)],
             pagination=RetrieverPagination.from_wire(d.get("pagination")),
             warnings=parse_warnings(d.get("warnings")),
             error=_error_text(d.get("error")),
             credits_used=_float(_dict(d.get("budget")).get("credits_used")),
-            cache_hit=d.get("cache_hit") is True,
-            raw=d,
         )
 
     @property
