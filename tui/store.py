@@ -12,10 +12,11 @@ costs one write.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 import time
 from pathlib import Path
+
+from tui.sqlite_schema import migrate, open_db, schema_version
 
 log = logging.getLogger(__name__)
 
@@ -57,39 +58,17 @@ class ClientStore:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # check_same_thread=False: the app may flush from a worker thread on exit; a lock serialises use.
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=5.0)
+        # The app may flush from a worker thread on exit; a lock serialises use.
+        self._db = open_db(self.path)
         self._lock = threading.Lock()
         self._pending_drafts: dict[str, str] = {}
         with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._migrate()
-
-    # ------------------------------------------------------------------ schema
-
-    def _migrate(self) -> None:
-        self._db.execute("CREATE TABLE IF NOT EXISTS ui_schema (version INTEGER NOT NULL)")
-        row = self._db.execute("SELECT version FROM ui_schema").fetchone()
-        version = row[0] if row else 0
-        if row is None:
-            self._db.execute("INSERT INTO ui_schema (version) VALUES (0)")
-        for target in range(version, len(MIGRATIONS)):
-            self._db.execute("BEGIN")
-            try:
-                for statement in _statements(MIGRATIONS[target]):
-                    self._db.execute(statement)
-                self._db.execute("UPDATE ui_schema SET version = ?", (target + 1,))
-                self._db.execute("COMMIT")
-            except Exception:
-                self._db.execute("ROLLBACK")
-                raise
+            migrate(self._db, "ui_schema", MIGRATIONS)
 
     @property
     def schema_version(self) -> int:
         with self._lock:
-            return self._db.execute("SELECT version FROM ui_schema").fetchone()[0]
+            return schema_version(self._db, "ui_schema")
 
     def close(self) -> None:
         self.flush()
@@ -216,7 +195,3 @@ class ClientStore:
     def unseen(self) -> set[str]:
         with self._lock:
             return {r[0] for r in self._db.execute("SELECT conversation_key FROM ui_unseen").fetchall()}
-
-
-def _statements(script: str) -> list[str]:
-    return [s.strip() for s in script.split(";") if s.strip()]

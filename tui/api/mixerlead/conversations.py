@@ -14,12 +14,13 @@ status "complete", "interrupted" or "cancelled"), never per streamed piece.
 from __future__ import annotations
 
 import secrets
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+
+from tui.sqlite_schema import migrate, open_db, schema_version
 
 # Each entry migrates from version i to i+1; never edit an old one, append a new one.
 MIGRATIONS: list[str] = [
@@ -84,47 +85,22 @@ class StoredMessage:
     created_at: float = 0.0
 
 
-def _statements(script: str) -> list[str]:
-    return [s.strip() for s in script.split(";") if s.strip()]
-
-
 class ConversationStore:
     """Small synchronous store; each call is one short transaction on a local file."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=5.0)
+        self._db = open_db(self.path)
         self._lock = threading.Lock()
         with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
-            self._migrate()
-
-    def _migrate(self) -> None:
-        self._db.execute("CREATE TABLE IF NOT EXISTS ml_schema (version INTEGER NOT NULL)")
-        row = self._db.execute("SELECT version FROM ml_schema").fetchone()
-        if row is None:
-            self._db.execute("INSERT INTO ml_schema (version) VALUES (0)")
-        version = row[0] if row else 0
-        if version > len(MIGRATIONS):
-            raise RuntimeError(f"{self.path} was written by a newer mix-tui (MixerLead schema {version}); upgrade mix-tui.")
-        for target in range(version, len(MIGRATIONS)):
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                for statement in _statements(MIGRATIONS[target]):
-                    self._db.execute(statement)
-                self._db.execute("UPDATE ml_schema SET version = ?", (target + 1,))
-                self._db.execute("COMMIT")
-            except Exception:
-                self._db.execute("ROLLBACK")
-                raise
+            migrate(self._db, "ml_schema", MIGRATIONS, begin="BEGIN IMMEDIATE",
+                    too_new=lambda version: f"{self.path} was written by a newer mix-tui (MixerLead schema {version}); upgrade mix-tui.")
 
     @property
     def schema_version(self) -> int:
         with self._lock:
-            return self._db.execute("SELECT version FROM ml_schema").fetchone()[0]
+            return schema_version(self._db, "ml_schema")
 
     def close(self) -> None:
         with self._lock:
