@@ -59,8 +59,7 @@ class Reply(ScriptedReply):
 
     @classmethod
     def http_error(cls, status: int, error_type: str, message: str, retry_after: str | None = None) -> "Reply":
-        headers = {"retry-after": retry_after} if retry_after is not None else {}
-        return cls(status=status, error_type=error_type, error_message=message, headers=headers)
+        return cls.refusal(status, error_type, message, retry_after)
 
     @classmethod
     def error_event(cls, error_type: str, message: str, text: str = "") -> "Reply":

@@ -96,6 +96,12 @@ class ScriptedReply:
     def hanging(cls, text: str) -> Any:
         return cls(text=text, hang=True)
 
+    @classmethod
+    def refusal(cls, status: int, error_type: str, message: str, retry_after: str | None, **kw: Any) -> Any:
+        """An HTTP error answer instead of a stream, with a retry-after header when given."""
+        headers = {"retry-after": retry_after} if retry_after is not None else {}
+        return cls(status=status, error_type=error_type, error_message=message, headers=headers, **kw)
+
 
 class ScriptedFake:
     """An LLM fake's state: replies to give in order, requests seen, streams opened and left."""

@@ -31,7 +31,7 @@ import threading
 import time
 from dataclasses import dataclass
 from email.utils import formatdate
-from typing import Any, AsyncIterator, Callable, Iterator
+from typing import Any, AsyncIterator, Awaitable, Callable, Iterator
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -83,6 +83,21 @@ class FakeMixerLeadOptions:
     patch_answer: str = "ok"  # "ok": {"ok": true}; "source": the updated source; "empty": 204
     refusal_in_body: str | None = None  # chat: 200 text/plain whose whole body is {"error": this} (a moderation guess)
     fixed_now: str | None = None  # every timestamp the fake writes (for snapshots); None: the real time
+
+
+def _gated(*, read_body: bool) -> Callable[[Callable[..., Awaitable[Response]]], Callable[..., Awaitable[Response]]]:
+    """A route that records the call and applies auth and forced errors (`_gate`) first; the
+    handler gets the JSON body (when `read_body`) and its answer's status is recorded."""
+
+    def wrap(handler: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitable[Response]]:
+        async def route(self: "FakeMixerLead", request: Request) -> Response:
+            body = await self._json_body(request) if read_body else None
+            record, refused = await self._gate(request, body)
+            return self._answer(record, refused or await handler(self, request, body))
+
+        return route
+
+    return wrap
 
 
 class FakeMixerLead:
@@ -178,12 +193,10 @@ class FakeMixerLead:
 
     # ------------------------------------------------------------ models
 
-    async def _models(self, request: Request) -> Response:
-        record, refused = await self._gate(request, None)
-        if refused:
-            return self._answer(record, refused)
+    @_gated(read_body=False)
+    async def _models(self, request: Request, body: Any) -> Response:
         models = [m for m in MODELS] if self.options.plan != "none" else []
-        return self._answer(record, JSONResponse({"models": models}))
+        return JSONResponse({"models": models})
 
     # ------------------------------------------------------------ chat
 
@@ -327,12 +340,10 @@ class FakeMixerLead:
     def _public(source: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in source.items() if not k.startswith("_")}
 
-    async def _knowledge_list(self, request: Request) -> Response:
-        record, refused = await self._gate(request, None)
-        if refused:
-            return self._answer(record, refused)
+    @_gated(read_body=False)
+    async def _knowledge_list(self, request: Request, body: Any) -> Response:
         self._advance()
-        return self._answer(record, JSONResponse({"sources": [self._public(s) for s in self.sources.values()]}))
+        return JSONResponse({"sources": [self._public(s) for s in self.sources.values()]})
 
     async def _knowledge_add(self, request: Request) -> Response:
         content_type = request.headers.get("content-type", "")
@@ -379,90 +390,75 @@ class FakeMixerLead:
             source["_size"] = len(body["text"].encode())
         return self._answer(record, JSONResponse({"id": source["id"], "status": "indexing"}))
 
-    async def _crawl(self, request: Request) -> Response:
-        body = await self._json_body(request)
-        record, refused = await self._gate(request, body)
-        if refused:
-            return self._answer(record, refused)
+    @_gated(read_body=True)
+    async def _crawl(self, request: Request, body: Any) -> Response:
         if not isinstance(body, dict) or not isinstance(body.get("seedUrl"), str):
-            return self._answer(record, self._error(400, "Field 'seedUrl' is required."))
+            return self._error(400, "Field 'seedUrl' is required.")
         max_pages = body.get("maxPages", 12)
         if not isinstance(max_pages, int) or isinstance(max_pages, bool) or max_pages < 1:
-            return self._answer(record, self._error(400, "'maxPages' must be a positive number."))
+            return self._error(400, "'maxPages' must be a positive number.")
         crawl_id = self._id("crawl")
         seed = body["seedUrl"].rstrip("/")
         pages = [self._new_source("url", seed if i == 0 else f"{seed}/page-{i}")["id"] for i in range(min(max_pages, 3))]
         self.crawls[crawl_id] = {"seedUrl": seed, "maxPages": max_pages, "sources": pages}
-        return self._answer(record, JSONResponse({"crawlId": crawl_id, "status": "indexing", "maxPages": max_pages}))
+        return JSONResponse({"crawlId": crawl_id, "status": "indexing", "maxPages": max_pages})
 
-    async def _knowledge_patch(self, request: Request) -> Response:
-        body = await self._json_body(request)
-        record, refused = await self._gate(request, body)
-        if refused:
-            return self._answer(record, refused)
+    @_gated(read_body=True)
+    async def _knowledge_patch(self, request: Request, body: Any) -> Response:
         source = self.sources.get(request.path_params["id"])
         if source is None:
-            return self._answer(record, self._error(404, "Knowledge source not found."))
+            return self._error(404, "Knowledge source not found.")
         if not isinstance(body, dict) or not isinstance(body.get("enabled"), bool):
-            return self._answer(record, self._error(400, "'enabled' must be a boolean."))
+            return self._error(400, "'enabled' must be a boolean.")
         source["enabled"] = 1 if body["enabled"] else 0
         if self.options.patch_answer == "source":
-            return self._answer(record, JSONResponse(self._public(source)))
+            return JSONResponse(self._public(source))
         if self.options.patch_answer == "empty":
-            return self._answer(record, Response(status_code=204))
-        return self._answer(record, JSONResponse({"ok": True}))
+            return Response(status_code=204)
+        return JSONResponse({"ok": True})
 
-    async def _knowledge_delete(self, request: Request) -> Response:
-        record, refused = await self._gate(request, None)
-        if refused:
-            return self._answer(record, refused)
+    @_gated(read_body=False)
+    async def _knowledge_delete(self, request: Request, body: Any) -> Response:
         if not self.options.allow_delete:
-            return self._answer(record, self._error(405, "Method not allowed."))
+            return self._error(405, "Method not allowed.")
         if self.sources.pop(request.path_params["id"], None) is None:
-            return self._answer(record, self._error(404, "Knowledge source not found."))
-        return self._answer(record, JSONResponse({"deleted": True}))
+            return self._error(404, "Knowledge source not found.")
+        return JSONResponse({"deleted": True})
 
-    async def _reindex(self, request: Request) -> Response:
-        record, refused = await self._gate(request, None)
-        if refused:
-            return self._answer(record, refused)
+    @_gated(read_body=False)
+    async def _reindex(self, request: Request, body: Any) -> Response:
         source = self.sources.get(request.path_params["id"])
         if source is None:
-            return self._answer(record, self._error(404, "Knowledge source not found."))
+            return self._error(404, "Knowledge source not found.")
         source.update(status="indexing", _polls=0, last_error=None)
         if "fail" in source["source_url_or_path"]:
             source["source_url_or_path"] = source["source_url_or_path"].replace("fail", "fixed")
-        return self._answer(record, JSONResponse({"id": source["id"], "status": "indexing"}))
+        return JSONResponse({"id": source["id"], "status": "indexing"})
 
     # ------------------------------------------------------------ skills
 
-    async def _skills(self, request: Request) -> Response:
-        record, refused = await self._gate(request, None)
-        if refused:
-            return self._answer(record, refused)
-        return self._answer(record, JSONResponse({"skills": SKILLS}))
+    @_gated(read_body=False)
+    async def _skills(self, request: Request, body: Any) -> Response:
+        return JSONResponse({"skills": SKILLS})
 
-    async def _skill_exec(self, request: Request) -> Response:
-        body = await self._json_body(request)
-        record, refused = await self._gate(request, body)
-        if refused:
-            return self._answer(record, refused)
+    @_gated(read_body=True)
+    async def _skill_exec(self, request: Request, body: Any) -> Response:
         if not isinstance(body, dict) or not isinstance(body.get("skillId"), str):
-            return self._answer(record, self._error(400, "Field 'skillId' is required."))
+            return self._error(400, "Field 'skillId' is required.")
         skill = next((s for s in SKILLS if s["id"] == body["skillId"]), None)
         if skill is None:
-            return self._answer(record, self._error(404, "Skill not found."))
+            return self._error(404, "Skill not found.")
         variables = body.get("vars") or {}
         if not isinstance(variables, dict):
-            return self._answer(record, self._error(400, "'vars' must be an object."))
+            return self._error(400, "'vars' must be an object.")
         if self.options.credits <= 0:
-            return self._answer(record, self._error(403, "You have run out of credits. Top up to continue."))
+            return self._error(403, "You have run out of credits. Top up to continue.")
         self.options.credits -= 1
         self.skill_runs.append({"skillId": skill["id"], "vars": variables})
         lines = [f"# {skill['name']}", ""] + [f"- **{k}**: {v}" for k, v in sorted(variables.items())]
         if not variables:
             lines.append("_No variables given._")
-        return self._answer(record, JSONResponse({"output": "\n".join(lines)}))
+        return JSONResponse({"output": "\n".join(lines)})
 
 
 @contextlib.contextmanager

@@ -64,8 +64,7 @@ class Reply(ScriptedReply):
     @classmethod
     def http_error(cls, status: int, message: str, error_type: str = "invalid_request_error",
                    retry_after: str | None = None, code: Any = None) -> "Reply":
-        headers = {"retry-after": retry_after} if retry_after is not None else {}
-        return cls(status=status, error_type=error_type, error_message=message, headers=headers, error_code=code)
+        return cls.refusal(status, error_type, message, retry_after, error_code=code)
 
     @classmethod
     def error_chunk(cls, message: str, code: Any = 502, text: str = "") -> "Reply":

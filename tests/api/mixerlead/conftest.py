@@ -7,6 +7,7 @@ from typing import Any, AsyncIterator, Callable, Iterator
 import pytest
 
 from tests.fakes.mixerlead_server import FakeMixerLead, running_fake_mixerlead
+from tests.support.factories import closing_factory
 from tests.support.sleep import SleepRecorder
 from tui.api.mixerlead import MixerLeadClient, RetryPolicy
 
@@ -19,19 +20,15 @@ def fake() -> Iterator[FakeMixerLead]:
 
 @pytest.fixture
 async def make_client() -> AsyncIterator[Callable[..., MixerLeadClient]]:
-    made: list[MixerLeadClient] = []
-
     def build(server: FakeMixerLead, *, api_key: str | None = None, **kw: Any) -> MixerLeadClient:
         sleeper = kw.pop("sleeper", None) or SleepRecorder()
         policy = kw.pop("retry", None) or RetryPolicy(sleep=sleeper, jitter=0.0)
         client = MixerLeadClient(api_key or server.api_key, base_url=server.base_url, retry=policy, **kw)
         client.sleeper = sleeper  # type: ignore[attr-defined]
-        made.append(client)
         return client
 
-    yield build
-    for client in made:
-        await client.aclose()
+    async for make in closing_factory(build, MixerLeadClient.aclose):
+        yield make
 
 
 @pytest.fixture

@@ -11,8 +11,9 @@ from typing import Any, AsyncIterator, Callable
 
 import pytest
 
-from tests.api.mixerlead.conftest import SleepRecorder
 from tests.fakes.mixerlead_server import FakeMixerLead, running_fake_mixerlead
+from tests.support.factories import closing_factory
+from tests.support.sleep import SleepRecorder
 from tui.api import events as ev
 from tui.api.errors import ConnectionFailed, PlanLimit
 from tui.api.mixerlead import MixerLeadClient, RetryPolicy
@@ -76,19 +77,15 @@ async def turn(backend: MixerLeadBackend, listener: Listener, conversation_id: s
 
 @pytest.fixture
 async def make_backend(tmp_path: Path) -> AsyncIterator[Callable[..., MixerLeadBackend]]:
-    made: list[MixerLeadBackend] = []
-
     def build(fake: FakeMixerLead, *, sleeper: Any = None, **kw: Any) -> MixerLeadBackend:
         sleeper = sleeper or SleepRecorder()
         client = MixerLeadClient(fake.api_key, base_url=fake.base_url, retry=RetryPolicy(sleep=sleeper, jitter=0.0))
         backend = MixerLeadBackend(client, tmp_path / "client.db", **kw)
         backend.sleeper = sleeper  # type: ignore[attr-defined]
-        made.append(backend)
         return backend
 
-    yield build
-    for backend in made:
-        await backend.close()
+    async for make in closing_factory(build, MixerLeadBackend.close):
+        yield make
 
 
 @pytest.mark.parametrize("mode", ["header", "body-marker", "sse", "ndjson", "json"])

@@ -7,6 +7,7 @@ from typing import Any, AsyncIterator, Callable, Iterator
 import pytest
 
 from tests.fakes.mixpeek_server import FakeMixpeek, running_fake_mixpeek
+from tests.support.factories import closing_factory
 from tests.support.sleep import SleepRecorder
 from tui.api.mixpeek import MixpeekClient, RetryPolicy
 
@@ -19,19 +20,15 @@ def fake() -> Iterator[FakeMixpeek]:
 
 @pytest.fixture
 async def make_client() -> AsyncIterator[Callable[..., MixpeekClient]]:
-    made: list[MixpeekClient] = []
-
     def build(server: FakeMixpeek, *, api_key: str | None = None, namespace: str | None = "research", **kw: Any) -> MixpeekClient:
         sleeper = kw.pop("sleeper", None) or SleepRecorder()
         policy = kw.pop("retry", None) or RetryPolicy(sleep=sleeper)
         client = MixpeekClient(api_key or server.api_key, base_url=server.base_url, namespace=namespace, retry=policy, poll_initial=0.001, poll_max=0.002, **kw)
         client.sleeper = sleeper  # type: ignore[attr-defined]
-        made.append(client)
         return client
 
-    yield build
-    for client in made:
-        await client.aclose()
+    async for make in closing_factory(build, MixpeekClient.aclose):
+        yield make
 
 
 @pytest.fixture
