@@ -752,10 +752,11 @@ class ChatScreen(Screen[None]):
                 pass  # try anyway: the send itself will say what is wrong
             sending = asyncio.ensure_future(self._deliver(backend, view.id, text, plan_mode))
         self.store.clear_draft(self.draft_key(view.id))
-        self.store.add_prompt(app.backend_name, text)  # type: ignore[attr-defined]
+        typed = self._unsent.get(text, (text, []))[0]  # ↑ recalls what the user typed, not the context
+        self.store.add_prompt(app.backend_name, typed)  # type: ignore[attr-defined]
         history = self.composer.prompt_history
-        if not history or history[-1] != text.strip():
-            history.append(text.strip())
+        if not history or history[-1] != typed.strip():
+            history.append(typed.strip())
         try:
             await sending
         except Exception as exc:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from textual.content import Content
 from textual.widgets import Static
 
-REMOVE_KEY = "ctrl+r"  # bound by the chat screen while something is attached
+from tui.keymap import display_key, key_for
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,8 @@ class AttachedContext(Static):
         names = ", ".join(f"{a.source} ({len(a.text.strip())} chars)" for a in self.attachments)
         count = len(self.attachments)
         label = "attached context" if count == 1 else f"{count} attached contexts"
-        return Content.assemble(("📎 ", ""), (label, "bold"), f": {names}", (f" · goes with your next message · {REMOVE_KEY} removes", "$text-muted"))
+        key = display_key(key_for("remove_attachment", getattr(self.app, "keymap_overrides", None)))
+        return Content.assemble(("📎 ", ""), (label, "bold"), f": {names}", (f" · goes with your next message · {key} removes", "$text-muted"))
 
     def _draw(self) -> None:
         self.display = bool(self.attachments)

@@ -58,3 +58,17 @@ async def test_a_delivered_message_leaves_nothing_attached(tmp_path):
             messages = (await c.get(f"/api/sessions/{chat.current.id}/messages")).json()
         stored = [m["userInput"] for m in messages if m["role"] == "user"]
         assert NOTES in stored[0] and stored[0].endswith("what do the notes say?")
+
+
+async def test_history_recalls_what_was_typed_not_the_context(tmp_path):
+    async with live_app(tmp_path) as (app, pilot, _server):
+        chat = app.chat
+        chat.attached.add(NOTES, "docs/turbines.md")
+        await send(pilot, app, "what do the notes say?")
+        await wait_turn_done(pilot, app)
+        assert NOTES in chat.current.turn.user_text  # the context went out with the message
+        assert chat.composer.prompt_history[-1] == "what do the notes say?"
+        chat.composer.focus()
+        await pilot.press("up")
+        await wait_for(pilot, lambda: chat.composer.text == "what do the notes say?", what="the recalled prompt")
+        assert app.store.prompts("mix")[-1] == "what do the notes say?"
