@@ -4,11 +4,13 @@ plain-text errors, 202 sends, latest-generation servers, transcripts served byte
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import inspect
 import threading
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, AsyncIterator, Callable, Iterator
 
 import uvicorn
 
@@ -48,6 +50,24 @@ def serve(app: Any) -> Iterator[str]:
         server.should_exit = True
         server.force_exit = True
         thread.join(timeout=5)
+
+
+async def read_until(stream: AsyncIterator[Any], last: type, *, each: Callable[[Any], Any] | None = None,
+                     timeout: float | None = 10.0) -> list[Any]:
+    """The events of a client stream up to and including the first `last` one; `each(event)` hears
+    every event as it comes (awaited when it returns an awaitable). The stream is closed after."""
+    seen: list[Any] = []
+    try:
+        async with asyncio.timeout(timeout):
+            async for event in stream:
+                seen.append(event)
+                if each is not None and inspect.isawaitable(heard := each(event)):
+                    await heard
+                if isinstance(event, last):
+                    break
+    finally:
+        await stream.aclose()  # type: ignore[attr-defined]
+    return seen
 
 
 def transcript(name: str) -> bytes:

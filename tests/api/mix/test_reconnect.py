@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from tests.api.mix.loopback import serve
+from tests.api.mix.loopback import read_until, serve
 from tui.api import events as ev
 from tui.api.errors import AuthRequired, ConnectionFailed
 from tui.api.mix import MixClient, ReconnectPolicy
@@ -63,17 +63,7 @@ def stream_app(first_connection) -> tuple[Starlette, dict]:
 
 
 async def collect_until_resynced(client: MixClient, **kw) -> list[ev.Event]:
-    seen: list[ev.Event] = []
-    stream = client.stream(SID, reconnect=FAST, **kw)
-    try:
-        async with asyncio.timeout(10):
-            async for event in stream:
-                seen.append(event)
-                if isinstance(event, ev.Resynced):
-                    break
-    finally:
-        await stream.aclose()
-    return seen
+    return await read_until(client.stream(SID, reconnect=FAST, **kw), ev.Resynced)
 
 
 def assert_reconnected_and_resynced(seen: list[ev.Event], state: dict, reason_part: str) -> None:
@@ -147,14 +137,7 @@ async def test_heartbeats_keep_a_quiet_connection_alive():
     app, state = stream_app(first)
     with serve(app) as url:
         async with MixClient(url, timeout=5) as client:
-            stream = client.stream(SID, heartbeat=0.1, reconnect=FAST)
-            seen = []
-            async with asyncio.timeout(10):
-                async for event in stream:
-                    seen.append(event)
-                    if isinstance(event, ev.Complete):
-                        break
-            await stream.aclose()
+            seen = await read_until(client.stream(SID, heartbeat=0.1, reconnect=FAST), ev.Complete)
     assert not [e for e in seen if isinstance(e, ev.ConnectionChanged) and e.state != "connected"]
     assert state["connections"] == 1
 
@@ -169,13 +152,9 @@ async def test_a_slow_consumer_is_not_mistaken_for_a_silent_server():
     with serve(app) as url:
         async with MixClient(url, timeout=5) as client:
             stream = client.stream(SID, heartbeat=0.03, reconnect=FAST)
-            names = []
-            async for event in stream:
-                names.append(type(event).__name__)
-                await asyncio.sleep(0.15)  # far longer than the 0.06 s watchdog
-                if isinstance(event, ev.Complete):
-                    break
-            await stream.aclose()
+            # each event held far longer than the 0.06 s watchdog
+            seen = await read_until(stream, ev.Complete, each=lambda _: asyncio.sleep(0.15), timeout=None)
+            names = [type(event).__name__ for event in seen]
     assert names == ["ConnectionChanged", "Connected", "ContentDelta", "Complete"]
     assert state["connections"] == 1
 

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
-from tests.api.mix.loopback import serve
+from tests.api.mix.loopback import read_until, serve
 from tui.api import events as ev
 from tui.api.mix import MixClient, ReconnectPolicy
 
@@ -41,16 +41,8 @@ def url():
 
 
 async def read(url: str) -> list[ev.Event]:
-    seen: list[ev.Event] = []
     async with MixClient(url, timeout=5) as client:
-        stream = client.stream("s", reconnect=ReconnectPolicy(base=0.01, cap=0.01, max_attempts=0))
-        async with asyncio.timeout(10):
-            async for event in stream:
-                seen.append(event)
-                if isinstance(event, ev.Complete):
-                    break
-        await stream.aclose()
-    return seen
+        return await read_until(client.stream("s", reconnect=ReconnectPolicy(base=0.01, cap=0.01, max_attempts=0)), ev.Complete)
 
 
 junk = st.one_of(

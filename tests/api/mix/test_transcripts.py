@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
 
-from tests.api.mix.loopback import SESSION_ID, serve, split_after_event, transcript
+from tests.api.mix.loopback import SESSION_ID, read_until, serve, split_after_event, transcript
 from tui.api import events as ev
 from tui.api.mix import MixClient
 from tui.api.turn import TextBlock, ThinkingBlock, ToolCall, ToolStatus, TurnModel, TurnStatus
@@ -190,13 +190,7 @@ async def test_03_permission_is_pending_until_answered():
     script = Script(first=first, gated=True)
     with serve(transcript_app(script)) as url:
         async with MixClient(url, timeout=5) as client:
-            stream = client.stream(SESSION_ID)
-            async with asyncio.timeout(10):
-                async for event in stream:
-                    turn.apply(event)
-                    if isinstance(event, ev.PermissionRequest):
-                        break
-            await stream.aclose()
+            await read_until(client.stream(SESSION_ID), ev.PermissionRequest, each=turn.apply)
         script.gate.set()
     tool = turn.tools["toolu_01HxQm3kVt7ZpL2sWd9RbN4c"]
     assert tool.status is ToolStatus.WAITING_PERMISSION
