@@ -38,3 +38,10 @@ def client(fake: FakeMixerLead, make_client: Callable[..., MixerLeadClient]) -> 
 
 async def collect(stream: Any) -> list[Any]:
     return [item async for item in stream]
+
+
+async def text_into(received: list[str], stream: Any) -> None:
+    """Append each text piece of a chat stream to `received` as it comes (kept when the stream fails)."""
+    async for item in stream:
+        if isinstance(item, str):
+            received.append(item)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.mixerlead.conftest import collect
+from tests.api.mixerlead.conftest import collect, text_into
 from tests.fakes.mixerlead_server import ID_MODES, FakeMixerLead, running_fake_mixerlead
 from tui.api.mixerlead import ChatDone, ChatStarted, MixerLeadClient, StreamInterrupted
 from tui.api.mixerlead.stream import EndMarker, Utf8Text, decode_ndjson_line, decode_sse
@@ -73,9 +73,7 @@ async def test_a_reply_cut_mid_stream_is_not_retried_and_keeps_the_partial_text(
     client = make_client(fake)
     received: list[str] = []
     with pytest.raises(StreamInterrupted) as info:
-        async for item in client.chat("hi"):
-            if isinstance(item, str):
-                received.append(item)
+        await text_into(received, client.chat("hi"))
     assert "".join(received) == "Reply 1 to “"[: len("".join(received))] and received
     assert info.value.partial == "".join(received)
     assert "not sent again" in info.value.message
@@ -88,9 +86,7 @@ async def test_an_error_inside_the_stream_is_an_error_not_assistant_text(mode: s
         client = make_client(fake)
         received: list[str] = []
         with pytest.raises(StreamInterrupted, match="The model failed mid-reply") as info:
-            async for item in client.chat("hi"):
-                if isinstance(item, str):
-                    received.append(item)
+            await text_into(received, client.chat("hi"))
         assert "failed" not in "".join(received) and info.value.partial == "".join(received)
         assert fake.chat_calls == 1
 
@@ -184,9 +180,7 @@ async def test_a_refusal_sent_as_an_error_body_with_200_is_never_shown_as_the_an
         client = make_client(fake)
         received: list[str] = []
         with pytest.raises(StreamInterrupted, match="blocked by content moderation") as info:
-            async for item in client.chat("something"):
-                if isinstance(item, str):
-                    received.append(item)
+            await text_into(received, client.chat("something"))
         assert received == [] and info.value.partial == ""
 
 

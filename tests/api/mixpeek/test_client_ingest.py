@@ -17,6 +17,14 @@ def storage_puts(fake):
     return [r for r in fake.requests if r.path.startswith("/_storage/")]
 
 
+async def submit_file(client, path: Path, text: str):
+    """Write `text` to `path`, upload it to the "docs" bucket, batch it and submit the batch."""
+    path.write_text(text)
+    uploaded = await client.upload_file("docs", path)
+    batch = await client.create_batch("docs", [uploaded.object_id])
+    return batch, await client.submit_batch("docs", batch.batch_id)
+
+
 async def test_upload_flow_step_by_step(fake, client, tmp_path: Path):
     data = b"Geothermal plants use heat from below the ground.\n"
     upload = await client.create_upload("docs", filename="geo.txt", content_type="text/plain", file_size_bytes=len(data), blob_property="content", blob_type="text")
@@ -86,11 +94,7 @@ async def test_batch_create_submit_get_and_task_progression(fake, client, tmp_pa
 
 
 async def test_failed_task_carries_the_reason(fake, client, tmp_path: Path):
-    path = tmp_path / "will-fail.txt"
-    path.write_text("garbage")
-    uploaded = await client.upload_file("docs", path)
-    batch = await client.create_batch("docs", [uploaded.object_id])
-    task = await client.submit_batch("docs", batch.batch_id)
+    batch, task = await submit_file(client, tmp_path / "will-fail.txt", "garbage")
     final = await client.wait_for_task(task.task_id)
     assert final.status == "FAILED" and not final.succeeded
     assert "will-fail.txt" in final.failure_reason
@@ -99,11 +103,7 @@ async def test_failed_task_carries_the_reason(fake, client, tmp_path: Path):
 async def test_task_poll_backs_off_and_times_out(fake, make_client, tmp_path: Path):
     with running_fake_mixpeek(polls_per_status=50) as slow:
         client = make_client(slow)
-        path = tmp_path / "slow.txt"
-        path.write_text("slow")
-        uploaded = await client.upload_file("docs", path)
-        batch = await client.create_batch("docs", [uploaded.object_id])
-        task = await client.submit_batch("docs", batch.batch_id)
+        batch, task = await submit_file(client, tmp_path / "slow.txt", "slow")
         client.poll_initial, client.poll_max = 1.0, 30.0
         with pytest.raises(TaskTimedOut) as info:
             await client.wait_for_task(task.task_id, timeout=100)
@@ -114,11 +114,7 @@ async def test_task_poll_backs_off_and_times_out(fake, make_client, tmp_path: Pa
 async def test_expired_task_falls_back_to_the_batch(make_client, tmp_path: Path):
     with running_fake_mixpeek(expire_tasks=True) as fake:
         client = make_client(fake)
-        path = tmp_path / "old.txt"
-        path.write_text("old news about wind")
-        uploaded = await client.upload_file("docs", path)
-        batch = await client.create_batch("docs", [uploaded.object_id])
-        task = await client.submit_batch("docs", batch.batch_id)
+        batch, task = await submit_file(client, tmp_path / "old.txt", "old news about wind")
         with pytest.raises(MixpeekNotFound):
             await client.wait_for_task(task.task_id)  # no batch given: nothing to fall back on
         final = await client.wait_for_task(task.task_id, bucket="docs", batch_id=batch.batch_id)
