@@ -4,6 +4,7 @@ for what it cannot do: a send failing after the accept window, and a seed server
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import socket
 
@@ -15,6 +16,7 @@ from starlette.routing import Route
 
 from tests.api.mix.loopback import serve
 from tests.fixtures.mix_server import async_running_server
+from tests.support.listener import Listener as SharedListener
 from tui.api import events as ev
 from tui.api.errors import ConnectionFailed, NotFound
 from tui.api.mix import MixBackend, MixClient, ReconnectPolicy
@@ -23,37 +25,8 @@ from tui.api.turn import ToolStatus, TurnModel, TurnStatus
 TOKEN = "launch-token"
 
 
-class Listener:
-    """Consumes backend.events() in a task, like the UI does, folding turn events into a TurnModel."""
-
-    def __init__(self, backend: MixBackend, conversation_id: str) -> None:
-        self.backend = backend
-        self.events: list[ev.Event] = []
-        self.turn = TurnModel()
-        self.connected = asyncio.Event()
-        self.changed = asyncio.Event()
-        self.task = asyncio.create_task(self._run(conversation_id))
-
-    async def _run(self, conversation_id: str) -> None:
-        async for event in self.backend.events(conversation_id):
-            self.events.append(event)
-            if isinstance(event, ev.Connected):
-                self.connected.set()
-            self.turn.apply(event)
-            self.changed.set()
-
-    async def wait(self, condition, timeout: float = 10) -> None:
-        async with asyncio.timeout(timeout):
-            while not condition():
-                self.changed.clear()
-                await self.changed.wait()
-
-    async def stop(self) -> None:
-        self.task.cancel()
-        try:
-            await self.task
-        except asyncio.CancelledError:
-            pass
+# Folds every event into `listener.turn`, as the transcript would.
+Listener = functools.partial(SharedListener, fold=True)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import pytest
 
 from tests.fakes.mixerlead_server import FakeMixerLead, running_fake_mixerlead
 from tests.support.factories import closing_factory
+from tests.support.listener import Listener
 from tests.support.sleep import SleepRecorder
 from tui.api import events as ev
 from tui.api.errors import ConnectionFailed, PlanLimit
@@ -21,47 +22,6 @@ from tui.api.mixerlead.backend import MixerLeadBackend
 from tui.api.turn import TurnModel, TurnStatus
 
 FINAL = (ev.Complete, ev.Error, ev.RateLimitError)
-
-
-class Listener:
-    """Consumes backend.events(conversation) in the background, like the chat screen does."""
-
-    def __init__(self, backend: MixerLeadBackend, conversation_id: str) -> None:
-        self.events: list[ev.Event] = []
-        self._new = asyncio.Event()
-        self._task = asyncio.create_task(self._run(backend.events(conversation_id)))
-
-    async def _run(self, stream: AsyncIterator[ev.Event]) -> None:
-        async for event in stream:
-            self.events.append(event)
-            self._new.set()
-
-    async def wait_for(self, predicate: Callable[[ev.Event], bool], timeout: float = 5.0, start: int = 0) -> ev.Event:
-        deadline = time.monotonic() + timeout
-        seen = start
-        while True:
-            for event in self.events[seen:]:
-                if predicate(event):
-                    return event
-            seen = len(self.events)
-            self._new.clear()
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError(f"no matching event; got {self.events}")
-            try:
-                await asyncio.wait_for(self._new.wait(), left)
-            except asyncio.TimeoutError:
-                pass
-
-    def since(self, start: int) -> list[ev.Event]:
-        return self.events[start:]
-
-    async def stop(self) -> None:
-        self._task.cancel()
-        try:
-            await self._task
-        except asyncio.CancelledError:
-            pass
 
 
 async def turn(backend: MixerLeadBackend, listener: Listener, conversation_id: str, text: str) -> TurnModel:
