@@ -7,6 +7,7 @@ import asyncio
 import functools
 import json
 import socket
+from typing import Any
 
 import pytest
 from starlette.applications import Starlette
@@ -27,6 +28,17 @@ TOKEN = "launch-token"
 
 # Folds every event into `listener.turn`, as the transcript would.
 Listener = functools.partial(SharedListener, fold=True)
+
+
+async def connected(listener: SharedListener) -> SharedListener:
+    await asyncio.wait_for(listener.connected.wait(), 5)
+    return listener
+
+
+async def listening(backend: MixBackend, title: str) -> tuple[Any, SharedListener]:
+    """A new conversation and a listener already connected to its events."""
+    conv = await backend.create_conversation(title)
+    return conv, await connected(Listener(backend, conv.id))
 
 
 @pytest.fixture
@@ -73,9 +85,7 @@ async def test_local_titles_override(server):
 
 
 async def test_send_streams_a_turn_and_returns_before_it_ends(backend):
-    conv = await backend.create_conversation("Chat")
-    listener = Listener(backend, conv.id)
-    await asyncio.wait_for(listener.connected.wait(), 5)
+    conv, listener = await listening(backend, "Chat")
     loop = asyncio.get_running_loop()
     t0 = loop.time()
     await backend.send(conv.id, "hello there")
@@ -93,9 +103,7 @@ async def test_send_streams_a_turn_and_returns_before_it_ends(backend):
 
 
 async def test_permission_grant_through_the_backend(backend):
-    conv = await backend.create_conversation("Tools")
-    listener = Listener(backend, conv.id)
-    await asyncio.wait_for(listener.connected.wait(), 5)
+    conv, listener = await listening(backend, "Tools")
     await backend.send(conv.id, "run `echo granted-output`")
     await listener.wait(lambda: listener.turn.pending_permissions)
     request = listener.turn.pending_permissions[0].request
@@ -113,9 +121,7 @@ async def test_permission_grant_through_the_backend(backend):
 
 
 async def test_deny_and_cancel(backend):
-    conv = await backend.create_conversation("Deny")
-    listener = Listener(backend, conv.id)
-    await asyncio.wait_for(listener.connected.wait(), 5)
+    conv, listener = await listening(backend, "Deny")
     await backend.send(conv.id, "run `echo nope`")
     await listener.wait(lambda: listener.turn.pending_permissions)
     await backend.answer_permission(listener.turn.pending_permissions[0].request.id, False)
@@ -186,8 +192,7 @@ def late_failure_app(*, fail: bool) -> Starlette:
 async def test_a_late_send_failure_arrives_as_an_error_event():
     with serve(late_failure_app(fail=True)) as url:
         backend = MixBackend(MixClient(url), accept_window=0.05)
-        listener = Listener(backend, "s")
-        await asyncio.wait_for(listener.connected.wait(), 5)
+        listener = await connected(Listener(backend, "s"))
         await backend.send("s", "hi")  # returns after the window; the failure comes later
         await listener.wait(lambda: listener.turn.status.finished)
         assert listener.turn.status is TurnStatus.ERROR
@@ -200,8 +205,7 @@ async def test_a_late_send_failure_arrives_as_an_error_event():
 async def test_a_seed_server_that_mirrors_nothing_still_completes_the_turn():
     with serve(late_failure_app(fail=False)) as url:
         backend = MixBackend(MixClient(url), accept_window=0.05, complete_grace=0.1)
-        listener = Listener(backend, "s")
-        await asyncio.wait_for(listener.connected.wait(), 5)
+        listener = await connected(Listener(backend, "s"))
         await backend.send("s", "hi")
         await listener.wait(lambda: listener.turn.status.finished)
         turn = listener.turn
