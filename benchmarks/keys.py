@@ -9,8 +9,8 @@ was pressed between Enter and the frame that paints the answer's last line: the 
 whole stream in well under 0.1 s, and the busy part for the UI is drawing it, which goes on after. The paint is read from the compositor's
 updates restricted to the composer's rows (frames.py): the key is painted when the composer line
 shows the text typed so far. The composer is cleared every 12 keys, and consecutive groups use
-disjoint characters so an older line can never match. Turns follow one another until the run
-has enough samples.
+disjoint characters so an older line can never match. Turns follow one another, each in a new
+session (so the previous answer's last line is not on screen), until the run has enough samples.
 """
 
 from __future__ import annotations
@@ -55,6 +55,13 @@ class Typist(threading.Thread):
         self.stopped = False
         self.in_turn = lambda: False  # replaced per turn: is the turn still running?
         self._fresh = False  # the composer was emptied by the app: start a new line
+        self.rows = (0, 0)  # the composer's screen rows, read on the UI thread (see watch_composer)
+
+    def watch_composer(self) -> None:
+        """Called on the UI thread: reading a widget's region from this thread would lay out the
+        screen here, outside the app's context (and race the UI thread)."""
+        region = self.composer.region
+        self.rows = (region.y, region.y + max(0, region.height - 1))
 
     def run(self) -> None:
         from textual import events
@@ -78,10 +85,8 @@ class Typist(threading.Thread):
                 char = ALPHABET[group * GROUP + len(line)]
                 line += char
                 self.typed += 1
-                region = self.composer.region
                 painted = threading.Event()
-                watch = self.rec.watch(line, rows=(region.y, region.y + max(0, region.height - 1)),
-                                       callback=lambda _t: painted.set())
+                watch = self.rec.watch(line, rows=self.rows, callback=lambda _t: painted.set())
                 during = self.in_turn()
                 key = events.Key(char, char)
                 key.set_sender(self.app)
@@ -133,6 +138,7 @@ async def run(params: dict[str, Any]) -> dict[str, Any]:
         try:
             # Reference: the same keys with nothing streaming (what the composer costs on its own).
             typist.in_turn = lambda: True
+            typist.watch_composer()
             typist.active.set()
             await wait_until(lambda: len(typist.latencies) >= idle_n, 60, "the idle keys", step=0.01)
             typist.active.clear()
@@ -143,6 +149,15 @@ async def run(params: dict[str, Any]) -> dict[str, Any]:
             await pilot.pause(0.05)
             while len(typist.latencies) < want and turns < max_turns:
                 turns += 1
+                if turns > 1:
+                    # A fresh session per turn: the last answer's last line must not be on screen
+                    # already, or the window (until that line is painted) would close at once.
+                    conversation = await backend.create_conversation(f"keys {turns}")
+                    chat.sidebar.add_session(conversation)
+                    view = chat.open_session(conversation)
+                    await wait_until(view.connected.is_set, 15, "the session's event stream", step=0.01)
+                    composer.focus()
+                    await pilot.pause(0.1)
                 composer.load(PROMPT)
                 await pilot.pause(0.1)
                 old = view.turn
@@ -152,6 +167,7 @@ async def run(params: dict[str, Any]) -> dict[str, Any]:
                 press(app, "enter")
                 await wait_until(lambda: composer.text == "", 10, "the composer to clear after sending", step=0.001)
                 typist.reset_line()
+                typist.watch_composer()
                 typist.active.set()
                 await wait_until(lambda: view.turn is not old and view.turn is not None and view.turn.status.finished,
                                  120, "the end of the turn", step=0.01)
