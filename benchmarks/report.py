@@ -214,7 +214,9 @@ METHOD = """## Method
   mounted and focused in that frame). Sources are compiled to bytecode first, as an install does.
 - Keys: a thread stands in for the terminal's input thread and hands keys to the driver
   (`Driver.send_message`, thread-safe) every ~25 ms, so a key's latency includes time the event loop
-  made it wait. Only keys pressed between Enter and the end of the turn count.
+  made it wait. Only keys pressed between Enter and the frame that paints the answer's last line count
+  (the stream itself is read in well under 0.1 s; drawing it is what keeps the UI busy); each turn runs in
+  a fresh session, so the previous answer's last line is never on screen.
 - Profiles cover only the measured window of one extra run of the case that missed its target.
 """
 

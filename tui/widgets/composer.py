@@ -12,6 +12,8 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import TextArea
 
+from tui.widgets import input_priority
+
 DRAFT_DEBOUNCE = 0.3  # seconds
 
 
@@ -89,6 +91,7 @@ class Composer(TextArea):
     # ------------------------------------------------------------------ keys
 
     async def _on_key(self, event: events.Key) -> None:
+        input_priority.key_pressed()  # a streaming answer's next redraw waits for this key's frame
         if self.completion is not None and self.completion.handle_key(event.key):
             event.stop()  # the open completion popup used the key (move, accept, close)
             event.prevent_default()

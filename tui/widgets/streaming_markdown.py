@@ -15,6 +15,7 @@ block are final, go into a new chunk that is never redrawn again, and the tail s
 from __future__ import annotations
 
 import io
+import time
 from typing import ClassVar
 
 from markdown_it import MarkdownIt
@@ -33,6 +34,8 @@ from textual.theme import Theme as TextualTheme
 from textual.timer import Timer
 from textual.visual import RenderOptions, RichVisual
 from textual.widget import Widget
+
+from tui.widgets import input_priority
 
 DARK_CODE_THEME = "monokai"
 LIGHT_CODE_THEME = "friendly"
@@ -232,6 +235,7 @@ class StreamingMarkdown(Widget):
         self._tail = MarkdownChunk(self._shown, classes="tail")
         self._ready = False
         self._catch_up_timer: Timer | None = None
+        self._last_advance = 0.0
 
     def compose(self) -> ComposeResult:
         yield self._tail
@@ -281,6 +285,10 @@ class StreamingMarkdown(Widget):
         self._catch_up_timer = None
         if not self.is_attached:
             return
+        if self._shown and input_priority.redraw_waits(self._last_advance):
+            self._catch_up_timer = self.set_timer(CATCH_UP_INTERVAL, self._advance)
+            return
+        self._last_advance = time.perf_counter()
         text = self._written
         end = self._next_end(text, len(self._shown), first_words=not self._shown)
         if end < len(text):

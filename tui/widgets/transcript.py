@@ -29,6 +29,7 @@ from textual.widgets import Static
 
 from tui.api.backend import ChatMessage, MessagePage
 from tui.api.turn import PermissionState, TurnModel
+from tui.widgets import input_priority
 from tui.widgets.message import AssistantMessage, MessageAction, MessageView, UserMessage
 from tui.widgets.permission_prompt import PermissionAnswered
 from tui.widgets.streaming_markdown import warm_up_next
@@ -491,7 +492,9 @@ The conversation. It follows the answer while it streams; scroll up and it stays
         version = turn.version
         if version != self._drawn_version or (view is not None and view.behind):
             # The first change is drawn at once (first token as early as possible), then ≤ 30 Hz.
-            if self._text_draws >= QUICK_DRAWS and now - self._last_draw < FRAME and not turn.status.finished:
+            if self._text_draws >= QUICK_DRAWS and not turn.status.finished and (
+                now - self._last_draw < FRAME or input_priority.redraw_waits(self._last_draw, now)
+            ):
                 return
             self._post_permissions(turn)
             if view is None:  # the live message is outside the window (the user is far up)
