@@ -7,6 +7,8 @@ from tui.api.backend import ChatMessage, MessagePage
 from tui.api.turn import TurnModel
 from tui.widgets import Transcript
 
+from tests.support.host import wait_until
+
 from .host import HostApp
 
 
@@ -99,16 +101,17 @@ async def test_scroll_to_top_posts_load_older_and_prepend_keeps_position() -> No
     async with app.run_test(size=(80, 24)) as pilot:
         t = app.transcript
         t.show_history(page(150, 200, 200))
-        await pilot.pause()
-        assert at_bottom(t)
+        await wait_until(pilot, lambda: t.max_scroll_y > 0 and at_bottom(t), failure="the view at the bottom")
         t.scroll_to(y=0, animate=False)
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: app.of_type(Transcript.LoadOlder), failure="a LoadOlder request")
+        await pilot.pause(0.05)
         requests = app.of_type(Transcript.LoadOlder)
         assert len(requests) == 1 and requests[0].before == 150
         first = t.message_widgets[0]
         row_before = first.region.y
         t.prepend_history(page(100, 150, 200))
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: t.loaded_count == 100 and t.scroll_y > 0, failure="the older page in place")
+        await pilot.pause(0.05)
         assert t.loaded_count == 100
         assert t.message_widgets[0].index == 100
         assert first.region.y == row_before  # what the user was reading did not move
