@@ -8,6 +8,7 @@ and builds the Mix backend. Modules only the backend needs (httpx, the server) a
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from pathlib import Path
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
     from tui.screens.chat import ChatScreen
 
 log = logging.getLogger(__name__)
+
+GC_YOUNG_THRESHOLD = 10_000  # allocations between young collections (Python's default: 700)
+GC_FREEZE_AFTER = 1.0  # seconds after start-up: collect once, then freeze what is left
 
 
 class BackendUnavailable(Exception):
@@ -87,6 +91,11 @@ class MixApp(IntegrationActions, App[None]):
         return self.paths.data_dir / "exports"
 
     def on_mount(self) -> None:
+        # Python's full (gen 2) collections walk every object: with Textual's and Rich's many small
+        # ones they took up to 125 ms each, mid-stream, while a key waited. Collect less often, and
+        # once started, set what start-up made aside so later full collections do not walk it again.
+        gc.set_threshold(GC_YOUNG_THRESHOLD, 10, 10)
+        self.set_timer(GC_FREEZE_AFTER, self._freeze_startup_objects)
         unknown = unknown_ids(self.keymap_overrides)
         if unknown:
             self.notify(f"config [keys]: unknown action(s) {', '.join(unknown)}; see F1 for the names",
@@ -94,6 +103,10 @@ class MixApp(IntegrationActions, App[None]):
         clashes = collisions({k: v for k, v in self.keymap_overrides.items() if k not in unknown})
         if clashes:
             self.notify(collision_message(clashes), severity="warning", timeout=10)
+
+    def _freeze_startup_objects(self) -> None:
+        gc.collect()  # once, while idle: what is frozen then is live, not garbage
+        gc.freeze()
 
     def start_backend(self) -> None:
         """Called by the chat screen once it is mounted (it shows the progress)."""
@@ -173,6 +186,7 @@ class MixApp(IntegrationActions, App[None]):
 
     async def on_unmount(self) -> None:
         """Drafts are flushed, the backend closed and the embedded server stopped, whatever ended the app."""
+        gc.unfreeze()  # this app's objects may be freed again (another app may run in this process)
         try:
             self.chat._save_draft_now()
         except Exception:

@@ -48,7 +48,14 @@ async def done_turn(pilot, app: MixApp, text: str) -> None:
     await send(pilot, app, text)
     await wait_for(pilot, lambda: app.chat.current.turn.status.finished, timeout=10, what="the answer")
     app.chat.status.set(server=SHOWN_URL)
-    await pilot.pause(0.3)
+    await pilot.pause(0.1)
+    await wait_for(pilot, lambda: drawn(app), what="the answer drawn")
+    await pilot.pause(0.2)
+
+
+def at_bottom(app: MixApp) -> bool:
+    transcript = app.chat.current.transcript
+    return transcript.scroll_y >= transcript.max_scroll_y
 
 
 async def tool_card(pilot, app: MixApp) -> None:
@@ -116,7 +123,9 @@ async def reconnecting(pilot, app: MixApp, stop_server) -> None:
                              reason=f"Mix server at {app.server_url} refused the connection")
     app.chat.status.set(server=SHOWN_URL)
     app.clear_notifications()
-    await pilot.pause(0.2)
+    await pilot.pause(0.1)
+    await wait_for(pilot, lambda: at_bottom(app), what="the view back at the bottom under the banner")
+    await pilot.pause(0.1)
 
 
 async def main(pilot, app: MixApp) -> None:
