@@ -39,9 +39,15 @@ async def test_draft_is_saved_as_typed_and_restored_after_restart(tmp_path):
     app = make_app(tmp_path, server=dead_url())
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press(*"unsent idea")
-        await pilot.pause(0.45)  # past the 300 ms debounce
-        # Written to disk already, before quitting (a crash would not lose it).
-        assert ClientStore(tmp_path / "client.db").draft("mix:new") == "unsent idea"
+        # Written to disk shortly after typing (a 300 ms debounce), before quitting: a crash would not lose it.
+        def on_disk() -> str:
+            store = ClientStore(tmp_path / "client.db")
+            try:
+                return store.draft("mix:new")
+            finally:
+                store.close()
+
+        await wait_for(pilot, lambda: on_disk() == "unsent idea", what="the draft on disk")
     again = make_app(tmp_path, server=dead_url())
     async with again.run_test(size=(100, 30)) as pilot:
         assert again.chat.composer.text == "unsent idea"
