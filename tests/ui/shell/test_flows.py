@@ -132,8 +132,8 @@ async def test_rename_and_delete_with_confirmation(tmp_path):
         await wait_for(pilot, lambda: chat.sidebar.items[0].title == "Renamed here", what="the new title")
         assert "Renamed here" in chat.status.text
         # It survives a reload of the list (kept by the server or, failing that, locally).
-        chat._load_sessions()
-        await pilot.pause(0.3)
+        reload = chat._load_sessions()
+        await wait_for(pilot, lambda: reload.is_finished, what="the reloaded session list")
         assert chat.sidebar.items[0].title == "Renamed here"
 
         await pilot.press("f8")
