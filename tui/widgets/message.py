@@ -366,13 +366,8 @@ The answer, with the model's thinking (folded) and a card for each tool call.
         return changed
 
     def _adopts(self, block: object) -> bool:
-        """Whether the hidden answer widget can show this block (plain answer text)."""
-        if not isinstance(block, TextBlock):
-            return False
-        turn = self.turn
-        if turn is None or turn.tools:
-            return True
-        return not turn.user_text.lstrip().startswith("!") and parse_command_output(block.text) is None
+        """Whether the waiting answer widget can show this block (plain answer text, not a card)."""
+        return isinstance(block, TextBlock) and self._special_text_view(block.text) is None
 
     def _ending_anchor(self) -> Widget | None:
         """New blocks go above the hidden answer widget and the ending cards (cancelled mark, error)."""

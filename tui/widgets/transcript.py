@@ -12,7 +12,6 @@ Performance rules this widget lives by:
 from __future__ import annotations
 
 import asyncio
-
 import time
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
