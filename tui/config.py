@@ -105,11 +105,18 @@ class EmbeddedServerConfig:
 
 @dataclass
 class McpServerConfig:
+    """One `[mcp.servers.NAME]` table. `${VAR}` in env, headers and args is taken from the environment
+    or the secrets file when the server starts (tui.server.mcp.config)."""
+
     name: str = ""
-    command: str = ""
+    command: str = ""  # stdio: the program to start, with args, env and cwd
     args: list[str] = field(default_factory=list)
-    url: str = ""
     env: dict[str, str] = field(default_factory=dict)
+    cwd: str = ""
+    url: str = ""  # streamable HTTP: the endpoint, with headers
+    headers: dict[str, str] = field(default_factory=dict)
+    read_only: bool = False  # True: its tools run without asking (and in plan mode)
+    timeout: float = 60.0  # seconds one tool call may take
 
 
 @dataclass
@@ -183,7 +190,13 @@ def parse_config(raw: dict[str, Any]) -> Config:
     for name, spec in servers.items():
         if not isinstance(spec, dict):
             raise ConfigError(f"config: [mcp.servers.{name}] must be a table")
-        cfg.mcp_servers.append(_typed(McpServerConfig, {"name": name, **spec}, f"mcp.servers.{name}"))
+        server = _typed(McpServerConfig, {"name": name, **spec}, f"mcp.servers.{name}")
+        for key in ("env", "headers"):
+            if any(not isinstance(v, str) for v in getattr(server, key).values()):
+                raise ConfigError(f"config: every value of 'mcp.servers.{name}.{key}' should be a string")
+        if any(not isinstance(a, str) for a in server.args):
+            raise ConfigError(f"config: 'mcp.servers.{name}.args' should be a list of strings")
+        cfg.mcp_servers.append(server)
     ollama = _section(raw, "ollama")
     if "base_url" in ollama:
         if not isinstance(ollama["base_url"], str):

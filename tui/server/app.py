@@ -1,7 +1,8 @@
 """The Starlette app: sessions, messages, SSE, permissions; files and system routes live in their modules.
 
 `create_app(settings)` wires one Store, Hub, TurnRunner and ProviderRegistry into the routes and keeps
-them on `app.state` (`app.state.store`, `.hub`, `.runner`, `.settings`, `.providers`).
+them on `app.state` (`app.state.store`, `.hub`, `.runner`, `.settings`, `.providers`), with the
+user's MCP servers (`.mcp`, started with the server and stopped with it).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import shutil
 import uuid
 from datetime import datetime
@@ -349,6 +351,8 @@ async def stream_message(request: Request) -> Response:
 
 def create_app(settings: ServerSettings) -> Starlette:
     from tui.server import files, security, system
+    from tui.server.mcp import McpManager
+    from tui.server.mcp.spec import secret_lookup
     from tui.server.providers import service
     from tui.server.providers.registry import ProviderRegistry
     from tui.server.providers.router import ProviderRouter
@@ -369,14 +373,19 @@ def create_app(settings: ServerSettings) -> Starlette:
         store, hub, settings.storage_dir, agent_factory=agent_factory,
         chunk_delay=settings.agent_delay, permission_timeout=settings.permission_timeout,
     )
+    mcp = McpManager(settings.mcp_servers, secret_lookup(os.environ, catalog.secrets(settings.data_dir).get),
+                     **settings.mcp_options)
+    runner.external_tools = mcp
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        mcp.start()  # in the background: start-up does not wait for any MCP server
         try:
             yield
         finally:
             hub.close_all()
             await runner.shutdown()  # cancelled turns still store their partial answers
+            await mcp.stop()
             await providers.aclose()
             store.close()
 
@@ -404,5 +413,6 @@ def create_app(settings: ServerSettings) -> Starlette:
     app.state.hub = hub
     app.state.runner = runner
     app.state.providers = providers
+    app.state.mcp = mcp
     app.add_middleware(security.LoopbackGuard, token=settings.token)
     return app

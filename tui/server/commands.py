@@ -11,7 +11,8 @@ rendering (PROTOCOL §5.6). The shapes:
   sessions  {"type":"sessions","currentSessionId","sessions":[{id,title,createdAt,messageCount,
              cost,parentSessionId,current}]}
   tools     {"type":"tools","tools":[{name,description,readOnly,requiresPermission,available}]}
-  mcp       {"type":"mcp","servers":[{name,command,url,connected,status,error,tools:[]}]}
+  mcp       {"type":"mcp","servers":[{name,command,url,connected,status,error,stderr,readOnly,retryIn?,
+             tools:[{name,description}] or null}]}
   context   {"type":"context","model","used","limit","percent","level":"ok"|"warning"|"critical",
              "messages","files"}
   status    {"type":"status","version","provider","model","sessionId","providers":[…auth…],
@@ -101,18 +102,8 @@ def _tools(state: Any, sid: str, args: str) -> dict:
 
 
 def mcp_servers(state: Any) -> list[dict]:
-    """The configured MCP servers. This server does not start MCP clients, so none is connected and
-    no tools are claimed; the status says why."""
-    out = []
-    for server in state.settings.mcp_servers:
-        target = server.command or server.url
-        out.append({
-            "name": server.name, "command": " ".join([server.command, *server.args]).strip(), "url": server.url,
-            "connected": False, "status": "not started" if target else "failed",
-            "error": "MCP servers are not started by the offline server" if target else "no command or url configured",
-            "tools": [],
-        })
-    return out
+    """The configured MCP servers as they are now (tui.server.mcp.McpManager.status)."""
+    return state.mcp.status()
 
 
 def _mcp(state: Any, sid: str, args: str) -> dict:

@@ -30,6 +30,7 @@ class ServerSettings:
     send_mode: Literal["sync", "async"] = "sync"  # POST …/messages: 200 after the turn, or 202 at once
     agent_factory: Callable[[], Any] = default_agent_factory
     max_upload_bytes: int = DEFAULT_UPLOAD_CAP
+    mcp_options: dict = field(default_factory=dict)  # McpConnection keyword overrides (tests: a short backoff)
 
     @property
     def mcp_servers(self) -> list[McpServerConfig]:

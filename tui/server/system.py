@@ -59,10 +59,16 @@ async def get_command(request: Request) -> Response:
 
 
 async def list_mcp(request: Request) -> Response:
-    servers = commands.mcp_servers(request.app.state)
-    # The wire shape (§3.1): tools null when not connected.
-    return JSONResponse([{"name": s["name"], "connected": s["connected"], "status": s["status"],
-                          "tools": s["tools"] if s["connected"] else None} for s in servers])
+    """The spec's fields (tools null when not connected) and ours: command, url, error, stderr, readOnly."""
+    return JSONResponse(commands.mcp_servers(request.app.state))
+
+
+async def restart_mcp(request: Request) -> Response:
+    """Extension: stop the named MCP server (if running) and start it again now."""
+    name = request.path_params["name"]
+    if not request.app.state.mcp.restart(name):
+        return error(404, f"MCP server '{name}' not found", "not_found")
+    return JSONResponse({"name": name, "status": "restarting"}, status_code=202)
 
 
 async def tools_status(request: Request) -> Response:
@@ -229,6 +235,7 @@ def routes() -> list[Route]:
         Route("/api/commands", list_commands, methods=["GET"]),
         Route("/api/commands/{name}", get_command, methods=["GET"]),
         Route("/api/mcp", list_mcp, methods=["GET"]),
+        Route("/api/mcp/{name}/restart", restart_mcp, methods=["POST"]),
         Route("/api/tools/status", tools_status, methods=["GET"]),
         Route("/api/auth/api-key", store_api_key, methods=["POST"]),
         Route("/api/auth/oauth/{provider}", oauth_start, methods=["POST"]),

@@ -123,6 +123,7 @@ class SessionTurnContext:
         self.plan_mode = plan_mode
         self.chunk_delay = runner.chunk_delay
         self.history = history
+        self.external_tools = runner.external_tools  # the MCP servers' tools (agent.tools.ExternalTools)
         self._runner = runner
         self._result = result
 
@@ -172,6 +173,7 @@ class TurnRunner:
         self.agent_factory = agent_factory
         self.chunk_delay = chunk_delay
         self.permissions = PermissionBroker(store, hub, permission_timeout)
+        self.external_tools: Any = None  # set by create_app: the MCP manager
         self._agent: Any = None
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: dict[str, set[asyncio.Task]] = {}

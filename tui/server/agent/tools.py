@@ -18,7 +18,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Awaitable, Callable
+from typing import Awaitable, Callable, Protocol
 
 from tui.server.agent.base import TurnContext, go_duration
 from tui.server.agent.shell import OUTPUT_CAP, clamp_timeout, run_command
@@ -323,16 +323,31 @@ def _exit_plan_mode(ctx: TurnContext, params: dict) -> ToolResult:
 # --------------------------------------------------------- tools that change things (permission)
 
 @dataclass
-class _Prepared:
-    """A checked, not yet performed change: what to ask the user, and how to do it."""
+class PreparedCall:
+    """A checked, not yet performed call: what to ask the user, and how to do it."""
 
     description: str
     action: str
     params: dict
     perform: Callable[[], Awaitable[ToolResult]]
+    asks_permission: bool = True  # False: runs without asking, also in plan mode (read-only MCP servers)
 
 
-def _prepare_write(ctx: TurnContext, params: dict) -> _Prepared:
+class ExternalTools(Protocol):
+    """Tools that live outside this module (the user's MCP servers), offered next to ours.
+
+    A TurnContext may carry one as `external_tools`; `execute_tool` runs their calls with the same
+    events, plan-mode refusal and permission prompt as its own.
+    """
+
+    def specs(self) -> list[ToolSpec]:
+        """The tools to offer a model now."""
+
+    def prepare(self, name: str, params: dict) -> PreparedCall | None:
+        """The call of the tool named `name`, or None when it is not one of these. Raises ToolError."""
+
+
+def _prepare_write(ctx: TurnContext, params: dict) -> PreparedCall:
     raw = _str_param(params, "file_path")
     content = _str_param(params, "content")
     path = resolve_in_session(ctx.session_dir, raw, what="file_path")
@@ -350,10 +365,10 @@ def _prepare_write(ctx: TurnContext, params: dict) -> _Prepared:
         return ToolResult(f"{verb} {rel} ({len(content.encode())} bytes).",
                           metadata={"path": rel, "created": not existed, "diff": diff})
 
-    return _Prepared(f"Create file {rel}", "write", {"file_path": str(path), "diff": diff}, perform)
+    return PreparedCall(f"Create file {rel}", "write", {"file_path": str(path), "diff": diff}, perform)
 
 
-def _prepare_edit(ctx: TurnContext, params: dict) -> _Prepared:
+def _prepare_edit(ctx: TurnContext, params: dict) -> PreparedCall:
     raw = _str_param(params, "file_path")
     old_string = _str_param(params, "old_string")
     new_string = _str_param(params, "new_string")
@@ -380,10 +395,10 @@ def _prepare_edit(ctx: TurnContext, params: dict) -> _Prepared:
         return ToolResult(f"Edited {rel}: {n} replacement{'s' if n != 1 else ''}.",
                           metadata={"path": rel, "replacements": n, "diff": diff})
 
-    return _Prepared(f"{verb} {rel}", "write", {"file_path": str(path), "diff": diff}, perform)
+    return PreparedCall(f"{verb} {rel}", "write", {"file_path": str(path), "diff": diff}, perform)
 
 
-def _prepare_bash(ctx: TurnContext, params: dict) -> _Prepared:
+def _prepare_bash(ctx: TurnContext, params: dict) -> PreparedCall:
     command = _str_param(params, "command")
     if not command.strip():
         raise ToolError("command must not be empty")
@@ -398,14 +413,14 @@ def _prepare_bash(ctx: TurnContext, params: dict) -> _Prepared:
                                     "timed_out": outcome.timed_out, "truncated": outcome.truncated})
 
     shown_timeout = raw_timeout if isinstance(raw_timeout, (int, float)) and not isinstance(raw_timeout, bool) else 0
-    return _Prepared(label, label, {"command": command, "timeout": shown_timeout}, perform)
+    return PreparedCall(label, label, {"command": command, "timeout": shown_timeout}, perform)
 
 
 _READ_ONLY: dict[str, Callable[[TurnContext, dict], ToolResult]] = {
     "ls": _ls, "glob": _glob, "read": _read, "grep": _grep,
     "todo_write": _todo_write, "exit_plan_mode": _exit_plan_mode,
 }
-_CHANGING: dict[str, Callable[[TurnContext, dict], _Prepared]] = {
+_CHANGING: dict[str, Callable[[TurnContext, dict], PreparedCall]] = {
     "write": _prepare_write, "edit": _prepare_edit, "bash": _prepare_bash,
 }
 
@@ -444,13 +459,17 @@ async def execute_tool(ctx: TurnContext, call_id: str, name: str, params: dict) 
             if key in _READ_ONLY:
                 result = _READ_ONLY[key](ctx, params)
                 return await finish(result)
-            if key not in _CHANGING:
-                known = ", ".join(spec.name for spec in TOOL_SPECS)
-                return await finish(ToolResult(f"unknown tool {name!r}; available: {known}", is_error=True))
+            external: ExternalTools | None = getattr(ctx, "external_tools", None)
+            prepared = external.prepare(name, params) if external is not None and key not in _CHANGING else None
+            if prepared is None and key not in _CHANGING:
+                known = [spec.name for spec in TOOL_SPECS] + ([s.name for s in external.specs()] if external else [])
+                return await finish(ToolResult(f"unknown tool {name!r}; available: {', '.join(known)}", is_error=True))
+            if prepared is not None and not prepared.asks_permission:
+                return await finish(await prepared.perform())
             if ctx.plan_mode:
                 return await finish(ToolResult(f"Refused: {PLAN_MODE_REFUSAL}.", is_error=True,
                                                metadata={"plan_mode": True}), PLAN_MODE_REFUSAL)
-            prepared = _CHANGING[key](ctx, params)
+            prepared = prepared or _CHANGING[key](ctx, params)
         except ToolError as exc:
             return await finish(ToolResult(str(exc), is_error=True, metadata={"refused": True}))
         except OSError as exc:

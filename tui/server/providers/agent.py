@@ -154,6 +154,7 @@ class _Turn:
     def __init__(self, agent: ProviderAgent, ctx: TurnContext) -> None:
         self.agent = agent
         self.ctx = ctx
+        self.tools = offered_tools(agent.tool_specs, ctx)
         self.step: _Step | None = None
         self.running_calls: list[dict] = []  # stored shapes of calls whose results are not in yet
         self.last_message_id: str | None = None
@@ -223,7 +224,7 @@ class _Turn:
     async def _stream(self, conversation: list[ChatMessage], step: _Step) -> None:
         agent, ctx = self.agent, self.ctx
         emit = ctx.emit
-        events = agent.provider.stream(conversation, model=agent.model, tools=agent.tool_specs,
+        events = agent.provider.stream(conversation, model=agent.model, tools=self.tools,
                                        system=agent.system_prompt(ctx), max_tokens=agent.max_tokens,
                                        reasoning_effort=agent.reasoning_effort)
         async with contextlib.aclosing(events):
@@ -329,6 +330,20 @@ class _Turn:
             self.ctx.store_message("tool", "", tool_calls=[{"id": c["id"], "name": c["name"], "result": c["result"],
                                                             "isError": c["isError"]} for c in calls],
                                    model=self.agent.model)
+
+
+def offered_tools(own: list[ToolSpec], ctx: TurnContext) -> list[ToolSpec]:
+    """Our tools, then the connected MCP servers' (the turn context's `external_tools`), asked once per turn."""
+    external = getattr(ctx, "external_tools", None)
+    if external is None:
+        return list(own)
+    try:
+        extra = external.specs()
+    except Exception:  # a broken MCP registry must not stop the turn; our own tools still work
+        log.exception("could not list the MCP tools")
+        return list(own)
+    names = {spec.name for spec in own}
+    return list(own) + [spec for spec in extra if spec.name not in names]
 
 
 def _ends_with(history: list[dict], text: str) -> bool:
