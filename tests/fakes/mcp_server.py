@@ -5,8 +5,9 @@
     python tests/fakes/mcp_server.py crash            # writes to stderr and exits before answering
     python tests/fakes/mcp_server.py mute             # reads stdin and never answers (a hung start)
 
+With MCP_FAKE_PIDFILE set, each process appends its pid to that file.
 Tools: shout(text) upper-cases, fail() returns an error result, hang() never returns, quit() ends the
-process in the middle of the call, picture() returns an image, count() says how often it was called.
+process in the middle of the call, picture() returns an image, whoami() the Authorization header, count() how often it was called.
 Standalone on purpose: the embedded server starts it as a subprocess, without the test package.
 """
 
@@ -17,7 +18,7 @@ import time
 
 def build():
     import anyio
-    from mcp.server.mcpserver import MCPServer
+    from mcp.server.mcpserver import Context, MCPServer
     from mcp.server.mcpserver.exceptions import ToolError
     from mcp.server.mcpserver.utilities.types import Image
 
@@ -55,6 +56,13 @@ def build():
         return Image(data=png, format="png")
 
     @app.tool()
+    def whoami(ctx: Context) -> str:
+        """The Authorization header the client sent (HTTP only)."""
+        request = ctx.request_context.request
+        headers = getattr(request, "headers", None)
+        return headers.get("authorization", "(none)") if headers is not None else "(stdio)"
+
+    @app.tool()
     def count() -> str:
         """How many times count was called in this process."""
         calls["count"] += 1
@@ -65,6 +73,9 @@ def build():
 
 def main(argv: list[str]) -> None:
     mode = argv[1] if len(argv) > 1 else "stdio"
+    if os.environ.get("MCP_FAKE_PIDFILE"):  # so a test can check that the process is gone after a stop
+        with open(os.environ["MCP_FAKE_PIDFILE"], "a") as pids:
+            pids.write(f"{os.getpid()}\n")
     if mode == "crash":
         print("fatal: the test server was told to crash", file=sys.stderr, flush=True)
         sys.exit(2)

@@ -18,7 +18,7 @@ QUOTED = r"(?:\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|`[^`]*`)"
 
 @dataclass
 class Intent:
-    kind: str  # list | glob | read | search | write | edit | run | plan | proceed | help
+    kind: str  # list | glob | read | search | write | edit | run | call | plan | proceed | help
     args: dict = field(default_factory=dict)
     text: str = ""  # the request as understood (polite wrappers removed)
 
@@ -69,6 +69,12 @@ def parse_request(raw: str) -> Intent:
     if re.match(r"^(?:proceed|go ahead|go for it|do it|yes|yep|continue|carry on|execute (?:the|this|that) plan|"
                 r"implement (?:the|this|that) plan|carry out (?:the|this|that) plan|start)\b", low):
         return Intent("proceed", {}, text)
+
+    # --- calling a tool by name (an MCP server's): call NAME {json arguments}
+    m = re.match(r"^(?:call|use)\s+(?:the\s+)?(?:tool\s+)?(?P<tool>[A-Za-z0-9_][\w.:/-]*)\s*(?P<args>\{.*\})?\s*$",
+                 text, re.I | re.S)
+    if m and (m.group("args") or not re.match(r"^use\b", text, re.I)):
+        return Intent("call", {"tool": m.group("tool"), "arguments": m.group("args") or ""}, text)
 
     # --- running a command
     m = re.match(r"^(?:run|execute|exec)\s+(?:the\s+)?(?:shell\s+)?(?:command\s+)?(?P<cmd>.+)$", head, re.I | re.S)

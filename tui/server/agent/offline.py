@@ -8,6 +8,7 @@ execution events and permission flow), and the next iteration reacts to the tool
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 from dataclasses import dataclass, field
@@ -57,6 +58,7 @@ Here is what I understand:
 | a change to a file | `replace "hello" with "hi" in notes.md` | yes |
 | a shell command | `run ls -la` | yes |
 | a plan and todo list | `plan a short blog post` | no |
+| a tool of an MCP server | `call shout {"text": "hi"}` | yes, unless the server is read-only |
 
 A few more ways to say it:
 
@@ -185,7 +187,7 @@ class OfflineAgent:
             else:
                 await self._proceed(turn, planned)
                 return
-        if ctx.plan_mode and intent.kind not in ("list", "glob", "read", "search", "help"):
+        if ctx.plan_mode and intent.kind not in ("list", "glob", "read", "search", "call", "help"):
             task = intent.args.get("task") or intent.text
             await self._plan(turn, task)
             return
@@ -214,6 +216,8 @@ class OfflineAgent:
                     "Editing needs permission; the edit tool will show the diff.",
             "run": f"The user wants me to run `{a.get('command')}` in the session folder. "
                    "Commands need permission, so bash will ask before it runs.",
+            "call": f"The user asks for the tool {a.get('tool')} by name. It belongs to an MCP server; its calls "
+                    "ask for permission unless the server is configured read-only.",
         }.get(intent.kind, "I'm not sure what the user wants.")
 
     async def _act(self, turn: _Turn, intent: Intent) -> bool:
@@ -330,7 +334,36 @@ class OfflineAgent:
                 return False
             await turn.say(f"Ran {code(command)}.{' Output:' if output else ' It printed nothing.'}{shown}{cut}")
             return True
+        if kind == "call":
+            return await self._call_external(turn, a["tool"], a["arguments"])
         raise ValueError(f"not a concrete intent: {kind}")
+
+    async def _call_external(self, turn: _Turn, requested: str, raw_arguments: str) -> bool:
+        """`call TOOL {json}`: one MCP tool, named as offered, as `server.tool`, or by its own name."""
+        external = getattr(turn.ctx, "external_tools", None)
+        name, candidates = external.resolve(requested) if external is not None else (None, [])
+        if name is None:
+            if candidates:
+                await turn.say(f"I can't tell which MCP tool {code(requested)} is. "
+                               f"The ones I can call: {', '.join(code(c) for c in candidates)}.")
+            else:
+                await turn.say(f"I can't call {code(requested)}: no MCP server is connected. Add one under "
+                               "`[mcp.servers.NAME]` in config.toml; F9 shows how they are doing.")
+            return False
+        try:
+            arguments = json.loads(raw_arguments) if raw_arguments.strip() else {}
+        except ValueError as exc:
+            await turn.say(f"The arguments for {code(name)} are not valid JSON ({exc}). "
+                           f"Write them as an object, for example `call {requested} {{\"text\": \"hi\"}}`.")
+            return False
+        if not isinstance(arguments, dict):
+            await turn.say(f"The arguments for {code(name)} must be a JSON object, like `{{\"text\": \"hi\"}}`.")
+            return False
+        await turn.say(f"I'll call {code(name)}.")
+        result = await turn.call(name, arguments)
+        return await self._report_change(turn, result, done=lambda r: f"{code(name)} answered:\n\n{fence(r.text)}",
+                                         denied=f"Permission was denied, so I did not call {code(name)}.",
+                                         failed=f"{code(name)} failed")
 
     async def _report_change(self, turn: _Turn, result: ToolResult, *, done, denied: str, failed: str) -> bool:
         if result.metadata.get("denied"):

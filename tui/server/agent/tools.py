@@ -346,6 +346,9 @@ class ExternalTools(Protocol):
     def prepare(self, name: str, params: dict) -> PreparedCall | None:
         """The call of the tool named `name`, or None when it is not one of these. Raises ToolError."""
 
+    def resolve(self, requested: str) -> tuple[str | None, list[str]]:
+        """The offered name for a name a person typed; else (None, the names it could mean, or all of them)."""
+
 
 def _prepare_write(ctx: TurnContext, params: dict) -> PreparedCall:
     raw = _str_param(params, "file_path")
