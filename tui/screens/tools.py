@@ -1,8 +1,9 @@
-"""The server's tools and MCP servers, with their state; `r` asks again.
+"""The server's tools and MCP servers, with their state; `r` asks again, `R` restarts an MCP server.
 
 `/api/tools/status` comes as a map of tools (Go) or an array (the spec); the client's model reads
 both, so this screen only shows categories of tools. MCP servers can be slow to answer (the
-server may spawn them), so the two lists load in separate workers.
+server may spawn them), so the two lists load in separate workers. The MCP list is asked again
+every second while the screen is shown, so a server starting, failing or coming back shows live.
 """
 
 from __future__ import annotations
@@ -28,10 +29,32 @@ def tool_state(tool: ToolProvider) -> str:
     return "✗ not ready"
 
 
+MCP_POLL_SECONDS = 1.0
+STDERR_SHOWN = 8  # lines of a failed server's stderr under the table
+
+
 def mcp_state(server: McpServer) -> str:
     if server.connected:
-        return "● connected"
-    return f"○ {server.status or 'not connected'}"
+        return "● connected" + (" · read-only" if server.read_only else "")
+    mark = "✗" if server.status in ("failed", "disconnected") else "○"
+    retry = f" · retry in {server.retry_in} s" if server.retry_in is not None else ""
+    return f"{mark} {server.status or 'not connected'}{retry}"
+
+
+def mcp_details(server: McpServer) -> str:
+    """What the highlighted server offers, or why it does not."""
+    if server.connected:
+        if not server.tools:
+            return f"{server.name}: connected, no tools."
+        return f"{server.name}'s tools:\n" + "\n".join(
+            f"  • {t.name}" + (f": {t.description}" if t.description else "") for t in server.tools)
+    lines = [f"{server.name}: {server.status or 'not connected'}" + (f": {server.error}" if server.error else "")]
+    if server.stderr:
+        lines.append("last lines of its stderr:")
+        lines += [f"  {line}" for line in server.stderr[-STDERR_SHOWN:]]
+    if server.status != "starting":
+        lines.append("R restarts it now.")
+    return "\n".join(lines)
 
 
 class ToolsScreen(Screen[None]):
@@ -39,14 +62,17 @@ class ToolsScreen(Screen[None]):
 ## Tools and MCP servers
 
 - the first table lists the server's tools by category with their state (✓ ready, ✗ needs a key…)
-- the second lists the MCP servers with their connection state; the highlighted one's tools show below
-- `r` asks the server again · `tab` moves between the tables · `escape` goes back
+- the second lists the MCP servers with their live state; below, the highlighted one's tools, or why
+  it failed with the last lines it wrote to stderr
+- `R` restarts the highlighted MCP server · `r` asks the server again · `tab` moves between the tables ·
+  `escape` goes back
 """
 
     CSS_PATH = [themes_dir() / "views.tcss"]
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("r", "refresh", "Reload"),
+        Binding("R", "restart_mcp", "Restart MCP server"),
     ]
 
     def __init__(self, client: Any) -> None:
@@ -75,6 +101,7 @@ class ToolsScreen(Screen[None]):
             mcp.add_column(label, key=label.lower())
         tools.focus()
         self.action_refresh()
+        self.set_interval(MCP_POLL_SECONDS, self._load_mcp)
 
     def _say(self, which: str, text: str, *, error: bool = False) -> None:
         status = self.query_one(f"#{which}-status", Static)
@@ -123,15 +150,24 @@ class ToolsScreen(Screen[None]):
         self.show_mcp(servers)
 
     def show_mcp(self, servers: list[McpServer]) -> None:
-        self.mcp = servers
         table = self.query_one("#mcp-table", DataTable)
-        table.clear()
-        for s in servers:
-            table.add_row(s.name, mcp_state(s), str(len(s.tools)) if s.connected else "—", key=s.name)
+        rows = [(s.name, mcp_state(s), str(len(s.tools)) if s.connected else "—") for s in servers]
+        if [s.name for s in servers] == [s.name for s in self.mcp]:
+            for name, state, tools in rows:  # the same servers: update in place, the cursor stays
+                table.update_cell(name, "state", state)
+                table.update_cell(name, "tools", tools)
+        else:
+            row = table.cursor_row
+            table.clear()
+            for name, state, tools in rows:
+                table.add_row(name, state, tools, key=name)
+            if rows:
+                table.move_cursor(row=min(row, len(rows) - 1))
+        self.mcp = servers
         connected = sum(1 for s in servers if s.connected)
         self._say("mcp", f"{len(servers)} MCP servers · {connected} connected" if servers
-                  else "No MCP servers configured ([[mcp_servers]] in config.toml adds one).")
-        self._show_mcp_tools(0)
+                  else "No MCP servers configured ([mcp.servers.NAME] in config.toml adds one).")
+        self._show_mcp_tools(table.cursor_row)
 
     @on(DataTable.RowHighlighted, "#mcp-table")
     def _mcp_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -139,17 +175,22 @@ class ToolsScreen(Screen[None]):
 
     def _show_mcp_tools(self, index: int) -> None:
         box = self.query_one("#mcp-tools", Static)
-        if not 0 <= index < len(self.mcp):
-            box.update("")
+        box.update(mcp_details(self.mcp[index]) if 0 <= index < len(self.mcp) else "")
+
+    def action_restart_mcp(self) -> None:
+        index = self.query_one("#mcp-table", DataTable).cursor_row
+        if 0 <= index < len(self.mcp):
+            self._restart(self.mcp[index].name)
+
+    @work(group="mcp-restart", exclusive=True)
+    async def _restart(self, name: str) -> None:
+        try:
+            await self.client.restart_mcp_server(name)
+        except Exception as exc:  # noqa: BLE001
+            self._say("mcp", error_text(exc, f"restart {name}"), error=True)
             return
-        server = self.mcp[index]
-        if not server.connected:
-            box.update(f"{server.name}: not connected, so its tools are unknown.")
-        elif not server.tools:
-            box.update(f"{server.name}: connected, no tools.")
-        else:
-            box.update(f"{server.name}'s tools:\n" + "\n".join(
-                f"  • {t.name}" + (f": {t.description}" if t.description else "") for t in server.tools))
+        self._say("mcp", f"Restarting {name}…")
+        self._load_mcp()
 
     def action_back(self) -> None:
         self.dismiss(None)

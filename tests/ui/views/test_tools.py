@@ -7,14 +7,17 @@ from pathlib import Path
 from textual.widgets import DataTable, Static
 
 from tests.fixtures.mix_server import running_server
-from tests.ui.views.host import Host, settle, store_key, text_of
+from tests.server_mcp.support import START_TIMEOUT, stdio
+from tests.ui.views.host import Host, settle, store_key, text_of, wait_until
 from tui.api.mix import MixClient
 from tui.api.mix.models import McpServer, ToolsStatus
 from tui.config import Config, McpServerConfig
 from tui.screens.tools import ToolsScreen
 
 SIZE = (120, 36)
-MCP = Config(mcp_servers=[McpServerConfig(name="files", command="npx", args=["mcp-files"]),
+# Servers that fail before any process starts (so without retries): a stable picture for the snapshot.
+MCP = Config(mcp_servers=[McpServerConfig(name="files", url="https://mcp.example/mcp",
+                                          headers={"Authorization": "Bearer ${MIX_TEST_UNSET_TOKEN}"}),
                           McpServerConfig(name="broken")])
 
 
@@ -51,9 +54,36 @@ async def test_mcp_servers_with_connection_state(tmp_path: Path) -> None:
         app = Host(lambda: ToolsScreen(client))
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot, app)
-            assert table(app, "mcp") == [["files", "○ not started", "—"], ["broken", "○ failed", "—"]]
+            await wait_until(pilot, lambda: table(app, "mcp") == [["files", "✗ failed", "—"], ["broken", "✗ failed", "—"]])
             assert said(app, "mcp") == "2 MCP servers · 0 connected"
-            assert text_of(app.shown.query_one("#mcp-tools")) == "files: not connected, so its tools are unknown."
+            assert text_of(app.shown.query_one("#mcp-tools")) == (
+                "files: failed: headers.Authorization needs ${MIX_TEST_UNSET_TOKEN}: set it in the environment or "
+                "the secrets file\nR restarts it now.")
+        await client.aclose()
+
+
+async def test_mcp_state_is_live_with_stderr_of_a_failed_server_and_restart(tmp_path: Path) -> None:
+    pids = tmp_path / "pids"
+    config = Config(mcp_servers=[stdio("good", env={"MCP_FAKE_PIDFILE": str(pids)}), stdio("crashy", "crash")])
+    with running_server(tmp_path / "server", config=config, mcp_options={"backoff": (600.0,)}) as server:
+        client = MixClient(server.url)
+        app = Host(lambda: ToolsScreen(client))
+        async with app.run_test(size=SIZE) as pilot:
+            # nothing pressed: the screen follows the servers as they start and fail
+            await wait_until(pilot, lambda: [r[1] for r in table(app, "mcp")][:1] == ["● connected"], START_TIMEOUT,
+                             failure="the good server never showed as connected")
+            await wait_until(pilot, lambda: table(app, "mcp")[1][1].startswith("✗ failed · retry in"), START_TIMEOUT)
+            assert table(app, "mcp")[0] == ["good", "● connected", "7"]
+            assert "good's tools:\n  • shout: Return the text in capitals" in text_of(app.shown.query_one("#mcp-tools"))
+            app.shown.query_one("#mcp-table", DataTable).focus()
+            await pilot.press("down")
+            await wait_until(pilot, lambda: "fatal:" in text_of(app.shown.query_one("#mcp-tools")))
+            assert text_of(app.shown.query_one("#mcp-tools")) == (
+                "crashy: failed: the server exited while initializing\nlast lines of its stderr:\n"
+                "  fatal: the test server was told to crash\nR restarts it now.")
+            await pilot.press("up", "R")  # restart the good one: a new process, connected again
+            await wait_until(pilot, lambda: len(pids.read_text().split()) == 2, START_TIMEOUT)
+            await wait_until(pilot, lambda: table(app, "mcp")[0][1] == "● connected", START_TIMEOUT)
         await client.aclose()
 
 
@@ -101,5 +131,7 @@ def test_snapshot_of_the_tools_screen(snap_compare, tmp_path: Path) -> None:
 
         async def loaded(pilot) -> None:
             await settle(pilot, pilot.app)
+            await wait_until(pilot, lambda: [r[1] for r in table(pilot.app, "mcp")] == ["✗ failed", "✗ failed"])
+            await pilot.pause()
 
         assert snap_compare(Host(lambda: ToolsScreen(client)), terminal_size=SIZE, run_before=loaded)

@@ -226,6 +226,10 @@ class MixClient:
         data = await self._json("GET", "/api/mcp", what="listing MCP servers")
         return [McpServer.from_json(s) for s in data or []]
 
+    async def restart_mcp_server(self, name: str) -> None:
+        """mix-tui's embedded server only (`POST /api/mcp/{name}/restart`); NotFound elsewhere."""
+        await self._json("POST", f"/api/mcp/{self._seg(name)}/restart", what=f"restarting the MCP server {name}")
+
     async def tools_status(self) -> ToolsStatus:
         return ToolsStatus.from_json(await self._json("GET", "/api/tools/status", what="reading the tools' status"))
 

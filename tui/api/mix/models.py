@@ -520,13 +520,22 @@ class McpServer:
     connected: bool = False
     status: str = ""
     tools: list[McpTool] = field(default_factory=list)
+    # mix-tui's embedded server only: why it is not connected, its last stderr lines, when it retries
+    error: str = ""
+    stderr: list[str] = field(default_factory=list)
+    retry_in: int | None = None
+    read_only: bool = False
 
     @classmethod
     def from_json(cls, data: Any) -> "McpServer":
         d = _obj(data)
         tools = [McpTool(_str(_obj(t).get("name")), _str(_obj(t).get("description"))) for t in _list(d.get("tools"))]
         connected = _bool(d.get("connected"))
-        return cls(name=_str(d.get("name")), connected=connected, status=_str(d.get("status"), "connected" if connected else ""), tools=tools)
+        retry = d.get("retryIn")
+        return cls(name=_str(d.get("name")), connected=connected, status=_str(d.get("status"), "connected" if connected else ""), tools=tools,
+                   error=_str(d.get("error")), stderr=[_str(line) for line in _list(d.get("stderr"))],
+                   retry_in=retry if isinstance(retry, int) and not isinstance(retry, bool) else None,
+                   read_only=_bool(d.get("readOnly")))
 
 
 @dataclass

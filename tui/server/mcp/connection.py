@@ -172,7 +172,6 @@ class McpConnection:
     # ------------------------------------------------------------------ supervision
 
     async def _supervise(self) -> None:
-        await asyncio.to_thread(_import_sdk)  # about 2 s of imports, kept off the event loop
         failures = 0
         while not self._stopping:
             self._restart = False
@@ -184,6 +183,7 @@ class McpConnection:
                 self._set(FAILED, str(exc))  # no retry: only a restart (after fixing it) helps
                 await self._pause(None)
                 continue
+            await asyncio.to_thread(_import_sdk)  # about 2 s the first time, kept off the event loop
             error, was_connected = "", False
             with anyio.CancelScope() as scope:
                 self._scope = scope
