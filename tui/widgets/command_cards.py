@@ -200,6 +200,9 @@ def _render_tools(d: dict) -> Rendered:
     return "Tools", body, ""
 
 
+MCP_STDERR_LINES = 3  # of a failed server's stderr, in the /mcp card (F9 shows more)
+
+
 def _render_mcp(d: dict) -> Rendered:
     servers = [s for s in d.get("servers") or [] if isinstance(s, dict)]
     if not servers:
@@ -208,6 +211,10 @@ def _render_mcp(d: dict) -> Rendered:
     for s in servers:
         connected = bool(s.get("connected"))
         state = _s(s.get("status")) or ("connected" if connected else "not connected")
+        if s.get("retryIn") is not None:
+            state += f" · retry in {_int(s.get('retryIn'))} s"
+        if s.get("readOnly"):
+            state += " · read-only"
         head = Content.assemble(("● " if connected else "○ ", "$text-success" if connected else "$text-error"),
                                 (_s(s.get("name")) or "server", "bold"), (f"  {state}", "$text-muted"))
         lines = [head]
@@ -216,11 +223,13 @@ def _render_mcp(d: dict) -> Rendered:
             lines.append(Content.assemble(("  ", ""), (target, "$text-muted")))
         if s.get("error"):
             lines.append(Content.assemble(("  ", ""), (_s(s.get("error")), "$text-warning")))
+        stderr = [_s(line) for line in s.get("stderr") or []][-MCP_STDERR_LINES:]
+        lines += [Content.assemble(("  │ ", "$text-muted"), (line, "$text-muted")) for line in stderr]
         tools = [t for t in s.get("tools") or []]
         if tools:
             names = [(_s(t.get("name")) if isinstance(t, dict) else _s(t)) for t in tools]
             lines.append(Content.assemble(("  tools: ", "$text-muted"), ", ".join(names)))
-        else:
+        elif connected:
             lines.append(Content.styled("  no tools", "$text-muted"))
         blocks.append(Content("\n").join(lines))
     return f"MCP servers · {len(servers)}", Content("\n").join(blocks), ""

@@ -167,6 +167,19 @@ async def test_each_command_card_from_the_servers_answer(mix_server, command, ex
         assert "{" not in card.text  # no raw JSON on screen
 
 
+def test_mcp_card_shows_live_state_reason_and_stderr() -> None:
+    card = CommandCard({"type": "mcp", "servers": [
+        {"name": "demo", "connected": True, "status": "connected", "readOnly": True, "command": "demo-mcp",
+         "tools": [{"name": "shout", "description": "Shouts"}], "error": "", "stderr": []},
+        {"name": "crashy", "connected": False, "status": "failed", "retryIn": 4, "tools": None, "url": "",
+         "command": "crashy-mcp", "error": "the server exited while initializing",
+         "stderr": ["one", "two", "three", "fatal: told to crash"]}]})
+    assert card.text.splitlines() == [
+        "● demo  connected · read-only", "  demo-mcp", "  tools: shout",
+        "○ crashy  failed · retry in 4 s", "  crashy-mcp", "  the server exited while initializing",
+        "  │ two", "  │ three", "  │ fatal: told to crash"]
+
+
 async def test_unknown_or_broken_json_stays_markdown() -> None:
     assert parse_command_output('{"type": "weather", "sky": "blue"}') is None
     assert parse_command_output('{"type": "help", ') is None
