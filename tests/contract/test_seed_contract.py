@@ -84,6 +84,13 @@ EXTRA_KEYS = {
         "$.categories.*.tools[*].available": "whether the tool can run in this server"},
     ("/api/sessions/{id}/files/upload", "post"): {"$.originalName": "Go's FileInfo field when the name was sanitised (§2)"},
     ("/api/preferences", "get"): {},
+    ("/api/mcp", "get"): {
+        "$[*].command": "the configured command line, placeholders unexpanded (what F9 and /mcp show)",
+        "$[*].url": "the configured URL of a remote server",
+        "$[*].error": "why the server is not connected",
+        "$[*].stderr": "the last lines a failed local server wrote to stderr",
+        "$[*].readOnly": "whether its tools run without asking",
+        "$[*].retryIn": "seconds until the next automatic start of a failed server"},
 }
 
 # SSE events the seed spec's enum lacks
@@ -193,7 +200,11 @@ def _png() -> bytes:
 async def test_every_response_matches_the_seed_contract(tmp_path):
     ledger = Ledger()
     config = Config(mcp_servers=[McpServerConfig(name="docs", command="mcp-docs")])
-    async with async_running_server(tmp_path / "srv", config=config, max_upload_bytes=4096) as server:
+    async with async_running_server(tmp_path / "srv", config=config, max_upload_bytes=4096,
+                                    mcp_options={"backoff": (600.0,)}) as server:
+        async with server.async_client() as plain:  # the MCP server (no such command) has failed: all its fields
+            while (await plain.get("/api/mcp")).json()[0]["status"] != "failed":
+                await asyncio.sleep(0.02)
 
         async def hook(response: httpx.Response) -> None:
             if response.headers.get("content-type", "").startswith("text/event-stream"):
