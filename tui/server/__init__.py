@@ -13,6 +13,9 @@ spec quirk it follows, with reasons):
 - Unknown sessions give 404 on GET …/messages, fork and DELETE (spec), not Go's `[]`/500.
 - The synchronous send reply carries the real sessionId and role "assistant" (Go: "" and "user").
 - Extension: `PATCH /api/sessions/{id} {title}` renames a session.
-- MCP servers from the config are listed but not started (status "not started"); no tools claimed.
+- MCP servers from the config are started in the background with the server (not on each
+  `GET /api/mcp`, as Go does), kept connected and restarted with backoff (`mcp/`); their tools are
+  offered as `<server>_<tool>`. `GET /api/mcp` adds command, url, error, stderr, readOnly, retryIn;
+  extension: `POST /api/mcp/{name}/restart`.
 - OAuth answers 400 OAUTH_NOT_SUPPORTED; only API keys are stored (format-checked, secrets.json 0600).
 """
