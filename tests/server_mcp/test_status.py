@@ -33,6 +33,10 @@ def test_stdio_server_is_connected_with_its_tools_in_the_spec_shape(mcp_host):
         assert card["servers"][0]["tools"][0] == SHOUT
         status = json.loads(c.post(f"/api/sessions/{sid}/messages", json={"text": "/status"}).json()["assistantResponse"])
         assert status["mcpServers"] == 2
+        tools = json.loads(c.post(f"/api/sessions/{sid}/messages", json={"text": "/tools"}).json()["assistantResponse"])
+        by_name = {t["name"]: t for t in tools["tools"]}
+        assert by_name["demo_shout"]["requiresPermission"] is True and by_name["reader_shout"]["readOnly"] is True
+        assert by_name["demo_shout"]["description"].startswith("[MCP server demo] Return the text")
 
 
 def test_streamable_http_server_with_headers_from_the_environment(tmp_path, http_fake, monkeypatch):

@@ -99,8 +99,9 @@ def auth_status(data_dir: Path, preferred: str) -> dict[str, dict]:
 # ---------------------------------------------------------------- the agent's tools
 
 
-def agent_tools(agent: Any = None) -> list[dict]:
-    """The tools the offline agent really has, with whether each one asks before running."""
+def agent_tools(agent: Any = None, extra: Any = ()) -> list[dict]:
+    """The tools the offline agent really has, then `extra` (the MCP servers' tool specs), with whether
+    each one asks before running."""
     specs = getattr(agent, "tool_specs", None)
     if specs is None:
         from tui.server.agent.tools import TOOL_SPECS
@@ -109,5 +110,5 @@ def agent_tools(agent: Any = None) -> list[dict]:
     return [
         {"name": s.name, "description": s.description, "readOnly": bool(s.read_only),
          "requiresPermission": not s.read_only, "available": True}
-        for s in specs
+        for s in [*specs, *extra]
     ]

@@ -98,7 +98,7 @@ def _sessions(state: Any, sid: str, args: str) -> dict:
 
 
 def _tools(state: Any, sid: str, args: str) -> dict:
-    return {"type": "tools", "tools": catalog.agent_tools(state.runner.agent)}
+    return {"type": "tools", "tools": catalog.agent_tools(state.runner.agent, state.mcp.specs())}
 
 
 def mcp_servers(state: Any) -> list[dict]:
