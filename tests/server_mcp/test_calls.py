@@ -114,6 +114,23 @@ async def test_a_model_calls_an_mcp_tool_after_permission_and_reads_the_result(t
         assert second.tool_messages()[0]["content"] == "FROM THE MODEL!"
 
 
+async def test_images_from_an_mcp_tool_reach_anthropic_as_image_blocks(tmp_path, monkeypatch):
+    with fa.running_fake_anthropic() as fake:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", fa.API_KEY)
+        monkeypatch.setenv("MIX_TUI_ANTHROPIC_BASE_URL", fake.base_url)
+        fake.script(fa.Reply.call("tools_picture", {}), fa.Reply.say("A dot."))
+        config = Config(mcp_servers=[stdio("tools", read_only=True)])
+        async with async_running_server(tmp_path, config=config, send_mode="async", mcp_options=QUICK) as server:
+            with server.client() as c:
+                connected(c, "tools")
+            frames = await Turn(server).run("draw")
+        assert of(frames, "complete")[0]["content"] == "A dot."
+        text, image = fake.requests[1].tool_results()[0]["content"]
+    assert text == {"type": "text", "text": "[image: image/png, 69 bytes]"}
+    assert image["type"] == "image" and image["source"]["media_type"] == "image/png"
+    assert image["source"]["data"].startswith("iVBORw0KGgo")  # the PNG, base64
+
+
 def _offered_tools(body: dict, flavour: str) -> dict[str, dict]:
     if flavour == "anthropic":
         return {t["name"]: {"schema": t["input_schema"], "description": t["description"]} for t in body["tools"]}

@@ -281,13 +281,14 @@ class _Turn:
         self.running_calls = stored
         outcomes: list[ToolOutcome] = []
         for call, shape in zip(step.calls, stored):
+            images: list[dict] = []
             if call.input_error:
                 text, is_error = f"The call was not run: {call.input_error}. Send the call again with complete JSON.", True
             else:
                 result = await execute_tool(ctx, call.id, call.name, call.input)
-                text, is_error = result.text, result.is_error
+                text, is_error, images = result.text, result.is_error, result.metadata.get("images", [])
             shape["result"], shape["isError"] = text, is_error
-            outcomes.append(ToolOutcome(call.id, call.name, text, is_error))
+            outcomes.append(ToolOutcome(call.id, call.name, text, is_error, images))
             await ctx.emit("tool", {"type": "tool", "name": call.name, "input": shape["input"], "id": call.id,
                                     "status": "completed"})
         self._store(step, stored, "tool_use")

@@ -17,7 +17,7 @@ from tui.server.agent.tools import ToolSpec
 from tui.server.providers.models import ANTHROPIC_ALIASES
 from tui.server.providers.base import (
     TIMEOUT, VALIDATE_TIMEOUT, ChatMessage, ProviderError, ProviderEvent, ProviderRateLimited, Stop, TextDelta,
-    ThinkingDelta, ThinkingDone, ThinkingPart, ToolCallEnd, ToolCallInputDelta, ToolCallStart, Usage,
+    ThinkingDelta, ThinkingDone, ThinkingPart, ToolCallEnd, ToolCallInputDelta, ToolCallStart, ToolOutcome, Usage,
     ValidationResult, connect_error, http_error, sse_events,
 )
 
@@ -30,6 +30,18 @@ STOP_REASONS = {"end_turn": "end_turn", "stop_sequence": "end_turn", "tool_use":
                 "max_tokens": "max_tokens", "refusal": "refusal", "pause_turn": "pause_turn"}
 
 
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")  # what the Messages API accepts
+
+
+def _result_content(result: ToolOutcome) -> str | list[dict]:
+    """A tool result's text, with its images as image blocks when there are any."""
+    images = [i for i in result.images if i.get("mimeType") in IMAGE_TYPES and i.get("data")]
+    if not images:
+        return result.text or "(no output)"
+    return [{"type": "text", "text": result.text or "(no output)"}] + [
+        {"type": "image", "source": {"type": "base64", "media_type": i["mimeType"], "data": i["data"]}} for i in images]
+
+
 def request_messages(messages: list[ChatMessage]) -> list[dict]:
     """The `messages` array: tool results as user tool_result blocks, consecutive roles merged."""
     out: list[dict] = []
@@ -37,7 +49,7 @@ def request_messages(messages: list[ChatMessage]) -> list[dict]:
         blocks: list[dict] = []
         if m.role == "tool":
             role = "user"
-            blocks = [{"type": "tool_result", "tool_use_id": r.call_id, "content": r.text or "(no output)",
+            blocks = [{"type": "tool_result", "tool_use_id": r.call_id, "content": _result_content(r),
                        **({"is_error": True} if r.is_error else {})} for r in m.results]
         elif m.role == "assistant":
             role = "assistant"

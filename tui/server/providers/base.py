@@ -35,6 +35,7 @@ class ToolOutcome:
     name: str
     text: str
     is_error: bool = False
+    images: list[dict] = field(default_factory=list)  # {"mimeType", "data" (base64)}: MCP tool images
 
 
 @dataclass
