@@ -6,7 +6,8 @@
     python tests/fakes/mcp_server.py mute             # reads stdin and never answers (a hung start)
 
 With MCP_FAKE_PIDFILE set, each process appends its pid to that file.
-Tools: shout(text) upper-cases, fail() returns an error result, hang() never returns, quit() ends the
+Tools: shout(text) upper-cases, fail() returns an error result, hang() never returns, freeze() blocks
+the whole server, quit() ends the
 process in the middle of the call, picture() returns an image, whoami() the Authorization header, count() how often it was called.
 Standalone on purpose: the embedded server starts it as a subprocess, without the test package.
 """
@@ -40,6 +41,12 @@ def build():
     async def hang() -> str:
         """Never returns."""
         await anyio.sleep_forever()
+        return ""
+
+    @app.tool()
+    async def freeze() -> str:
+        """Blocks the whole server (pings too) for an hour."""
+        time.sleep(3600)
         return ""
 
     @app.tool()

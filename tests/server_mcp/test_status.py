@@ -22,7 +22,8 @@ def test_stdio_server_is_connected_with_its_tools_in_the_spec_shape(mcp_host):
         demo = connected(c, "demo")
         assert demo["status"] == "connected" and demo["error"] == "" and demo["stderr"] == []
         assert demo["tools"][0] == SHOUT
-        assert [t["name"] for t in demo["tools"]] == ["shout", "fail", "hang", "quit", "picture", "whoami", "count"]
+        assert [t["name"] for t in demo["tools"]] == ["shout", "fail", "hang", "freeze", "quit", "picture", "whoami",
+                                                      "count"]
         assert demo["command"].endswith("mcp_server.py stdio") and demo["readOnly"] is False
         assert connected(c, "reader")["readOnly"] is True
         # /mcp prints the same servers as a card
@@ -112,6 +113,22 @@ def test_a_crashed_server_is_restarted_and_the_restart_route(mcp_host_private):
     assert "```\n1\n```" in answer
     r = c.post("/api/mcp/nobody/restart")
     assert r.status_code == 404 and r.json()["error"]["type"] == "not_found"
+
+
+def test_a_server_that_stops_answering_is_noticed_and_replaced(tmp_path):
+    config = Config(mcp_servers=[stdio("frozen", read_only=True, timeout=1.0)])
+    options = {**QUICK, "ping_interval": 0.3, "ping_timeout": 1.0}
+    with running_server(tmp_path, config=config, mcp_options=options) as server, \
+            server.client(timeout=START_TIMEOUT) as c:
+        connected(c, "frozen")
+        sid = server.create_session()["id"]
+        answer = c.post(f"/api/sessions/{sid}/messages", json={"text": "call freeze"}).json()["assistantResponse"]
+        assert "did not answer within 1 s" in answer
+        lost = wait_for(c, "frozen", lambda s: s["status"] == "disconnected", what="noticed as frozen")
+        assert lost["error"] == "the server stopped answering (no ping reply in 1 s)"
+        connected(c, "frozen")  # a new process
+        answer = c.post(f"/api/sessions/{sid}/messages", json={"text": "call count"}).json()["assistantResponse"]
+        assert "```\n1\n```" in answer
 
 
 def test_stopping_the_embedded_server_stops_its_mcp_servers(tmp_path, monkeypatch):

@@ -73,7 +73,7 @@ async def test_mcp_state_is_live_with_stderr_of_a_failed_server_and_restart(tmp_
             await wait_until(pilot, lambda: [r[1] for r in table(app, "mcp")][:1] == ["● connected"], START_TIMEOUT,
                              failure="the good server never showed as connected")
             await wait_until(pilot, lambda: table(app, "mcp")[1][1].startswith("✗ failed · retry in"), START_TIMEOUT)
-            assert table(app, "mcp")[0] == ["good", "● connected", "7"]
+            assert table(app, "mcp")[0] == ["good", "● connected", "8"]
             assert "good's tools:\n  • shout: Return the text in capitals" in text_of(app.shown.query_one("#mcp-tools"))
             app.shown.query_one("#mcp-table", DataTable).focus()
             await pilot.press("down")

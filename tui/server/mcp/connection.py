@@ -187,6 +187,8 @@ class McpConnection:
             error, was_connected = "", False
             with anyio.CancelScope() as scope:
                 self._scope = scope
+                if self._stopping or self._restart:  # asked while the SDK was loading
+                    scope.cancel()
                 try:
                     await self._serve(spec)
                 except Exception as exc:  # the server failed; say why and try again later
