@@ -58,7 +58,7 @@ Here is what I understand:
 | a change to a file | `replace "hello" with "hi" in notes.md` | yes |
 | a shell command | `run ls -la` | yes |
 | a plan and todo list | `plan a short blog post` | no |
-| a tool of an MCP server | `call shout {"text": "hi"}` | yes, unless the server is read-only |
+| an MCP server's tool | `call shout {"text": "hi"}` | yes |
 
 A few more ways to say it:
 
@@ -70,7 +70,7 @@ write "first line" to draft.txt
 run `python3 --version`
 ```
 
-Anything that changes files or runs a command waits for your **Grant** or **Deny** (no answer within 30 s counts as deny). With plan mode on I only read, and answer with a plan you can approve. A message starting with `!` runs as a shell command directly."""
+Anything that changes files, runs a command or calls an MCP tool (unless its server is read-only) waits for your **Grant** or **Deny** (no answer within 30 s counts as deny). With plan mode on I only read, and answer with a plan you can approve. A message starting with `!` runs as a shell command directly."""
 
 
 @dataclass

@@ -183,7 +183,12 @@ class McpConnection:
                 self._set(FAILED, str(exc))  # no retry: only a restart (after fixing it) helps
                 await self._pause(None)
                 continue
-            await asyncio.to_thread(_import_sdk)  # about 2 s the first time, kept off the event loop
+            try:
+                await asyncio.to_thread(_import_sdk)  # about 2 s the first time, kept off the event loop
+            except ImportError as exc:  # a broken install: say so instead of "starting" for ever
+                self._set(FAILED, f"the mcp package could not be loaded: {exc}")
+                await self._pause(None)
+                continue
             error, was_connected = "", False
             with anyio.CancelScope() as scope:
                 self._scope = scope
