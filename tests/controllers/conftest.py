@@ -105,7 +105,7 @@ class Listener:
     def report_error(self, message: str) -> None:
         self._note("error", message)
 
-    def run(self, work, group: str) -> asyncio.Task:
+    def run_background(self, work, group: str) -> asyncio.Task:
         task = asyncio.ensure_future(work)
         self.tasks.append(task)
         return task
@@ -177,7 +177,7 @@ async def open_session(backend):
         conversation = await backend.create_conversation(title)
         display, listener = Display(), Listener()
         session = SessionController(conversation, display, backend, listener, Clock(), permission_timeout=30.0)
-        session.consumer = listener.run(session.consume(), "consumers")
+        session.consumer = listener.run_background(session.consume(), "consumers")
         opened.append((session, listener))
         if connected:
             await asyncio.wait_for(session.connected.wait(), 10)

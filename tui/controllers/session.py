@@ -17,7 +17,7 @@ from typing import Any, Awaitable, Callable, Coroutine, Protocol
 from tui.api import events as ev
 from tui.api.backend import ChatBackend, ChatMessage, Conversation, MessagePage
 from tui.api.errors import ConnectionFailed
-from tui.api.turn import TurnModel, TurnStatus
+from tui.api.turn import TurnModel
 from tui.controllers import backend_info
 from tui.controllers.wording import error_text
 
@@ -59,7 +59,7 @@ class SessionListener(Protocol):
     def session_deleted(self, session_id: str) -> None: ...
     def sessions_changed(self) -> None: ...
     def report_error(self, message: str) -> None: ...
-    def run(self, work: Coroutine[Any, Any, Any], group: str) -> Any:
+    def run_background(self, work: Coroutine[Any, Any, Any], group: str) -> Any:
         """Run `work` in the background, for as long as the UI lives."""
     def teardown_error(self, exc: Exception) -> bool:
         """True when `exc` only says the UI is going away (the remaining events have nowhere to go)."""
@@ -182,9 +182,9 @@ class SessionController:
     def _resynced(self) -> None:
         """The stream came back after a gap: what was missed is in the history, not in the stream."""
         if not self.busy:
-            self.listener.run(self.load_history(), "history")
+            self.listener.run_background(self.load_history(), "history")
         else:
-            self.listener.run(self.settle_after_gap(), "history")
+            self.listener.run_background(self.settle_after_gap(), "history")
 
     async def settle_after_gap(self, wait: float = SETTLE_AFTER_GAP) -> None:
         """A turn was running during the gap: if the history holds its final answer, finish it from there."""

@@ -9,7 +9,6 @@ in Textual workers, so it ends with the screen; nothing here is called per strea
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
@@ -24,11 +23,10 @@ from tui.api import events as ev
 from tui.api.backend import ChatBackend, Conversation
 from tui.api.turn import TurnStatus
 from tui.controllers import backend_info
-from tui.controllers.export import export_markdown  # noqa: F401  (its old home; tests import it from here)
 from tui.controllers.outbox import Unsent
 from tui.controllers.session import SessionController
 from tui.controllers.session_list import SessionList
-from tui.controllers.wording import error_text, title_from  # noqa: F401  (title_from: as above)
+from tui.controllers.wording import error_text
 from tui.keymap import bindings
 from tui.screens.chat_actions import ChatActions
 from tui.widgets.attached_context import AttachedContext, Attachment
@@ -42,10 +40,6 @@ from tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from tui.widgets.transcript import Transcript
-
-log = logging.getLogger(__name__)
-
-SessionView = SessionController  # what the screen keeps per opened session
 
 
 class ChatScreen(ChatActions, Screen[None]):
@@ -248,8 +242,8 @@ class ChatScreen(ChatActions, Screen[None]):
                                      permission_timeout=getattr(embedded, "permission_timeout", 30.0) if embedded else 30.0)
             self.views[conversation.id] = view
             self.query_one("#transcripts", ContentSwitcher).mount(transcript)
-            view.consumer = self.run(view.consume(), "consumers")
-            self.run(view.load_history(), "history")
+            view.consumer = self.run_background(view.consume(), "consumers")
+            self.run_background(view.load_history(), "history")
         self.current = view
         self.query_one("#transcripts", ContentSwitcher).current = view.transcript.id
         self.composer.load(self.sessions.draft(view.id))
@@ -277,6 +271,7 @@ class ChatScreen(ChatActions, Screen[None]):
             self.current = None
             self.composer.load(self.sessions.draft(None))
             self._show_no_session()
+            self._show_continuity()
 
     def _show_no_session(self) -> None:
         self.query_one("#transcripts", ContentSwitcher).current = "empty-state"
@@ -308,11 +303,11 @@ class ChatScreen(ChatActions, Screen[None]):
         event.stop()
         view = next((v for v in self.views.values() if v.transcript is event.control or v.transcript is event._sender), None)
         if view is not None:
-            self.run(view.load_older(event.before), "history")
+            self.run_background(view.load_older(event.before), "history")
 
     # ------------------------------------------------------------------ what the open sessions report
 
-    def run(self, work: Any, group: str) -> Any:
+    def run_background(self, work: Any, group: str) -> Any:
         return self.run_worker(work, group=group)
 
     def teardown_error(self, exc: Exception) -> bool:
