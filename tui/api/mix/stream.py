@@ -1,7 +1,8 @@
 """The SSE side of the Mix protocol: wire events -> typed events, and the reconnecting stream.
 
-Framing is decoded by httpx-sse's own line and event decoders, fed synchronously chunk by chunk
-(one await per network chunk instead of one per line: a 64 kB chunk holds hundreds of deltas).
+Framing is decoded by httpx-sse's own line and event decoders (through tui.compat: they are private),
+fed synchronously chunk by chunk (one await per network chunk instead of one per line: a 64 kB chunk
+holds hundreds of deltas).
 Decoding never raises: unknown names become `UnknownEvent`, undecodable data `MalformedEvent`.
 
 Connection life (`run_stream`): reconnect with exponential backoff and jitter (capped), a
@@ -20,9 +21,9 @@ from dataclasses import dataclass
 from typing import Any, AsyncIterator, Callable, Protocol
 
 import httpx
-from httpx_sse._decoders import SSEDecoder, SSELineDecoder
 
 from tui.api import events as ev
+from tui.compat import SSEDecoder, SSELineDecoder
 from tui.api.errors import ApiError, ConnectionFailed, ServerError
 from tui.api.mix import errors as mix_errors
 from tui.api.mix.models import to_chat_messages
