@@ -9,10 +9,11 @@ import sys
 import httpx
 import pytest
 
-from tests.controllers.conftest import closed_port_url
+from tests.controllers.conftest import Clock, Display, Listener, closed_port_url
 from tui.api import events as ev
-from tui.api.mix import MixBackend
+from tui.api.mix import MixBackend, MixClient, ReconnectPolicy
 from tui.api.turn import TurnStatus
+from tui.controllers.session import SessionController
 
 pytestmark = pytest.mark.usefixtures("server")
 
@@ -44,13 +45,13 @@ async def test_a_sent_message_is_drawn_answered_and_finished(open_session):
     assert listener.reports[-1] == ("turn_finished", TurnStatus.COMPLETE)
 
 
-async def test_the_history_is_drawn_with_the_last_answer(open_session, server):
+async def test_the_history_is_drawn_with_the_last_answer(open_session, backend):
     session, display, listener = await open_session("history")
     await session.send("first")
     await listener.wait(lambda: not session.busy)
 
-    fresh, fresh_display, _ = await open_session("unused")  # another controller on the same session:
-    fresh.conversation = session.conversation
+    fresh_display = Display()  # the session opened again later: its history comes from the server
+    fresh = SessionController(session.conversation, fresh_display, backend, Listener(), Clock())
     await fresh.load_history()
 
     page = fresh_display.pages[-1]
@@ -139,21 +140,23 @@ async def test_connection_changes_reach_the_listener_and_the_connected_flag(open
     assert [v for n, v in listener.reports if n == "connection_changed"][-2:] == ["reconnecting", "connected"]
 
 
-async def test_a_stream_that_gives_up_fails_the_running_turn(open_session, backend, server):
+async def test_a_stream_that_gives_up_fails_the_running_turn(open_session):
     session, display, listener = await open_session("lost")
     session.new_turn("will be lost")
-
-    async def broken(_conversation_id):
-        raise ConnectionError("the wire is cut")
-        yield  # an async generator
-
-    session.backend = type("Broken", (), {"events": staticmethod(broken)})()
-    await session.consume()
+    # The same session's stream from a server that is not there, allowed one retry: it gives up for good.
+    gone = MixBackend(MixClient(closed_port_url(), reconnect=ReconnectPolicy(base=0.01, max_attempts=1)))
+    session.backend = gone
+    try:
+        await asyncio.wait_for(session.consume(), 10)
+    finally:
+        await gone.close()
 
     assert session.connection == "offline" and not session.connected.is_set()
-    assert ("stream_lost", "Unexpected error: the wire is cut") in listener.reports
+    reason = next(value for name, value in listener.reports if name == "stream_lost")
+    assert reason.startswith("Lost the event stream of the Mix server")
     assert session.turn.status is TurnStatus.ERROR and "Lost the connection" in session.turn.error.error
     assert listener.reports[-1] == ("turn_finished", TurnStatus.ERROR)
+    assert session.turn_undelivered  # nothing was answered: the screen puts the text back
 
 
 async def test_usage_is_refreshed_from_the_server(open_session):
@@ -169,4 +172,3 @@ async def test_a_turn_longer_than_ten_seconds_counts_as_long(open_session):
     assert not session.turn_was_long
     session.clock.now += 11.0
     assert session.turn_was_long
-    await asyncio.sleep(0)
