@@ -110,6 +110,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             heartbeat=args.heartbeat,
         )
 
+    if args.command == "web" and not is_loopback_host(args.host):
+        parser.exit(2, f"mix-tui web: error: refusing to bind {args.host}: the page runs the agent, "
+                       "which can run commands; use a loopback address such as 127.0.0.1\n")
     if args.theme:
         config.theme = args.theme
     if args.server:
@@ -117,9 +120,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(paths.ensure())
 
     if args.command == "web":
-        if not is_loopback_host(args.host):
-            parser.exit(2, f"mix-tui web: error: refusing to bind {args.host}: the page runs the agent, "
-                           "which can run commands; use a loopback address such as 127.0.0.1\n")
         import asyncio
 
         from tui.web.server import serve_web
