@@ -91,6 +91,11 @@ class Page:
                 raise AssertionError(f"timed out after {timeout:g} s waiting for {needle!r}; the page received: {self.text[-1500:]!r}")
             await asyncio.sleep(0.05)
 
+    async def bring_to_front(self) -> None:
+        """Make this the active tab, its terminal focused: keys go to the focused page only."""
+        await self.send("Page.bringToFront")
+        await self.evaluate("document.querySelector('.xterm-helper-textarea').focus(), true")
+
     async def insert_text(self, text: str) -> None:
         await self.send("Input.insertText", {"text": text})
 

@@ -58,12 +58,17 @@ async def test_the_app_in_chromium_answers_a_prompt_and_each_tab_is_its_own_app(
         if os.environ.get("MIX_TUI_SCREENSHOTS"):  # set by `make screenshots`
             shutil.copyfile(shot, REPO_SCREENSHOT)
 
-        # A second tab: its own app process, on the same server, so it lists the first tab's session.
+        # A second tab: its own app process, on the same server, reopening the session the first tab
+        # used last with its history; the first tab's app goes on answering on its own.
         second = await browser.open(web.url)
         await second.wait_for(FIRST_BYTE, 60, "the second tab's first drawing")
-        await second.wait_for_text(PROMPT, 60)
+        await second.wait_for_text("Here is what I understand", 60)
         wait_until(lambda: len(web.tab_apps()) == 2, 30, f"two tab apps expected: {web.processes()}")
         apps = set(web.tab_apps())
+        await first.bring_to_front()
+        await first.insert_text("list files")
+        await first.press_enter()
+        await first.wait_for_text("is empty. You can upload files", 60)
 
         await second.close()
         wait_until(lambda: len(web.tab_apps()) == 1, 30, "closing the second tab did not end its app")
