@@ -99,12 +99,10 @@ class Page:
     async def insert_text(self, text: str) -> None:
         await self.send("Input.insertText", {"text": text})
 
-    async def press(self, key: str, code: str, key_code: int, text: str = "") -> None:
-        down = {"type": "keyDown", "key": key, "code": code, "windowsVirtualKeyCode": key_code}
-        if text:
-            down["text"] = text
-        await self.send("Input.dispatchKeyEvent", down)
-        await self.send("Input.dispatchKeyEvent", {"type": "keyUp", "key": key, "code": code, "windowsVirtualKeyCode": key_code})
+    async def press(self, key: str, code: str, key_code: int, text: str = "", *, ctrl: bool = False) -> None:
+        common = {"key": key, "code": code, "windowsVirtualKeyCode": key_code, "modifiers": 2 if ctrl else 0}
+        await self.send("Input.dispatchKeyEvent", {"type": "keyDown", **common, **({"text": text} if text else {})})
+        await self.send("Input.dispatchKeyEvent", {"type": "keyUp", **common})
 
     async def press_enter(self) -> None:
         await self.press("Enter", "Enter", 13, "\r")
@@ -194,6 +192,10 @@ class Chromium:
         self._pending[message_id] = future
         await self._ws.send_str(json.dumps(message))
         return await asyncio.wait_for(future, timeout)
+
+    async def allow_clipboard(self, origin: str) -> None:
+        """What a person grants when the page first asks to use the clipboard."""
+        await self.send("Browser.grantPermissions", {"origin": origin, "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]})
 
     async def open(self, url: str) -> Page:
         """A new tab with the network watched from its first request on, then navigated to `url`."""

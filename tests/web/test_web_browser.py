@@ -1,6 +1,6 @@
 """`mix-tui web` in a real headless Chromium, driven over the DevTools protocol: the page loads, the
-app connects, a prompt typed in the page is answered by the offline agent, a second tab is a second
-app on the same server, and closing a tab ends its app. The screenshot is what Chromium drew
+app connects, a prompt typed in the page is answered by the offline agent, copy reaches the browser's
+clipboard, a second tab is a second app on the same server, and closing a tab ends its app. The screenshot is what Chromium drew
 (`make screenshots` copies it to screenshots/web.png for the README)."""
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ def png_size(path: Path) -> tuple[int, int]:
 async def test_the_app_in_chromium_answers_a_prompt_and_each_tab_is_its_own_app(running_web, tmp_path):
     web = running_web
     async with Chromium(CHROMIUM, tmp_path / "profile") as browser:  # type: ignore[arg-type]
+        await browser.allow_clipboard(web.origin)
         first = await browser.open(web.url)
         await first.wait_for(FIRST_BYTE, 60, "the app's first drawing in the page")
         await first.wait_for_text("connected", 60)  # the tab's app reached the shared server
@@ -57,6 +58,11 @@ async def test_the_app_in_chromium_answers_a_prompt_and_each_tab_is_its_own_app(
         assert shot.stat().st_size > 20_000  # a drawn app, not a blank page
         if os.environ.get("MIX_TUI_SCREENSHOTS"):  # set by `make screenshots`
             shutil.copyfile(shot, REPO_SCREENSHOT)
+
+        # Copy (Ctrl+G, the last answer) travels as OSC 52, which the page hands to the browser's clipboard.
+        await first.press("g", "KeyG", 71, ctrl=True)
+        await first.wait_for("navigator.clipboard.readText().then(t => t.includes('Here is what I understand'))", 30,
+                             "the last answer in the browser's clipboard")
 
         # A second tab: its own app process, on the same server, reopening the session the first tab
         # used last with its history; the first tab's app goes on answering on its own.
