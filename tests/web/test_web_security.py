@@ -4,9 +4,11 @@ the websocket upgrade alike; the one tab it serves gets its own app, which ends 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 import sys
+import time
 from pathlib import Path
 
 import aiohttp
@@ -131,8 +133,22 @@ def test_a_public_address_is_refused_before_anything_starts(tmp_path):
     assert not any(tmp_path.iterdir())  # refused before any folder was made
 
 
-def test_stopping_ends_the_shared_server(tmp_path):
+async def test_stopping_ends_the_open_tabs_apps_and_the_shared_server(tmp_path):
     web = start_web(tmp_path / "home")
-    wait_until(lambda: any("serve" in argv for argv in web.processes().values()), 30, "no embedded server")
-    assert stop_web(web.proc) == 0
-    wait_until(lambda: not web.processes(), 15, f"left behind: {web.processes()}")
+    async with aiohttp.ClientSession() as http:
+        tab = await http.ws_connect(f"ws://127.0.0.1:{web.port}/{web.token}/ws", origin=web.origin)
+        assert (await tab.receive(timeout=60)).type == aiohttp.WSMsgType.BINARY
+        wait_until(lambda: len(web.tab_apps()) == 1, 30, "no tab app")
+        assert any("serve" in argv for argv in web.processes().values())
+        closed = asyncio.create_task(until_closed(tab))  # reading, as a browser does, answers the close
+        started = time.monotonic()
+        assert await asyncio.to_thread(stop_web, web.proc) == 0
+        assert time.monotonic() - started < 8  # nothing waited out a timeout
+        await asyncio.wait_for(closed, 10)
+        wait_until(lambda: not web.processes(), 15, f"left behind: {web.processes()}")
+
+
+async def until_closed(socket: aiohttp.ClientWebSocketResponse) -> None:
+    ends = (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED)
+    while (await socket.receive()).type not in ends:  # what the app drew before, then the close
+        pass
