@@ -78,6 +78,13 @@ def test_the_websocket_upgrade_is_refused_the_same_way(running_web, case):
     assert not web.tab_apps()  # nothing was started for a refused socket
 
 
+@pytest.mark.parametrize("path", ["ws", "ws?width=abc&height=-1", "static/js/nope.js", "static/../../../../etc/passwd"])
+def test_malformed_requests_get_a_4xx_never_a_5xx_or_silence(running_web, path):
+    web = running_web
+    response = httpx.get(f"{web.origin}/{web.token}/{path}", timeout=10)
+    assert 400 <= response.status_code < 500
+
+
 def test_a_download_needs_its_one_time_key(running_web):
     assert get(running_web, "/download/0123456789abcdef").status_code == 404
 

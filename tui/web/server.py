@@ -53,6 +53,10 @@ def refuse(message: str) -> web.Response:
     return web.json_response({"error": {"code": 403, "message": message, "type": "forbidden"}}, status=403)
 
 
+def bad_request(message: str) -> web.Response:
+    return web.json_response({"error": {"code": 400, "message": message, "type": "bad_request"}}, status=400)
+
+
 class WebServer(Server):
     """textual-serve's Server mounted under a per-launch token, behind the loopback guard."""
 
@@ -124,6 +128,8 @@ class WebServer(Server):
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
         """textual-serve's handler (it starts this tab's app and stops it when the socket closes),
         recorded so that shutting down can end the tabs still open."""
+        if not web.WebSocketResponse().can_prepare(request).ok:  # textual-serve would drop the connection unanswered
+            return bad_request("this address takes a websocket upgrade only")  # type: ignore[return-value]
         task = asyncio.current_task()
         assert task is not None
         self._sockets.add(task)
