@@ -134,6 +134,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     shared = take_shared_server()  # set when this app is one tab of `mix-tui web`
     if shared is not None:
+        from tui.lifeline import die_with_parent
+
+        die_with_parent()
         config.server = shared[0]
     MixApp(config=config, paths=paths, server_token=shared[1] if shared else None).run()
     return 0

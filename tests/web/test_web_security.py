@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -159,3 +160,19 @@ async def until_closed(socket: aiohttp.ClientWebSocketResponse) -> None:
     ends = (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED)
     while (await socket.receive()).type not in ends:  # what the app drew before, then the close
         pass
+
+
+async def test_a_killed_web_process_takes_its_tabs_apps_and_server_along(tmp_path):
+    web = start_web(tmp_path / "home")
+    try:
+        async with aiohttp.ClientSession() as http:
+            tab = await http.ws_connect(f"ws://127.0.0.1:{web.port}/{web.token}/ws", origin=web.origin)
+            assert (await tab.receive(timeout=60)).type == aiohttp.WSMsgType.BINARY
+            wait_until(lambda: len(web.tab_apps()) == 1, 30, "no tab app")
+            assert all(argv[0] != "/bin/sh" for argv in web.processes().values())  # the app replaced its shell
+            web.proc.kill()  # no chance to clean up
+            web.proc.wait()
+            wait_until(lambda: not web.processes(), 15, f"left behind: {web.processes()}")
+    finally:
+        for pid in web.processes():  # only ever this test's own processes (found by its data dir)
+            os.kill(pid, signal.SIGKILL)

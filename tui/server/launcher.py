@@ -3,7 +3,7 @@
 A child process runs on the second core and never competes with the UI for the GIL. It listens on
 a free loopback port with a per-launch bearer token, reports the port through a ready file, writes
 its output to a log file (never the terminal), and dies with the app even when the app crashes
-(PR_SET_PDEATHSIG plus a watcher of the parent pid, see run.die_with_parent).
+(PR_SET_PDEATHSIG plus a watcher of the parent pid, see tui.lifeline).
 
 Call `start()` from the app's main thread (the event loop's thread): Linux delivers the
 parent-death signal when the *thread* that spawned the child ends.
@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from tui.config import Config, Paths
+from tui.lifeline import PARENT_PID_ENV
 
-PARENT_PID_ENV = "MIX_TUI_PARENT_PID"  # same name as tui.server.run (not imported: keeps start-up light)
 # The bearer token goes to the child in its environment, not its argv: argv shows in `ps` to every local user.
 TOKEN_ENV = "MIX_TUI_SERVER_TOKEN"
 LOG_NAME = "server.log"

@@ -36,6 +36,7 @@ import jinja2
 from aiohttp import web
 from textual_serve.server import Server
 
+from tui.lifeline import PARENT_PID_ENV
 from tui.server.security import allowed_hosts
 from tui.web import SERVER_TOKEN_ENV, SERVER_URL_ENV
 
@@ -150,8 +151,9 @@ class WebServer(Server):
 
 
 def tab_command(app_args: Sequence[str]) -> str:
-    """The shell command textual-serve runs for each tab: this app, with the options `web` was given."""
-    return shlex.join([sys.executable, "-m", "tui", *app_args])
+    """The shell command textual-serve runs for each tab: this app, with the options `web` was given.
+    `exec`: the app replaces the shell, so its parent is this process and it can die with it."""
+    return "exec " + shlex.join([sys.executable, "-m", "tui", *app_args])
 
 
 def open_in_browser(url: str, folder: Path) -> Path:
@@ -182,6 +184,7 @@ async def serve_web(*, host: str, port: int, config: Any, paths: Any, app_args: 
         # Set only now: the embedded server was started without them; each tab's app inherits them.
         os.environ[SERVER_URL_ENV] = embedded.url
         os.environ[SERVER_TOKEN_ENV] = embedded.token
+    os.environ[PARENT_PID_ENV] = str(os.getpid())  # a tab's app ends with this process, even on SIGKILL
     server = WebServer(tab_command(app_args), host=host, port=port)
     runner = web.AppRunner(server.make_app(), handle_signals=False, access_log=None)
     stop = asyncio.Event()
