@@ -176,3 +176,15 @@ async def test_a_killed_web_process_takes_its_tabs_apps_and_server_along(tmp_pat
     finally:
         for pid in web.processes():  # only ever this test's own processes (found by its data dir)
             os.kill(pid, signal.SIGKILL)
+
+
+def test_open_hands_the_browser_a_private_redirect_file_not_the_url(tmp_path, monkeypatch):
+    from tui.web import server as web_server
+
+    opened: list[str] = []
+    monkeypatch.setattr(web_server.webbrowser, "open", opened.append)  # the edge: no desktop browser here
+    url = "http://127.0.0.1:8089/SECRET-token/"
+    page = web_server.open_in_browser(url, tmp_path)
+    assert opened == [page.as_uri()] and "SECRET" not in opened[0]  # the browser's argv shows in `ps`
+    assert page.stat().st_mode & 0o777 == 0o600
+    assert f'url={url}"' in page.read_text()
