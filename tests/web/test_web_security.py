@@ -188,3 +188,19 @@ def test_open_hands_the_browser_a_private_redirect_file_not_the_url(tmp_path, mo
     assert opened == [page.as_uri()] and "SECRET" not in opened[0]  # the browser's argv shows in `ps`
     assert page.stat().st_mode & 0o777 == 0o600
     assert f'url={url}"' in page.read_text()
+
+
+def test_a_busy_port_is_one_clear_line_and_nothing_left_running(tmp_path):
+    import socket
+    import subprocess
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "tui", "--data-dir", str(tmp_path / "home"), "web", "--port", str(port)],
+                                capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert f"mix-tui web: error: cannot listen on 127.0.0.1:{port}" in result.stderr and "Traceback" not in result.stderr
+    leftover = RunningWeb(None, "", tmp_path / "home")  # type: ignore[arg-type]
+    wait_until(lambda: not leftover.processes(), 15, f"left behind: {leftover.processes()}")
