@@ -15,6 +15,7 @@ import pytest
 
 from tests.support.cdp import Chromium, find_chromium
 from tests.web.conftest import wait_until
+from tui.web import server as web_server
 
 CHROMIUM = find_chromium()
 pytestmark = [
@@ -36,7 +37,7 @@ def png_size(path: Path) -> tuple[int, int]:
     return struct.unpack(">II", data[16:24])
 
 
-async def test_the_app_in_chromium_answers_a_prompt_and_each_tab_is_its_own_app(running_web, tmp_path):
+async def test_the_app_in_chromium_answers_a_prompt_and_each_tab_is_its_own_app(running_web, tmp_path, monkeypatch):
     web = running_web
     async with Chromium(CHROMIUM, tmp_path / "profile") as browser:  # type: ignore[arg-type]
         await browser.allow_clipboard(web.origin)
@@ -66,7 +67,11 @@ async def test_the_app_in_chromium_answers_a_prompt_and_each_tab_is_its_own_app(
 
         # A second tab: its own app process, on the same server, reopening the session the first tab
         # used last with its history; the first tab's app goes on answering on its own.
-        second = await browser.open(web.url)
+        # It is opened the way `--open` opens the page: through the redirect file handed to the browser.
+        opened: list[str] = []
+        monkeypatch.setattr(web_server.webbrowser, "open", opened.append)
+        web_server.open_in_browser(web.url, tmp_path)
+        second = await browser.open(opened[0])
         await second.wait_for(FIRST_BYTE, 60, "the second tab's first drawing")
         await second.wait_for_text("Here is what I understand", 60)
         wait_until(lambda: len(web.tab_apps()) == 2, 30, f"two tab apps expected: {web.processes()}")
