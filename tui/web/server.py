@@ -169,24 +169,12 @@ def open_in_browser(url: str, folder: Path) -> Path:
 
 async def serve_web(*, host: str, port: int, config: Any, paths: Any, app_args: Sequence[str] = (),
                     open_browser: bool = False, out: TextIO = sys.stdout) -> int:
-    """Start the shared embedded server, then serve tabs until SIGINT/SIGTERM; 0 on a clean stop."""
+    """Listen, start the shared embedded server, then serve tabs until SIGINT/SIGTERM; 0 on a clean stop."""
     from tui.server.launcher import EmbeddedServer, ServerStartError
 
-    embedded = EmbeddedServer.for_app(config, paths)
-    if config.server:
-        os.environ[SERVER_URL_ENV] = config.server
-    else:
-        try:
-            await embedded.start()
-        except ServerStartError as exc:
-            print(f"mix-tui web: error: {exc}", file=sys.stderr)
-            return 1
-        # Set only now: the embedded server was started without them; each tab's app inherits them.
-        os.environ[SERVER_URL_ENV] = embedded.url
-        os.environ[SERVER_TOKEN_ENV] = embedded.token
-    os.environ[PARENT_PID_ENV] = str(os.getpid())  # a tab's app ends with this process, even on SIGKILL
     server = WebServer(tab_command(app_args), host=host, port=port)
     runner = web.AppRunner(server.make_app(), handle_signals=False, access_log=None)
+    embedded = EmbeddedServer.for_app(config, paths)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -194,13 +182,25 @@ async def serve_web(*, host: str, port: int, config: Any, paths: Any, app_args: 
     with tempfile.TemporaryDirectory(prefix="mix-tui-web-") as private:  # mode 0700
         try:
             await runner.setup()
-            site = web.TCPSite(runner, host, port)
             try:
-                await site.start()
-            except OSError as exc:
+                await web.TCPSite(runner, host, port).start()
+            except OSError as exc:  # before anything was started
                 print(f"mix-tui web: error: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
                 return 1
             server.bound(runner.addresses[0][1])
+            if config.server:
+                os.environ[SERVER_URL_ENV] = config.server
+            else:
+                try:
+                    await embedded.start()
+                except ServerStartError as exc:
+                    print(f"mix-tui web: error: {exc}", file=sys.stderr)
+                    return 1
+                # Set only now: the embedded server was started without them; each tab's app inherits them.
+                os.environ[SERVER_URL_ENV] = embedded.url
+                os.environ[SERVER_TOKEN_ENV] = embedded.token
+            os.environ[PARENT_PID_ENV] = str(os.getpid())  # a tab's app ends with this process, even on SIGKILL
+            # Only now is the URL known to anyone: no tab can connect before the environment is set.
             print(f"mix-tui web: open {server.url} in a browser (loopback only; Ctrl+C stops)", file=out, flush=True)
             if open_browser:
                 open_in_browser(server.url, Path(private))
