@@ -10,11 +10,12 @@ import shutil
 import struct
 import sys
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
 from tests.support.cdp import Chromium, find_chromium
-from tests.web.conftest import wait_until
+from tests.web.conftest import RunningWeb, start_web, stop_web, wait_until
 from tui.web import server as web_server
 
 CHROMIUM = find_chromium()
@@ -29,6 +30,19 @@ REPO_SCREENSHOT = Path(__file__).resolve().parents[2] / "screenshots" / "web.png
 PROMPT = "hello from the browser"
 FIRST_BYTE = "!!document.body && document.body.classList.contains('-first-byte')"
 TWO_FRAMES = "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
+
+
+@pytest.fixture(scope="module")
+def running_web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningWeb]:
+    """The offline agent streams its answer at 1 ms a chunk (the default 12 ms only costs the test time)."""
+    home = tmp_path_factory.mktemp("web") / "home"
+    home.mkdir()
+    (home / "config.toml").write_text("[embedded]\nagent_delay = 0.001\n")
+    web = start_web(home)
+    try:
+        yield web
+    finally:
+        stop_web(web.proc)
 
 
 def png_size(path: Path) -> tuple[int, int]:
