@@ -124,21 +124,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         from tui.web.server import serve_web
 
-        app_args = [a for name in ("data_dir", "theme") if getattr(args, name)
-                    for a in (f"--{name.replace('_', '-')}", getattr(args, name))]
+        tab_args = [*(["--data-dir", args.data_dir] if args.data_dir else []), *(["--theme", args.theme] if args.theme else [])]
         return asyncio.run(serve_web(host=args.host, port=args.port, config=config, paths=paths.ensure(),
-                                     app_args=app_args, open_browser=args.open))
+                                     app_args=tab_args, open_browser=args.open))
 
     from tui.app import MixApp
-    from tui.web import take_shared_server
+    from tui.web import join_shared_server
 
-    shared = take_shared_server()  # set when this app is one tab of `mix-tui web`
-    if shared is not None:
-        from tui.lifeline import die_with_parent
-
-        die_with_parent()
-        config.server = shared[0]
-    MixApp(config=config, paths=paths, server_token=shared[1] if shared else None).run()
+    server_token = join_shared_server(config)  # when this app is one tab of `mix-tui web`
+    MixApp(config=config, paths=paths, server_token=server_token).run()
     return 0
 
 
