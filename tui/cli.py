@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--server", type=server_url, metavar="URL", help="use this Mix server instead of starting the embedded one")
     parser.add_argument("--data-dir", metavar="DIR", help="keep config, data and logs under DIR")
     parser.add_argument("--theme", metavar="NAME", help="colour theme (mix-dark, mix-light)")
-    sub = parser.add_subparsers(dest="command", parser_class=OneLineParser, metavar="{serve}")
+    sub = parser.add_subparsers(dest="command", parser_class=OneLineParser, metavar="{serve,run}")
     serve = sub.add_parser("serve", help="run the embedded Mix-compatible server alone")
     serve.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=port_number, default=8088, help="port (default 8088; 0 picks a free one)")
@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--ready-file", help=argparse.SUPPRESS)
     serve.add_argument("--agent-delay", type=float, default=None, help="seconds between streamed chunks of the offline agent")
     serve.add_argument("--heartbeat", type=float, default=None, help="seconds between SSE heartbeats (default 45)")
+    from tui.scripting.command import add_run_command
+
+    add_run_command(sub, server_url)
     return parser
 
 
@@ -102,6 +105,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             agent_delay=args.agent_delay,
             heartbeat=args.heartbeat,
         )
+
+    if args.command == "run":
+        from tui.scripting import run_command
+
+        setup_logging(paths.ensure())
+        return run_command(args, paths, config)
 
     if args.theme:
         config.theme = args.theme
