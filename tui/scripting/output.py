@@ -132,13 +132,16 @@ class Progress:
         self._line(f"{mark} {tool.name or 'tool'}{(' ' + detail) if detail else ''}{note}")
 
 
-def summary(tool: ToolCall) -> str:
-    """The call's parameters in one short line: the first path/command-like value, else the JSON."""
-    params = tool.params or {}
+def summary(tool: ToolCall | dict, base: str = "") -> str:
+    """A call's parameters in one short line: the first path/command-like value (relative to `base`,
+    the session folder, when under it), else the JSON."""
+    params = (tool if isinstance(tool, dict) else tool.params) or {}
+    prefix = base.rstrip("/") + "/" if base else ""
     for key in ("command", "path", "file_path", "pattern", "query", "url"):
         value = params.get(key)
         if isinstance(value, str) and value:
-            return _cut(value.splitlines()[0] if value else "")
+            value = value.splitlines()[0]
+            return _cut(value[len(prefix):] if prefix and value.startswith(prefix) else value)
     return _cut(json.dumps(params, ensure_ascii=False)) if params else ""
 
 

@@ -20,6 +20,7 @@ from tui.api.turn import TurnModel, TurnStatus
 from tui.scripting.output import JsonLines, PlainText, Progress, summary
 
 CONNECT_TIMEOUT = 15.0  # seconds for the event stream to open before the prompt is sent anyway
+STREAM_GRACE = 1.0  # seconds the stream gets to end a turn whose send failed, before the send's error is used
 CANCEL_WAIT = 5.0  # seconds the server gets to confirm a cancel before the run stops waiting
 
 
@@ -71,8 +72,12 @@ class ScriptedTurn:
                 try:
                     await self.backend.send(self.session_id, self.text, plan_mode=self.plan_mode)
                 except ApiError as exc:
+                    # The stream may be a moment behind the reply, and it says more: give it a moment.
+                    await self._wait_any(self._done.wait(), consumer, timeout=STREAM_GRACE)
                     if not self.turn.status.finished:
-                        self.turn.fail(f"not sent: {exc}")
+                        self.turn.fail(str(exc) if self.turn.version else f"not sent: {exc}")
+                        if self.json is not None:
+                            self.json.event(self.turn.error)
                         self._done.set()
             await self._wait_any(self._done.wait(), consumer)
             if consumer.done() and not self._done.is_set():
@@ -162,7 +167,7 @@ class ScriptedTurn:
         name = request.tool_name or (tool.name if tool else "") or "tool"
         granted = self.rules.allows(name)
         self.turn.answer_permission(request.id, granted)
-        target = (summary(tool) if tool else "") or request.path or request.description
+        target = summary(request.params, request.path) or (summary(tool) if tool else "") or request.path or request.description
         if not granted:
             what = f"{name} {target}".strip()
             self.refused.append(what)
