@@ -128,7 +128,8 @@ class Progress:
         self._thinking = False
         mark = "✗" if refused or tool.success is False else "✓"
         note = " (permission refused)" if refused else ("" if tool.success is not False else " (failed)")
-        detail = clean_text(tool.progress or summary(tool))
+        request = tool.permission.request if tool.permission else None
+        detail = clean_text(summary(tool) or (summary(request.params, request.path) if request else "") or tool.progress)
         self._line(f"{mark} {tool.name or 'tool'}{(' ' + detail) if detail else ''}{note}")
 
 
