@@ -76,7 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from tui.config import ConfigError, load_config, resolve_paths, setup_logging
 
-    paths = resolve_paths(args.data_dir)
+    # `serve --data-dir D` is the server's own home: its config.toml is D's (the app's child is told
+    # the app's config dir through MIX_TUI_CONFIG_DIR, which still wins).
+    serve_dir = getattr(args, "serve_data_dir", None) if args.command == "serve" else None
+    paths = resolve_paths(serve_dir or args.data_dir)
     try:
         config = load_config(paths.config_file)
     except ConfigError as exc:
@@ -93,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tui.server.run import serve
 
         data_dir = args.serve_data_dir or args.data_dir
-        server_dir = paths.ensure().server_data_dir if data_dir is None else resolve_paths(data_dir).data_dir
+        server_dir = paths.ensure().server_data_dir if data_dir is None else paths.data_dir
         setup_logging(paths.ensure())
         return serve(
             host=args.host,
