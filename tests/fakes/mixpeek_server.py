@@ -21,7 +21,6 @@ import hashlib
 import itertools
 import json
 import re
-import secrets
 import threading
 import time
 from dataclasses import dataclass
@@ -34,9 +33,8 @@ from starlette.routing import Route
 
 from tests.fakes.loopback import RecordedRequest, serve_in_thread
 
-from tests.fakes.mixpeek_schema import (  # noqa: F401 — re-exported for the tests
-    BLOB_KEYS, BODY_KEYS, DEFAULT_LIMIT, EXTRACTOR_KEYS, PAGINATION_KEYS, REQUIRED, SCHEMA_TYPES, ApiFailure, Invalid,
-    _verr, check_body,
+from tests.fakes.mixpeek_schema import (
+    BLOB_KEYS, DEFAULT_LIMIT, EXTRACTOR_KEYS, PAGINATION_KEYS, SCHEMA_TYPES, ApiFailure, Invalid, _verr, check_body,
 )
 from tests.fakes.mixpeek_ingest import IngestRoutes
 

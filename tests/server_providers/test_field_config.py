@@ -21,7 +21,7 @@ from tui.config import Config, Secrets
 from tui.server.agent.tools import TOOL_SPECS
 from tui.server.providers.agent import ProviderAgent
 from tui.server.providers.anthropic import request_body as anthropic_body
-from tui.server.providers.base import ChatMessage, TextDelta, ToolCallEnd
+from tui.server.providers.base import ChatMessage, TextDelta
 from tui.server.providers.openai_compat import OLLAMA, OPENROUTER, OpenAICompatProvider
 from tui.server.providers.registry import ProviderRegistry, ollama_host_url
 
