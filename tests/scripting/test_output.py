@@ -6,7 +6,7 @@ import io
 
 from tui.api import events as ev
 from tui.api.turn import TurnModel
-from tui.scripting.output import JsonLines, PlainText, Progress, clean_text, event_json, summary
+from tui.scripting.output import JsonLines, PlainText, Progress, Sink, clean_text, event_json, summary
 
 
 def test_clean_text_drops_escapes_and_controls_but_keeps_markdown():
@@ -15,7 +15,7 @@ def test_clean_text_drops_escapes_and_controls_but_keeps_markdown():
 
 def test_text_blocks_after_a_tool_call_start_on_their_own_line_and_the_end_has_a_newline():
     out = io.StringIO()
-    text = PlainText(out)
+    text = PlainText(Sink(out))
     text.text("Let me look.")
     text.tool_call()
     text.text("Found it.")
@@ -25,7 +25,7 @@ def test_text_blocks_after_a_tool_call_start_on_their_own_line_and_the_end_has_a
 
 def test_finish_adds_what_the_deltas_missed():
     out = io.StringIO()
-    text = PlainText(out)
+    text = PlainText(Sink(out))
     text.text("Hel")
     text.finish("lo")
     assert out.getvalue() == "Hello\n"
@@ -33,7 +33,7 @@ def test_finish_adds_what_the_deltas_missed():
 
 def test_progress_lines_close_the_open_answer_line_when_both_share_the_terminal():
     out, err = io.StringIO(), io.StringIO()
-    answer = PlainText(out)
+    answer = PlainText(Sink(out))
     progress = Progress(err, enabled=True, answer=answer)
     turn = TurnModel()
     answer.text("Working on it")
@@ -63,7 +63,19 @@ def test_event_json_names_and_fields():
         "type": "permission_request", "id": "p1", "session_id": "", "tool_name": "write", "description": "",
         "action": "", "path": "", "params": {"a": 1}, "parent_tool_call_id": None}
     out = io.StringIO()
-    lines = JsonLines(out)
+    lines = JsonLines(Sink(out))
     lines.event(ev.Heartbeat())
     lines.event(ev.Notification("n1", choices=("yes", "no")))
     assert out.getvalue().count("\n") == 1 and '"choices": ["yes", "no"]' in out.getvalue()
+
+
+def test_a_closed_pipe_closes_the_sink_instead_of_raising():
+    class Gone(io.StringIO):
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    sink = Sink(Gone())
+    text = PlainText(sink)
+    text.text("hello")
+    text.finish("")
+    assert sink.closed

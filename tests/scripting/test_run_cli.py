@@ -193,3 +193,23 @@ def test_ctrl_c_cancels_the_turn_on_the_server_and_exits_130(tmp_path, home):
         with httpx.Client(base_url=server.url) as client:
             stored = client.get(f"/api/sessions/{session}/messages").json()
         assert any(m.get("role") == "assistant" and "Working" in json.dumps(m) for m in stored)
+
+
+def test_a_reader_that_leaves_cancels_the_turn_quietly(tmp_path):
+    home = tmp_path / "slow-home"
+    home.mkdir()
+    (home / "config.toml").write_text("[embedded]\nagent_delay = 0.05\n")  # a long answer takes seconds
+    proc = subprocess.Popen([sys.executable, "-m", "tui", "run", "what can you do"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=_env(home), cwd=REPO)
+    try:
+        assert proc.stdout is not None and proc.stderr is not None
+        assert proc.stdout.read(10) == b"I'm the **"  # `| head -c 10`
+        proc.stdout.close()
+        started = time.monotonic()
+        proc.wait(timeout=20)
+        err = proc.stderr.read().decode()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 141, err
+    assert time.monotonic() - started < 10 and "Traceback" not in err and err == ""

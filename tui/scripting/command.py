@@ -2,7 +2,7 @@
 
 Exit codes: 0 the turn completed, 1 it failed (or the server could not be reached), 2 a usage error,
 3 a permission was refused (the turn itself ended), 130 interrupted by Ctrl+C (the turn is cancelled
-on the server first).
+on the server first), 141 the reader of stdout went away (the turn is cancelled too).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 from typing import Any, TextIO
@@ -17,6 +18,7 @@ from typing import Any, TextIO
 from tui.config import Config, Paths
 
 DONE, FAILED, USAGE, REFUSED, INTERRUPTED = 0, 1, 2, 3, 130
+PIPE_CLOSED = 141  # 128 + SIGPIPE, as a shell reports a writer whose reader left
 PROG = "mix-tui run"
 
 
@@ -73,12 +75,13 @@ def run_command(args: argparse.Namespace, paths: Paths, config: Config, *, stdin
 async def _run(args: argparse.Namespace, paths: Paths, config: Config, text: str, server: str | None,
                model: Any, stdout: TextIO, stderr: TextIO) -> int:
     from tui.api.errors import ApiError
-    from tui.scripting.output import JsonLines, PlainText, Progress
+    from tui.scripting.output import JsonLines, PlainText, Progress, Sink
     from tui.scripting.session import UsageError, choose_session, connect, model_for_run, remember, title_from
     from tui.scripting.turn import PermissionRules, ScriptedTurn
     from tui.server.launcher import ServerStartError
 
-    answer = None if args.json else PlainText(stdout)
+    sink = Sink(stdout)
+    answer = None if args.json else PlainText(sink)
     progress = Progress(stderr, enabled=_is_tty(stderr) and not args.json,
                         answer=answer if _is_tty(stdout) else None)
     rules = PermissionRules(args.allow_all, frozenset(a.strip().lower() for a in args.allow if a.strip()))
@@ -103,7 +106,7 @@ async def _run(args: argparse.Namespace, paths: Paths, config: Config, text: str
             remember(paths, conversation.id)
             async with model_for_run(backend, model):
                 scripted = ScriptedTurn(backend, conversation.id, text, plan_mode=args.plan, rules=rules, err=stderr,
-                                        answer=answer, json_lines=JsonLines(stdout) if args.json else None,
+                                        answer=answer, json_lines=JsonLines(sink) if args.json else None,
                                         progress=progress)
                 outcome = await scripted.run()
                 for task in interrupts:
@@ -117,7 +120,18 @@ async def _run(args: argparse.Namespace, paths: Paths, config: Config, text: str
     finally:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.remove_signal_handler(signal.SIGINT)
+    if sink.closed:
+        _silence(stdout)
+        return PIPE_CLOSED
     return _exit_code(outcome, stderr)
+
+
+def _silence(stdout: TextIO) -> None:
+    """The reader of stdout is gone: point it at /dev/null so the interpreter's last flush is quiet."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stdout.fileno())
+        os.close(devnull)
 
 
 def _exit_code(outcome: Any, stderr: TextIO) -> int:

@@ -41,15 +41,32 @@ def event_json(event: object) -> dict[str, Any]:
     return {"type": event_type(event), **{k: list(v) if isinstance(v, tuple) else v for k, v in fields.items()}}
 
 
+class Sink:
+    """stdout, written and flushed piece by piece; once the reader is gone (`| head`) it is `closed`
+    and further writes are dropped instead of raising."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.closed = False
+
+    def write(self, text: str) -> None:
+        if self.closed:
+            return
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (BrokenPipeError, ValueError):  # the pipe's reader left, or the stream was closed
+            self.closed = True
+
+
 class JsonLines:
     """One JSON object per line on `out`, flushed as each one is written."""
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: Sink) -> None:
         self.out = out
 
     def write(self, obj: dict[str, Any]) -> None:
         self.out.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
-        self.out.flush()
 
     def event(self, event: object) -> None:
         if isinstance(event, ev.Heartbeat):
@@ -60,7 +77,7 @@ class JsonLines:
 class PlainText:
     """The answer's text blocks in order, streamed; a block after a tool call starts on a new line."""
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: Sink) -> None:
         self.out = out
         self.written = ""  # everything written so far (to add what `complete` says and the deltas missed)
         self._after_tool = False
@@ -78,7 +95,6 @@ class PlainText:
         self._after_tool = False
         self.written += chunk
         self.out.write(chunk)
-        self.out.flush()
 
     def tool_call(self) -> None:
         self._after_tool = True
@@ -91,7 +107,6 @@ class PlainText:
         if self.line_open:
             self.out.write("\n")
             self.written += "\n"
-        self.out.flush()
 
 
 class Progress:
@@ -111,7 +126,6 @@ class Progress:
             return
         if self.answer is not None and self.answer.line_open:
             self.answer.out.write("\n")
-            self.answer.out.flush()
             self.answer.written += "\n"
         self.err.write(text + "\n")
         self.err.flush()

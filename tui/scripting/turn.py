@@ -128,11 +128,23 @@ class ScriptedTurn:
         self.turn.mark_cancelled()
         self._done.set()
 
+    @property
+    def stdout_closed(self) -> bool:
+        sink = self.json.out if self.json is not None else (self.answer.out if self.answer is not None else None)
+        return bool(sink is not None and sink.closed)
+
     # ------------------------------------------------------------------ events
 
     def _on_event(self, event: Any) -> None:
         if self.json is not None:
             self.json.event(event)
+        if self.stdout_closed and not self._interrupted:
+            # Nobody reads the answer any more (`| head`): stop the turn rather than run it for nothing.
+            self._interrupted = True
+            task = asyncio.ensure_future(self.interrupt())
+            self._answers.add(task)
+            task.add_done_callback(self._answers.discard)
+            return
         cls = type(event)
         if cls is ev.Connected or (cls is ev.ConnectionChanged and event.state == "connected"):
             self._connected.set()
