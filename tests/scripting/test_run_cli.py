@@ -213,3 +213,23 @@ def test_a_reader_that_leaves_cancels_the_turn_quietly(tmp_path):
             proc.kill()
     assert proc.returncode == 141, err
     assert time.monotonic() - started < 10 and "Traceback" not in err and err == ""
+
+
+def test_continue_on_another_server_takes_its_newest_session_and_leaves_the_apps_alone(tmp_path, home):
+    from tui.store import ClientStore
+
+    own = run(home, "--json", "what can you do")  # the app's (embedded) server: remembered
+    own_session = session_of(json_lines(own.stdout))
+    with running_server(tmp_path / "srv", agent_factory=EchoAgent) as server:
+        first = run(home, "--server", server.url, "--json", "one")
+        again = run(home, "--server", server.url, "--continue", "--json", "two")
+        remote = session_of(json_lines(first.stdout))
+        assert session_of(json_lines(again.stdout)) == remote != own_session
+        with httpx.Client(base_url=server.url) as client:
+            texts = [m.get("content") or m.get("userInput") for m in client.get(f"/api/sessions/{remote}/messages").json()]
+        assert "one" in json.dumps(texts) and "two" in json.dumps(texts)
+    store = ClientStore(home / "client.db")
+    try:
+        assert store.setting("mix:last_session") == own_session
+    finally:
+        store.close()

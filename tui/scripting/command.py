@@ -101,9 +101,11 @@ async def _run(args: argparse.Namespace, paths: Paths, config: Config, text: str
         loop.add_signal_handler(signal.SIGINT, on_sigint)
     try:
         async with connect(config, paths, server) as backend:
-            conversation = await choose_session(backend, paths, session=args.session,
+            apps_server = server == (config.server or None)  # the server the app itself would use
+            conversation = await choose_session(backend, paths if apps_server else None, session=args.session,
                                                 continue_last=args.continue_last, title=title_from(text))
-            remember(paths, conversation.id)
+            if apps_server:
+                remember(paths, conversation.id)
             async with model_for_run(backend, model):
                 scripted = ScriptedTurn(backend, conversation.id, text, plan_mode=args.plan, rules=rules, err=stderr,
                                         answer=answer, json_lines=JsonLines(sink) if args.json else None,

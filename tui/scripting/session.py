@@ -2,8 +2,8 @@
 
 The server is the embedded one (started like the app starts it, on the app's data, so `--continue`
 finds what the app and earlier runs left) unless a URL is given. The session is a new one, the
-given one, or the last one: the session the app or a run last used on this data, when the server
-still has it, else the server's newest. `--model PROVIDER/MODEL` sets the server's preferences for
+given one, or the last one: on the app's own server, the session the app or a run last used when
+the server still has it; else the server's newest. `--model PROVIDER/MODEL` sets the server's preferences for
 the run and puts the previous ones back afterwards.
 """
 
@@ -90,15 +90,16 @@ def _created(conversation: Conversation) -> float:
     return (created if created.tzinfo else created.replace(tzinfo=timezone.utc)).timestamp()
 
 
-async def choose_session(backend: Any, paths: Paths, *, session: str | None, continue_last: bool,
+async def choose_session(backend: Any, paths: Paths | None, *, session: str | None, continue_last: bool,
                          title: str) -> Conversation:
+    """`paths` None: the server is not the app's, so the app's remembered session means nothing there."""
     if session:
         try:
             return await backend.get_conversation(session)
         except NotFound:
             raise UsageError(f"there is no session {session} on the server") from None
     if continue_last:
-        store, remembered = _remembered(paths)
+        store, remembered = _remembered(paths) if paths is not None else (None, None)
         if store is not None:
             store.close()
         if remembered:
