@@ -233,3 +233,27 @@ def test_continue_on_another_server_takes_its_newest_session_and_leaves_the_apps
         assert store.setting("mix:last_session") == own_session
     finally:
         store.close()
+
+
+def test_progress_lines_go_to_stderr_when_it_is_a_terminal(home):
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "tui", "run", "--allow-all", 'create p.md with "x"'],
+                            stdout=subprocess.PIPE, stderr=slave, env=_env(home), cwd=REPO)
+    os.close(slave)
+    out, _ = proc.communicate(timeout=60)
+    err = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the terminal's other side is closed and everything was read
+            break
+        if not chunk:
+            break
+        err += chunk
+    os.close(master)
+    assert proc.returncode == 0
+    lines = err.decode().replace("\r\n", "\n").splitlines()
+    assert lines == ["· thinking…", "✓ write p.md"]
+    assert "Created `p.md`." in out.decode() and "✓" not in out.decode()  # stdout is the answer alone
