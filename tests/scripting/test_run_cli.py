@@ -16,6 +16,7 @@ import pytest
 
 from tests.fixtures.mix_server import running_server
 from tests.server.agents import BrokenAgent, EchoAgent, SlowAgent, WriterAgent
+from tui.config import Config
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -257,3 +258,21 @@ def test_progress_lines_go_to_stderr_when_it_is_a_terminal(home):
     lines = err.decode().replace("\r\n", "\n").splitlines()
     assert lines == ["· thinking…", "✓ write p.md"]
     assert "Created `p.md`." in out.decode() and "✓" not in out.decode()  # stdout is the answer alone
+
+
+def test_model_for_the_run_only_then_the_preferences_come_back(tmp_path, home):
+    from tests.fakes import openai_server as fo
+
+    with fo.running_fake_openai(api_key="", models=["qwen3:8b"], style="ollama") as fake:
+        with running_server(tmp_path / "srv", config=Config(ollama_base_url=fake.root_url)) as server:
+            with httpx.Client(base_url=server.url) as client:
+                assert client.post("/api/preferences", json={"main_agent_reasoning_effort": "high"}).status_code == 200
+            fake.script(fo.Reply.say("Hello from qwen."))
+            result = run(home, "--server", server.url, "--model", "ollama/qwen3:8b", "hi")
+            assert result.returncode == 0, result.stderr
+            assert result.stdout == "Hello from qwen.\n"
+            assert "reasoning_effort" not in fake.requests[-1].body  # the switch turned the effort off for the run
+            with httpx.Client(base_url=server.url) as client:
+                prefs = client.get("/api/preferences").json()["preferences"]
+    assert (prefs["preferred_provider"], prefs["main_agent_model"], prefs["main_agent_reasoning_effort"]) == (
+        "offline", "offline-1", "high")

@@ -133,5 +133,8 @@ async def model_for_run(backend: Any, choice: ModelChoice | None) -> AsyncIterat
     finally:
         if before is not None:
             with contextlib.suppress(Exception):
+                # The efforts too: a change of provider turns them off on the server.
                 await client.update_preferences(preferred_provider=before.preferred_provider,
-                                                main_agent_model=before.main_agent_model)
+                                                main_agent_model=before.main_agent_model,
+                                                main_agent_reasoning_effort=before.main_agent_reasoning_effort,
+                                                sub_agent_reasoning_effort=before.sub_agent_reasoning_effort)
