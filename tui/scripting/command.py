@@ -82,8 +82,7 @@ async def _run(args: argparse.Namespace, paths: Paths, config: Config, text: str
 
     sink = Sink(stdout)
     answer = None if args.json else PlainText(sink)
-    progress = Progress(stderr, enabled=_is_tty(stderr) and not args.json,
-                        answer=answer if _is_tty(stdout) else None)
+    progress = Progress(stderr, enabled=_is_tty(stderr), answer=answer if _is_tty(stdout) else None)
     rules = PermissionRules(args.allow_all, frozenset(a.strip().lower() for a in args.allow if a.strip()))
     loop = asyncio.get_running_loop()
     interrupts: list[asyncio.Task] = []
