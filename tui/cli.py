@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--server", type=server_url, metavar="URL", help="use this Mix server instead of starting the embedded one")
     parser.add_argument("--data-dir", metavar="DIR", help="keep config, data and logs under DIR")
     parser.add_argument("--theme", metavar="NAME", help="colour theme (mix-dark, mix-light)")
-    sub = parser.add_subparsers(dest="command", parser_class=OneLineParser, metavar="{serve,web}")
+    sub = parser.add_subparsers(dest="command", parser_class=OneLineParser, metavar="{serve,run,web}")
     serve = sub.add_parser("serve", help="run the embedded Mix-compatible server alone")
     serve.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=port_number, default=8088, help="port (default 8088; 0 picks a free one)")
@@ -71,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     web.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
     web.add_argument("--port", type=port_number, default=8089, help="port (default 8089; 0 picks a free one)")
     web.add_argument("--open", action="store_true", help="open the page in the default browser")
+    from tui.scripting.command import add_run_command
+
+    add_run_command(sub, server_url)
     return parser
 
 
@@ -79,7 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from tui.config import ConfigError, load_config, resolve_paths, setup_logging
 
-    paths = resolve_paths(args.data_dir)
+    # `serve --data-dir D` is the server's own home: its config.toml is D's (the app's child is told
+    # the app's config dir through MIX_TUI_CONFIG_DIR, which still wins).
+    serve_dir = getattr(args, "serve_data_dir", None) if args.command == "serve" else None
+    paths = resolve_paths(serve_dir or args.data_dir)
     try:
         config = load_config(paths.config_file)
     except ConfigError as exc:
@@ -97,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tui.server.run import serve
 
         data_dir = args.serve_data_dir or args.data_dir
-        server_dir = paths.ensure().server_data_dir if data_dir is None else resolve_paths(data_dir).data_dir
+        server_dir = paths.ensure().server_data_dir if data_dir is None else paths.data_dir
         setup_logging(paths.ensure())
         return serve(
             host=args.host,
@@ -113,6 +119,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "web" and not is_loopback_host(args.host):
         parser.exit(2, f"mix-tui web: error: refusing to bind {args.host}: the page runs the agent, "
                        "which can run commands; use a loopback address such as 127.0.0.1\n")
+    if args.command == "run":
+        from tui.scripting import run_command
+
+        setup_logging(paths.ensure())
+        return run_command(args, paths, config)
+
     if args.theme:
         config.theme = args.theme
     if args.server:
