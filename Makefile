@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test bench serve screenshots clean setup
+.PHONY: run test bench serve web screenshots clean setup chromium
 
 setup: $(STAMP)
 
@@ -23,14 +23,28 @@ run: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/mix-tui serve $(ARGS)
 
-test: $(STAMP)
+web: $(STAMP)
+	$(BIN)/mix-tui web $(ARGS)
+
+# The browser test of `mix-tui web` drives Debian's chromium: installed here when missing and we may
+# (apt-get exists, we are root). Elsewhere, or if the install fails, that one test skips and says why.
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "make: installing chromium for the browser test of mix-tui web"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+			|| echo "make: chromium could not be installed; the browser test will skip"; \
+	fi
+
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest $(ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(ARGS)
 
-screenshots: $(STAMP)
+# Also refreshes screenshots/web.png: the app as headless Chromium drew it.
+screenshots: $(STAMP) chromium
 	$(BIN)/python -m pytest tests/ui/test_screenshots.py $(ARGS)
+	MIX_TUI_SCREENSHOTS=1 $(BIN)/python -m pytest tests/web/test_web_browser.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

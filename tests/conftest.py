@@ -8,6 +8,10 @@ import tempfile
 for _var in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "OPENROUTER_API_KEY", "MIXERLEAD_API_KEY", "MIXPEEK_API_KEY"):
     os.environ.pop(_var, None)
 
+# Nor the variables that point other tools at a proxy, a gateway or a remote Ollama.
+for _var in ("ANTHROPIC_BASE_URL", "OPENAI_BASE_URL", "OPENROUTER_BASE_URL", "OLLAMA_HOST"):
+    os.environ.pop(_var, None)
+
 # Checking a stored key makes one call to the provider: aim those at a closed loopback port, so
 # the check fails fast and offline on every machine (tests that want a provider start a fake one).
 for _provider in ("ANTHROPIC", "OPENAI", "OPENROUTER"):

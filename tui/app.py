@@ -47,9 +47,11 @@ class MixApp(IntegrationActions, App[None]):
     COMMANDS = App.COMMANDS | {lambda: _mix_commands(), lambda: _plan_mode_commands(), lambda: _server_commands(), integration_commands, lambda: _mixerlead_commands()}
     ENABLE_COMMAND_PALETTE = True
 
-    def __init__(self, config: Config | None = None, paths: Paths | None = None, *, backend: ChatBackend | None = None) -> None:
+    def __init__(self, config: Config | None = None, paths: Paths | None = None, *, backend: ChatBackend | None = None,
+                 server_token: str | None = None) -> None:
         super().__init__()
         self.config = config or Config()
+        self.server_token = server_token  # bearer token for config.server (given by `mix-tui web` to its tabs)
         self.paths = (paths or resolve_paths()).ensure()
         self.store = ClientStore(self.paths.client_db)
         self.backend: ChatBackend | None = backend
@@ -151,16 +153,12 @@ class MixApp(IntegrationActions, App[None]):
         try:
             if self.config.server:
                 chat.backend_starting("connecting")
-                url, token = self.config.server, None
+                url, token = self.config.server, self.server_token
             else:
                 chat.backend_starting("starting")
                 from tui.server.launcher import EmbeddedServer
 
-                # The child reads the app's config file and logs next to it, but keeps its data
-                # (database, session folders, its own secrets) in server_data_dir: its data dir is that one.
-                child_paths = Paths(config_dir=self.paths.config_dir, data_dir=self.paths.server_data_dir,
-                                    state_dir=self.paths.state_dir)
-                server = EmbeddedServer(self.paths.server_data_dir, config=self.config, paths=child_paths)
+                server = EmbeddedServer.for_app(self.config, self.paths)
                 self.server = server
                 await server.start()
                 url, token = server.url, getattr(server, "token", None)

@@ -1,4 +1,5 @@
-"""Command line: `mix-tui [--server URL] ...` opens the app; `mix-tui serve ...` runs the embedded server.
+"""Command line: `mix-tui [--server URL] ...` opens the app; `mix-tui serve ...` runs the embedded server;
+`mix-tui web ...` serves the app to browser tabs (tui/web).
 
 argparse (stdlib) rather than click: two commands and a handful of flags do not justify a dependency.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import os
 import sys
 from typing import NoReturn, Sequence
 from urllib.parse import urlparse
@@ -55,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--server", type=server_url, metavar="URL", help="use this Mix server instead of starting the embedded one")
     parser.add_argument("--data-dir", metavar="DIR", help="keep config, data and logs under DIR")
     parser.add_argument("--theme", metavar="NAME", help="colour theme (mix-dark, mix-light)")
-    sub = parser.add_subparsers(dest="command", parser_class=OneLineParser, metavar="{serve}")
+    sub = parser.add_subparsers(dest="command", parser_class=OneLineParser, metavar="{serve,run,web}")
     serve = sub.add_parser("serve", help="run the embedded Mix-compatible server alone")
     serve.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=port_number, default=8088, help="port (default 8088; 0 picks a free one)")
@@ -65,6 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--ready-file", help=argparse.SUPPRESS)
     serve.add_argument("--agent-delay", type=float, default=None, help="seconds between streamed chunks of the offline agent")
     serve.add_argument("--heartbeat", type=float, default=None, help="seconds between SSE heartbeats (default 45)")
+    web = sub.add_parser("web", help="serve the app to browser tabs (loopback only, per-launch token)")
+    web.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
+    web.add_argument("--port", type=port_number, default=8089, help="port (default 8089; 0 picks a free one)")
+    web.add_argument("--open", action="store_true", help="open the page in the default browser")
+    from tui.scripting.command import add_run_command
+
+    add_run_command(sub, server_url)
     return parser
 
 
@@ -73,7 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from tui.config import ConfigError, load_config, resolve_paths, setup_logging
 
-    paths = resolve_paths(args.data_dir)
+    # `serve --data-dir D` is the server's own home: its config.toml is D's (the app's child is told
+    # the app's config dir through MIX_TUI_CONFIG_DIR, which still wins).
+    serve_dir = getattr(args, "serve_data_dir", None) if args.command == "serve" else None
+    paths = resolve_paths(serve_dir or args.data_dir)
     try:
         config = load_config(paths.config_file)
     except ConfigError as exc:
@@ -87,30 +99,52 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"mix-tui serve: error: refusing to bind {args.host}: the Mix protocol has no authentication, "
                 "and this server's agent can run commands; use a loopback address such as 127.0.0.1\n",
             )
+        from tui.server.launcher import TOKEN_ENV
         from tui.server.run import serve
 
         data_dir = args.serve_data_dir or args.data_dir
-        server_dir = paths.ensure().server_data_dir if data_dir is None else resolve_paths(data_dir).data_dir
+        server_dir = paths.ensure().server_data_dir if data_dir is None else paths.data_dir
         setup_logging(paths.ensure())
         return serve(
             host=args.host,
             port=args.port,
             data_dir=server_dir,
             config=config,
-            token=args.token,
+            token=args.token or os.environ.pop(TOKEN_ENV, None),
             ready_file=args.ready_file,
             agent_delay=args.agent_delay,
             heartbeat=args.heartbeat,
         )
+
+    if args.command == "web" and not is_loopback_host(args.host):
+        parser.exit(2, f"mix-tui web: error: refusing to bind {args.host}: the page runs the agent, "
+                       "which can run commands; use a loopback address such as 127.0.0.1\n")
+    if args.command == "run":
+        from tui.scripting import run_command
+
+        setup_logging(paths.ensure())
+        return run_command(args, paths, config)
 
     if args.theme:
         config.theme = args.theme
     if args.server:
         config.server = args.server
     setup_logging(paths.ensure())
-    from tui.app import MixApp
 
-    MixApp(config=config, paths=paths).run()
+    if args.command == "web":
+        import asyncio
+
+        from tui.web.server import serve_web
+
+        tab_args = [*(["--data-dir", args.data_dir] if args.data_dir else []), *(["--theme", args.theme] if args.theme else [])]
+        return asyncio.run(serve_web(host=args.host, port=args.port, config=config, paths=paths.ensure(),
+                                     app_args=tab_args, open_browser=args.open))
+
+    from tui.app import MixApp
+    from tui.web import join_shared_server
+
+    server_token = join_shared_server(config)  # when this app is one tab of `mix-tui web`
+    MixApp(config=config, paths=paths, server_token=server_token).run()
     return 0
 
 

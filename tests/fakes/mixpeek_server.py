@@ -4,7 +4,10 @@ It runs on loopback (uvicorn in a thread) and covers what the chat client uses: 
 buckets, objects, presigned uploads (a PUT endpoint on this same server standing in for S3),
 confirm, batches, tasks that progress PENDING -> PROCESSING -> COMPLETED (or FAILED for files whose
 name contains `fail_pattern`), retrievers and their execution, both pagination styles, the error
-envelope, 429/503 with Retry-After, and 422 `extra_forbidden` for undeclared body keys.
+envelope, 429/503 with Retry-After, and 422 `extra_forbidden` for undeclared body keys. The stricter
+behaviours the docs describe are options: an asynchronous confirm, COMPLETED_WITH_ERRORS batches,
+expired presigned URLs, cut-off listing pages, UnauthorizedError answered with 403
+(uploads, batches and tasks are in mixpeek_ingest.py; the schema it enforces in mixpeek_schema.py).
 
     with running_fake_mixpeek(rate_limit_first=1) as fake:
         client = MixpeekClient(fake.api_key, base_url=fake.base_url, namespace="research")
@@ -18,7 +21,6 @@ import hashlib
 import itertools
 import json
 import re
-import secrets
 import threading
 import time
 from dataclasses import dataclass
@@ -31,75 +33,10 @@ from starlette.routing import Route
 
 from tests.fakes.loopback import RecordedRequest, serve_in_thread
 
-# ---------------------------------------------------------------- the schema the fake enforces
-
-BODY_KEYS: dict[str, set[str]] = {
-    "namespaces.list": {"filters", "sort", "search", "case_sensitive"},
-    "namespaces.create": {"namespace_name", "description", "feature_extractors", "payload_indexes", "auto_create_indexes"},
-    "buckets.list": {"search", "filters", "sort", "case_sensitive"},
-    "buckets.create": {"bucket_name", "description", "bucket_schema", "unique_key", "metadata"},
-    "objects.list": {"filters", "sort", "search", "select"},
-    "objects.create": {"key_prefix", "blobs", "metadata", "skip_duplicates", "canonicalize_source", "force_remirror"},
-    "uploads.create": {
-        "filename", "content_type", "file_size_bytes", "presigned_url_expiration", "metadata",
-        "create_object_on_confirm", "object_metadata", "blob_property", "blob_type", "file_hash", "skip_duplicates",
-    },
-    "uploads.confirm": {"etag", "file_size_bytes", "auto_submit_batch"},
-    "batches.create": {"object_ids", "filters", "collection_ids", "batch_name", "metadata", "dedup_strategy", "auto_submit"},
-    "batches.submit": {"include_processing_history"},
-    "retrievers.list": {"search", "filters", "sorts", "case_sensitive"},
-    "retrievers.execute": {
-        "inputs", "pagination", "stream", "filters", "limit", "return_presigned_urls", "return_vectors",
-        "skip_cache", "explain", "expand", "consistency", "write_token",
-    },
-}
-REQUIRED: dict[str, set[str]] = {
-    "namespaces.create": {"namespace_name", "feature_extractors"},
-    "buckets.create": {"bucket_name", "bucket_schema"},
-    "objects.create": {"blobs"},
-    "uploads.create": {"filename", "content_type"},
-}
-BLOB_KEYS = {"property", "type", "data", "upload_id", "metadata", "key_prefix", "checksum"}
-EXTRACTOR_KEYS = {"feature_extractor_name", "version", "params"}
-SCHEMA_TYPES = {"string", "number", "integer", "float", "boolean", "object", "array", "date", "datetime", "text", "image", "audio", "video", "pdf", "excel"}
-PAGINATION_KEYS = {
-    "cursor": {"method", "limit", "cursor"},
-    "offset": {"method", "page_size", "page_number"},
-    "keyset": {"method", "limit", "after"},
-    "scroll": {"method", "limit", "scroll_id", "scroll_ttl"},
-}
-DEFAULT_LIMIT = 20
-
-
-class ApiFailure(Exception):
-    def __init__(self, status: int, type_: str, message: str, details: dict[str, Any] | None = None, code: str | None = None) -> None:
-        super().__init__(message)
-        self.status, self.type, self.message, self.details, self.code = status, type_, message, details, code
-
-
-class Invalid(Exception):
-    """Collected validation errors, answered as 422 ValidationError."""
-
-    def __init__(self, errors: list[dict[str, Any]]) -> None:
-        super().__init__("validation failed")
-        self.errors = errors
-
-
-def _verr(location: list[Any], message: str, type_: str) -> dict[str, Any]:
-    return {"type": type_, "location": location, "message": message}
-
-
-def check_body(operation: str, body: Any) -> dict[str, Any]:
-    if body is None:
-        body = {}
-    if not isinstance(body, dict):
-        raise Invalid([_verr(["body"], "Input should be a valid dictionary", "dict_type")])
-    errors = [_verr(["body", k], "Extra inputs are not permitted", "extra_forbidden") for k in body if k not in BODY_KEYS[operation]]
-    errors += [_verr(["body", k], "Field required", "missing") for k in sorted(REQUIRED.get(operation, ())) if k not in body]
-    if errors:
-        raise Invalid(errors)
-    return body
-
+from tests.fakes.mixpeek_schema import (
+    BLOB_KEYS, DEFAULT_LIMIT, EXTRACTOR_KEYS, PAGINATION_KEYS, SCHEMA_TYPES, ApiFailure, Invalid, _verr, check_body,
+)
+from tests.fakes.mixpeek_ingest import IngestRoutes
 
 # ---------------------------------------------------------------- state
 
@@ -122,9 +59,14 @@ class FakeMixpeekOptions:
     seed_objects: int = 3  # objects already in the seeded bucket
     strict_retriever: bool = False  # also seed "filtered-search", which requires an input besides `query`
     default_limit: int = DEFAULT_LIMIT
+    bad_key_status: int = 401  # the status of an unknown key's UnauthorizedError (the live docs list it under 403)
+    async_confirm: bool = False  # confirm answers PROCESSING with its own task; the object exists once it completed
+    partial_pattern: str = "partial"  # files whose name contains this are processed with errors (COMPLETED_WITH_ERRORS)
+    expire_urls: int = 0  # the first N presigned URLs have expired by the time they are used
+    malformed_pages: int = 0  # the first N requests for a later page of a listing get a cut-off 200 body
 
 
-class FakeMixpeek:
+class FakeMixpeek(IngestRoutes):
     """The state of the fake and the HTTP app over it. Tests read `requests` to check what was sent."""
 
     def __init__(self, options: FakeMixpeekOptions) -> None:
@@ -142,6 +84,7 @@ class FakeMixpeek:
         self.storage: dict[str, bytes] = {}
         self._counter = itertools.count(1)
         self._api_calls = 0
+        self._malformed_sent = 0
         self._lock = threading.Lock()
         if options.seed:
             self._seed()
@@ -399,7 +342,7 @@ class FakeMixpeek:
         try:
             auth = request.headers.get("authorization", "")
             if not auth.startswith("Bearer ") or auth[7:] not in (o.api_key, o.forbidden_key):
-                raise ApiFailure(401, "UnauthorizedError", "Invalid or missing API key.")
+                raise ApiFailure(o.bad_key_status, "UnauthorizedError", "Invalid or missing API key.")
             if auth[7:] == o.forbidden_key:
                 raise ApiFailure(403, "ForbiddenError", "This API key does not have permission for this operation.", {"required_permission": "write"})
             if not o.rate_limit_path or o.rate_limit_path in path:
@@ -420,6 +363,10 @@ class FakeMixpeek:
                     return JSONResponse(self._envelope(503, "InferenceServiceUnavailableError", "Inference service is temporarily unavailable.", details), 503, headers=headers)
             if raw and body is None:
                 raise Invalid([_verr(["body"], "JSON decode error", "json_invalid")])
+            later_page = request.query_params.get("cursor") or request.query_params.get("offset", "0") not in ("", "0")
+            if path.endswith("/list") and later_page and self._malformed_sent < o.malformed_pages:
+                self._malformed_sent += 1  # a proxy or a dropped connection cut the body short
+                return Response(b'{"results": [{"object_id": "obj_', 200, media_type="application/json")
             for method, pattern, handler in self._compiled:
                 m = pattern.match(path)
                 if m and method == request.method:
@@ -561,231 +508,6 @@ class FakeMixpeek:
         self.objects[obj["object_id"]] = obj
         b["object_count"] += 1
         return 200, self._public(obj)
-
-    # ------------------------------------------------------------ uploads
-
-    def h_create_upload(self, request: Request, body: Any, bucket: str) -> tuple[int, Any]:
-        body = check_body("uploads.create", body)
-        b = self._bucket(self._require_ns(request), bucket)
-        errors = []
-        for key in ("filename", "content_type"):
-            if not isinstance(body[key], str) or not body[key]:
-                errors.append(_verr(["body", key], "Input should be a non-empty string", "string_type"))
-        exp = body.get("presigned_url_expiration", 3600)
-        if not isinstance(exp, int) or not 60 <= exp <= 86400:
-            errors.append(_verr(["body", "presigned_url_expiration"], "Input should be between 60 and 86400", "less_than_equal"))
-        if errors:
-            raise Invalid(errors)
-        upload_id = self._id("upl")
-        token = secrets.token_hex(8)
-        upload = {
-            "upload_id": upload_id,
-            "presigned_url": f"{self.base_url}/_storage/{upload_id}?X-Amz-Expires={exp}&X-Amz-Signature={token}",
-            "expires_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + exp)),
-            "s3_key": f"{b['_ns']}/{b['bucket_id']}/{upload_id}/{body['filename']}",
-            "status": "PENDING",
-            "is_duplicate": False,
-            "duplicate_of_upload_id": None,
-            "existing_object_id": None,
-            "message": "Upload the file with PUT to presigned_url, then confirm.",
-            "object_id": None,
-            "filename": body["filename"],
-            "content_type": body["content_type"],
-            "file_size_bytes": body.get("file_size_bytes"),
-            "blob_property": body.get("blob_property"),
-            "blob_type": body.get("blob_type"),
-            "create_object_on_confirm": body.get("create_object_on_confirm", True),
-            "_token": token,
-            "_bucket": b["bucket_id"],
-            "_etag": None,
-        }
-        self.uploads[upload_id] = upload
-        return 201, self._public(upload)
-
-    def _storage_put(self, request: Request, upload_id: str, raw: bytes) -> Response:
-        """Stands in for S3: checks the signature, the Content-Type and that no auth header came along."""
-
-        def s3_error(status: int, code: str, message: str) -> Response:
-            xml = f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code><Message>{message}</Message></Error>'
-            return Response(xml, status, media_type="application/xml")
-
-        record = RecordedRequest.of(request, None)
-        with self._lock:
-            self.requests.append(record)
-            up = self.uploads.get(upload_id)
-            if request.method != "PUT":
-                resp = s3_error(405, "MethodNotAllowed", "The specified method is not allowed against this resource.")
-            elif up is None or request.query_params.get("X-Amz-Signature") != up["_token"]:
-                resp = s3_error(403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided.")
-            elif "authorization" in record.headers:
-                resp = s3_error(400, "InvalidArgument", "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter should be specified.")
-            elif "content-length" not in record.headers:
-                resp = s3_error(411, "MissingContentLength", "You must provide the Content-Length HTTP header.")
-            elif record.headers.get("content-type", "") != up["content_type"]:
-                resp = s3_error(403, "SignatureDoesNotMatch", "Content-Type does not match the one the URL was signed for.")
-            else:
-                self.storage[upload_id] = raw
-                up["_etag"] = hashlib.md5(raw).hexdigest()
-                resp = Response(b"", 200, headers={"ETag": f'"{up["_etag"]}"'})
-            record.status = resp.status_code
-            return resp
-
-    def h_get_upload(self, request: Request, body: Any, bucket: str, upload: str) -> tuple[int, Any]:
-        b = self._bucket(self._require_ns(request), bucket)
-        up = self.uploads.get(upload)
-        if up is None or up["_bucket"] != b["bucket_id"]:
-            raise ApiFailure(404, "NotFoundError", f"Upload '{upload}' not found.")
-        return 200, self._public(up)
-
-    def h_confirm_upload(self, request: Request, body: Any, bucket: str, upload: str) -> tuple[int, Any]:
-        body = check_body("uploads.confirm", body)
-        b = self._bucket(self._require_ns(request), bucket)
-        up = self.uploads.get(upload)
-        if up is None or up["_bucket"] != b["bucket_id"]:
-            raise ApiFailure(404, "NotFoundError", f"Upload '{upload}' not found.")
-        if up["status"] == "COMPLETED":
-            raise ApiFailure(409, "AlreadyExistsError", "This upload is already confirmed.")
-        if up["_etag"] is None:
-            raise ApiFailure(400, "BadRequestError", "The file has not been uploaded to the presigned URL yet.")
-        if body.get("etag") is not None and str(body["etag"]).strip('"') != up["_etag"]:
-            raise ApiFailure(400, "BadRequestError", "ETag does not match the uploaded file.", {"expected": up["_etag"]})
-        data = self.storage[upload]
-        if body.get("file_size_bytes") is not None and body["file_size_bytes"] != len(data):
-            raise ApiFailure(400, "BadRequestError", "file_size_bytes does not match the uploaded file.")
-        up["status"] = "COMPLETED"
-        if up["create_object_on_confirm"]:
-            prop = up["blob_property"] or next(iter(b["bucket_schema"].get("properties", {"content": {}})))
-            obj = {
-                "object_id": self._id("obj"),
-                "bucket_id": b["bucket_id"],
-                "blobs": [{"blob_id": self._id("blob"), "property": prop, "type": up["blob_type"] or "text", "properties": {}, "details": {"filename": up["filename"], "content_type": up["content_type"], "size": len(data)}}],
-                "metadata": {"filename": up["filename"]},
-                "status": "DRAFT",
-                "error": None,
-                "created_at": self._now(),
-                "_text": data.decode("utf-8", "replace"),
-            }
-            self.objects[obj["object_id"]] = obj
-            b["object_count"] += 1
-            b["total_size_bytes"] += len(data)
-            up["object_id"] = obj["object_id"]
-        return 200, {
-            "upload_id": upload,
-            "status": "COMPLETED",
-            "object_id": up["object_id"],
-            "task_id": None,
-            "batch_id": None,
-            "etag": up["_etag"],
-            "file_hash": hashlib.sha256(data).hexdigest(),
-            "message": "Upload confirmed.",
-        }
-
-    # ------------------------------------------------------------ batches and tasks
-
-    def h_create_batch(self, request: Request, body: Any, bucket: str) -> tuple[int, Any]:
-        body = check_body("batches.create", body)
-        b = self._bucket(self._require_ns(request), bucket)
-        ids = body.get("object_ids")
-        if not isinstance(ids, list) or not ids:
-            raise Invalid([_verr(["body", "object_ids"], "List should have at least 1 item", "too_short")])
-        missing = [i for i in ids if i not in self.objects or self.objects[i]["bucket_id"] != b["bucket_id"]]
-        if missing:
-            raise ApiFailure(404, "NotFoundError", f"Objects not found in bucket: {', '.join(map(str, missing))}.", {"object_ids": missing})
-        batch = {
-            "batch_id": self._id("btch"),
-            "bucket_id": b["bucket_id"],
-            "status": "DRAFT",
-            "object_ids": ids,
-            "task_id": None,
-            "tier_tasks": [],
-            "current_tier": None,
-            "total_tiers": 1,
-            "error": None,
-            "error_summary": None,
-            "created_at": self._now(),
-            "updated_at": self._now(),
-        }
-        self.batches[batch["batch_id"]] = batch
-        return 200, batch
-
-    def _batch(self, b: dict[str, Any], batch_id: str) -> dict[str, Any]:
-        batch = self.batches.get(batch_id)
-        if batch is None or batch["bucket_id"] != b["bucket_id"]:
-            raise ApiFailure(404, "NotFoundError", f"Batch '{batch_id}' not found.")
-        return batch
-
-    def h_submit_batch(self, request: Request, body: Any, bucket: str, batch: str) -> tuple[int, Any]:
-        check_body("batches.submit", body)
-        bt = self._batch(self._bucket(self._require_ns(request), bucket), batch)
-        if bt["task_id"]:
-            raise ApiFailure(409, "AlreadyExistsError", "This batch was already submitted.")
-        task = {
-            "task_id": self._id("task"),
-            "task_type": "batch_processing",
-            "status": "PENDING",
-            "inputs": {"batch_id": bt["batch_id"], "object_ids": bt["object_ids"]},
-            "outputs": None,
-            "additional_data": {},
-            "error": None,
-            "queue_position": 1,
-            "estimated_wait_minutes": 0.1,
-            "_polls": 0,
-            "_batch": bt["batch_id"],
-        }
-        self.tasks[task["task_id"]] = task
-        bt.update(task_id=task["task_id"], status="PENDING", current_tier=0, updated_at=self._now())
-        for oid in bt["object_ids"]:
-            self.objects[oid]["status"] = "PENDING"
-        return 200, self._public(task)
-
-    def _advance(self, task: dict[str, Any]) -> None:
-        """Each poll moves the task along: PENDING, PROCESSING, then COMPLETED or FAILED."""
-        if task["status"] in ("COMPLETED", "FAILED"):
-            return
-        task["_polls"] += 1
-        n = self.options.polls_per_status
-        bt = self.batches[task["_batch"]]
-        objs = [self.objects[i] for i in bt["object_ids"]]
-        if task["_polls"] <= n:
-            status = "PENDING"
-        elif task["_polls"] <= 2 * n:
-            status = "PROCESSING"
-            for o in objs:
-                o["status"] = "PROCESSING"
-        else:
-            bad = [o for o in objs if self.options.fail_pattern and self.options.fail_pattern in o["metadata"].get("filename", "")]
-            status = "FAILED" if bad else "COMPLETED"
-            for o in objs:
-                if o in bad:
-                    o["status"] = "FAILED"
-                    o["error"] = "text extraction failed: the file could not be parsed"
-                else:
-                    o["status"] = "COMPLETED"
-                    self._index(o)
-            if bad:
-                names = ", ".join(o["metadata"].get("filename", o["object_id"]) for o in bad)
-                task["error"] = f"Feature extraction failed for {names}: the file could not be parsed."
-                bt["error"] = task["error"]
-                bt["error_summary"] = {"failed": len(bad), "succeeded": len(objs) - len(bad)}
-            task["outputs"] = {"documents_created": len(objs) - len(bad)}
-        task["status"] = status
-        task["queue_position"] = None if status != "PENDING" else 1
-        bt["status"] = {"PENDING": "PENDING", "PROCESSING": "IN_PROGRESS"}.get(status, status)
-        bt["updated_at"] = self._now()
-
-    def h_get_batch(self, request: Request, body: Any, bucket: str, batch: str) -> tuple[int, Any]:
-        bt = self._batch(self._bucket(self._require_ns(request), bucket), batch)
-        if self.options.expire_tasks and bt["task_id"]:
-            self._advance(self.tasks[bt["task_id"]])  # the batch is what moves when tasks have aged out
-        return 200, bt
-
-    def h_get_task(self, request: Request, body: Any, task: str) -> tuple[int, Any]:
-        self._require_ns(request)
-        t = self.tasks.get(task)
-        if t is None or self.options.expire_tasks:
-            raise ApiFailure(404, "NotFoundError", f"Task '{task}' not found (tasks are kept about 24 hours).")
-        self._advance(t)
-        return 200, self._public(t)
 
     # ------------------------------------------------------------ retrievers
 

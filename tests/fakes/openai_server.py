@@ -12,6 +12,13 @@ GET /v1/key answers like OpenRouter's key endpoint.
 It checks the Bearer key (unless `api_key=""`, like Ollama) and that every assistant tool call is
 answered by a `tool` message with its tool_call_id before the conversation goes on.
 
+`style="ollama"` behaves as Ollama's OpenAI-compatible API does: reasoning in `delta.reasoning`,
+parallel tool calls streamed whole, one per chunk, all at `index: 0` with their own ids; a request
+with `reasoning_effort` for a model not in `thinking_models` is refused with 400 "does not support
+thinking"; and the native `POST /api/show` lists each model's capabilities. `style="openrouter"`
+streams `Reply.reasoning_details` as `delta.reasoning_details` pieces (text split, the signature
+last, per `index`) beside `delta.reasoning`, as OpenRouter does for reasoning models.
+
     with running_fake_openai() as fake:
         fake.script(Reply.call("bash", {"command": "ls"}), Reply.say("Done."))
         # base URL for the client: fake.base_url (ends in /v1)
@@ -52,6 +59,11 @@ class Reply(ScriptedReply):
     error_code: Any = None
     usage: tuple[int, int] = (200, 40)
     cost: float | None = None  # OpenRouter's usage.cost
+    reasoning_details: list[dict] = field(default_factory=list)  # OpenRouter style: whole entries, streamed in pieces
+
+    @classmethod
+    def calls_of(cls, *calls: FunctionCall, text: str = "", **kw: Any) -> "Reply":
+        return cls(text=text, calls=list(calls), **kw)
 
     @classmethod
     def think(cls, reasoning: str, text: str, **kw: Any) -> "Reply":
@@ -88,12 +100,26 @@ def _data(obj: Any) -> str:
 
 
 class FakeOpenAI(ScriptedFake):
-    def __init__(self, api_key: str = API_KEY, models: list[str] | None = None) -> None:
+    def __init__(self, api_key: str = API_KEY, models: list[str] | None = None, *, style: str = "openai",
+                 thinking_models: tuple[str, ...] = ()) -> None:
         super().__init__(api_key)
         self.models_list = list(models or MODELS)
+        self.style = style
+        self.thinking_models = set(thinking_models)
+        self.shown: list[str] = []  # models asked about on /api/show
         self.app = Starlette(routes=[Route("/v1/chat/completions", self.completions, methods=["POST"]),
                                      Route("/v1/models", self.models, methods=["GET"]),
-                                     Route("/v1/key", self.key, methods=["GET"])])
+                                     Route("/v1/key", self.key, methods=["GET"]),
+                                     Route("/api/show", self.show, methods=["POST"])])
+
+    async def show(self, request: Request) -> Response:
+        """Ollama's native model details: 404 for a model that is not installed."""
+        model = str((await request.json()).get("model", ""))
+        self.shown.append(model)
+        if self.style != "ollama" or model not in self.models_list:
+            return JSONResponse({"error": f"model '{model}' not found"}, 404)
+        capabilities = ["completion", "tools"] + (["thinking"] if model in self.thinking_models else [])
+        return JSONResponse({"modelfile": "", "details": {"format": "gguf"}, "capabilities": capabilities})
 
     @staticmethod
     def _error(status: int, message: str, kind: str, code: Any = None, headers: dict | None = None) -> Response:
@@ -156,6 +182,9 @@ class FakeOpenAI(ScriptedFake):
         problem = self._auth_problem(request)
         if problem is None:
             text = self.body_problem(body)
+            if not text and self.style == "ollama" and body.get("reasoning_effort") \
+                    and body["model"] not in self.thinking_models:
+                text = f'"{body["model"]}" does not support thinking'
             if text:
                 problem = self._error(400, text, "invalid_request_error")
         if problem is not None:
@@ -182,8 +211,12 @@ class FakeOpenAI(ScriptedFake):
 
         try:
             yield chunk({"role": "assistant", "content": ""})
+            reasoning_key = "reasoning_content" if self.style == "openai" else "reasoning"
             for piece in chunks(reply.reasoning, reply.chunk):
-                yield chunk({"reasoning_content": piece})
+                yield chunk({reasoning_key: piece})
+            for index, detail in enumerate(reply.reasoning_details):
+                for piece in self._detail_pieces(detail, index, reply.chunk):
+                    yield chunk({"reasoning": piece.get("text", ""), "reasoning_details": [piece]})
             for piece in chunks(reply.text, reply.chunk):
                 yield chunk({"content": piece})
             if reply.stream_error:
@@ -198,6 +231,10 @@ class FakeOpenAI(ScriptedFake):
                 return
             for index, call in enumerate(reply.calls):
                 call_id = call.id or f"call_fake{next(self._ids):05d}"
+                if self.style == "ollama":  # whole, one per chunk, every one at index 0
+                    yield chunk({"tool_calls": [{"id": call_id, "index": 0, "type": "function", "function": {
+                        "name": call.name, "arguments": json.dumps(call.arguments)}}]})
+                    continue
                 yield chunk({"tool_calls": [{"index": index, "id": call_id, "type": "function",
                                              "function": {"name": call.name, "arguments": ""}}]})
                 for piece in chunks(json.dumps(call.arguments), 6):
@@ -216,10 +253,22 @@ class FakeOpenAI(ScriptedFake):
             self._stream_ended(finished)
 
 
+    @staticmethod
+    def _detail_pieces(detail: dict, index: int, size: int) -> list[dict]:
+        """One reasoning_details entry as OpenRouter streams it: its text in pieces, then the signature."""
+        base = {k: v for k, v in detail.items() if k not in ("text", "signature")}
+        base["index"] = index
+        pieces = [{**base, "text": piece} for piece in chunks(detail.get("text", ""), size)] or [dict(base)]
+        if detail.get("signature"):
+            pieces.append({**base, "text": "", "signature": detail["signature"]})
+        return pieces
+
+
 @contextlib.contextmanager
-def running_fake_openai(api_key: str = API_KEY, models: list[str] | None = None) -> Iterator[FakeOpenAI]:
+def running_fake_openai(api_key: str = API_KEY, models: list[str] | None = None, **kw: Any) -> Iterator[FakeOpenAI]:
     """Start the fake on 127.0.0.1 (a free port) in a thread; `fake.base_url` ends in /v1."""
-    fake = FakeOpenAI(api_key, models)
+    fake = FakeOpenAI(api_key, models, **kw)
     with serve_in_thread(fake.app, "OpenAI") as url:
         fake.base_url = url + "/v1"
+        fake.root_url = url
         yield fake

@@ -43,6 +43,8 @@ async def test_start_serves_with_token_and_stop_ends_the_child(tmp_path):
     try:
         assert time.monotonic() - started < 5
         assert server.url.startswith("http://127.0.0.1:") and len(server.token) >= 20
+        # The token reaches the child through its environment: argv shows in `ps` to every local user.
+        assert server.token.encode() not in Path(f"/proc/{server.pid}/cmdline").read_bytes()
         async with httpx.AsyncClient(base_url=server.url) as c:
             assert (await c.get("/health")).status_code == 401
             r = await c.get("/health", headers={"Authorization": f"Bearer {server.token}"})

@@ -3,7 +3,7 @@
 A child process runs on the second core and never competes with the UI for the GIL. It listens on
 a free loopback port with a per-launch bearer token, reports the port through a ready file, writes
 its output to a log file (never the terminal), and dies with the app even when the app crashes
-(PR_SET_PDEATHSIG plus a watcher of the parent pid, see run.die_with_parent).
+(PR_SET_PDEATHSIG plus a watcher of the parent pid, see tui.lifeline).
 
 Call `start()` from the app's main thread (the event loop's thread): Linux delivers the
 parent-death signal when the *thread* that spawned the child ends.
@@ -23,8 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from tui.config import Config, Paths
+from tui.lifeline import PARENT_PID_ENV
 
-PARENT_PID_ENV = "MIX_TUI_PARENT_PID"  # same name as tui.server.run (not imported: keeps start-up light)
+# The bearer token goes to the child in its environment, not its argv: argv shows in `ps` to every local user.
+TOKEN_ENV = "MIX_TUI_SERVER_TOKEN"
 LOG_NAME = "server.log"
 LOG_ROTATE_BYTES = 5 * 1024 * 1024
 
@@ -54,6 +56,13 @@ class EmbeddedServer:
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: Any = None
 
+    @classmethod
+    def for_app(cls, config: Config, paths: Paths) -> "EmbeddedServer":
+        """The server an app (or `mix-tui web`) starts for itself: it reads the app's config file and logs
+        next to it, but keeps its data (database, session folders, its own secrets) in server_data_dir."""
+        child_paths = Paths(config_dir=paths.config_dir, data_dir=paths.server_data_dir, state_dir=paths.state_dir)
+        return cls(paths.server_data_dir, config=config, paths=child_paths)
+
     # ------------------------------------------------------------ what the app reads
 
     @property
@@ -78,7 +87,7 @@ class EmbeddedServer:
 
     def _command(self, ready_file: Path) -> list[str]:
         cmd = [sys.executable, "-m", "tui", "serve", "--host", "127.0.0.1", "--port", "0",
-               f"--token={self._token}", f"--ready-file={ready_file}", f"--data-dir={self.data_dir}"]
+               f"--ready-file={ready_file}", f"--data-dir={self.data_dir}"]
         delay = self.agent_delay if self.agent_delay is not None else (self.config.embedded.agent_delay if self.config else None)
         if delay is not None:
             cmd += ["--agent-delay", repr(float(delay))]
@@ -89,6 +98,7 @@ class EmbeddedServer:
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
         env[PARENT_PID_ENV] = str(os.getpid())
+        env[TOKEN_ENV] = self._token
         if self.paths is not None:  # the child reads the same config file and logs next to the app
             env["MIX_TUI_CONFIG_DIR"] = str(self.paths.config_dir)
             env["MIX_TUI_DATA_DIR"] = str(self.paths.data_dir)

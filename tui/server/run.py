@@ -7,25 +7,20 @@ Starlette and the routes are imported inside `serve`.
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import json
 import logging
 import os
-import signal
 import sys
-import threading
-import time
 from pathlib import Path
 from typing import Any, Callable
 
 import uvicorn
 
 from tui.config import Config
+from tui.lifeline import die_with_parent
 
 log = logging.getLogger("tui.server")
 
-PARENT_PID_ENV = "MIX_TUI_PARENT_PID"  # set by the launcher: die with this process
-PR_SET_PDEATHSIG = 1
 
 
 class MixUvicornServer(uvicorn.Server):
@@ -77,36 +72,6 @@ def write_ready_file(path: str | os.PathLike[str], port: int) -> None:
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps({"port": port, "pid": os.getpid()}), "utf-8")
     os.replace(tmp, target)
-
-
-def die_with_parent() -> None:
-    """When started by the app: exit if the app exits, even by a crash.
-
-    PR_SET_PDEATHSIG makes Linux send SIGTERM when the parent dies; the watcher thread covers the
-    race before prctl ran and systems without prctl (it polls whether we were re-parented).
-    """
-    raw = os.environ.get(PARENT_PID_ENV)
-    if not raw or not raw.isdigit():
-        return
-    parent = int(raw)
-    if sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-        except (OSError, AttributeError):
-            pass
-    if os.getppid() != parent:
-        os._exit(0)  # the parent is already gone
-
-    def watch() -> None:
-        while True:
-            time.sleep(0.5)
-            if os.getppid() != parent:
-                os.kill(os.getpid(), signal.SIGTERM)
-                time.sleep(3)
-                os._exit(0)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def serve(

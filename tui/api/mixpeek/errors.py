@@ -135,11 +135,12 @@ class MixpeekValidationError(MixpeekError, BadRequest):
 
 
 class MixpeekAuthError(MixpeekError, AuthRequired):
-    """401: the key is missing or rejected."""
+    """401, or 403 with type UnauthorizedError: the key is missing or rejected."""
 
 
 class MixpeekForbidden(MixpeekError, PlanLimit):
-    """403: the key may not do this (scope, plan, quota, feature not enabled)."""
+    """403 (ForbiddenError, QuotaExceededError, NotEnabledError): the key may not do this (scope, plan,
+    quota, feature not enabled)."""
 
 
 class MixpeekNotFound(MixpeekError, NotFound):
@@ -176,6 +177,10 @@ class UploadStorageError(MixpeekError):
     action = "retry"
 
 
+class PresignedUrlExpired(UploadStorageError):
+    """S3 refused the PUT because the presigned URL expired: only a new upload (a new URL) can work."""
+
+
 def _validation_sentence(envelope: Envelope) -> str:
     if not envelope.field_errors:
         return "Mixpeek rejected the request as invalid"
@@ -184,9 +189,18 @@ def _validation_sentence(envelope: Envelope) -> str:
     return f"Mixpeek rejected the request: {shown}{more}"
 
 
+# The documented error types that say the key itself was refused, whatever the status (the docs list
+# UnauthorizedError under 401 in one place and 403 in another).
+AUTH_TYPES = frozenset({"UnauthorizedError", "AuthenticationError", "InvalidApiKeyError"})
+
+
+def is_auth_failure(status: int, envelope: Envelope) -> bool:
+    return status == 401 or (status == 403 and envelope.type in AUTH_TYPES)
+
+
 def explain(status: int, envelope: Envelope, *, namespace: str | None = None) -> str:
     """One sentence a person can act on, followed by the server's own type and message."""
-    if status == 401:
+    if is_auth_failure(status, envelope):
         head = "Mixpeek did not accept the API key; set MIXPEEK_API_KEY or save a key in the credentials"
     elif status == 403:
         if envelope.type == "QuotaExceededError":
@@ -261,6 +275,8 @@ def error_for(
 ) -> MixpeekError:
     envelope = parse_envelope(body)
     cls = _BY_STATUS.get(status) or (MixpeekServerFailure if status >= 500 or status == 408 else MixpeekBadRequest)
+    if is_auth_failure(status, envelope):
+        cls = MixpeekAuthError  # a refused key, not a plan or scope limit: named by its documented type
     text = body.decode("utf-8", "replace")[:2000] if isinstance(body, bytes) else str(body)[:2000]
     kw: dict[str, Any] = dict(status=status, envelope=envelope, body=text, request_id=request_id, method=method, path=path)
     if issubclass(cls, MixpeekRateLimited):

@@ -92,16 +92,20 @@ async def ingest_file(
             share = sent / total if total else 1.0
             await tell(fraction=0.05 + 0.4 * share, message=f"uploading {_size(sent)} of {_size(total)}")
 
+        async def on_confirm_task(t: Task) -> None:  # an asynchronous confirm: the object is being created
+            await tell(stage="confirming", fraction=STAGE_FRACTIONS["confirming"], status=t.status,
+                       message=f"creating the object ({t.status})")
+
         uploaded = await client.upload_file(
-            bucket.bucket_id, file_path, content_type=content_type, blob_property=blob_property, blob_type=blob_type, on_bytes=on_bytes, namespace=namespace
+            bucket.bucket_id, file_path, content_type=content_type, blob_property=blob_property, blob_type=blob_type,
+            on_bytes=on_bytes, on_confirm_task=on_confirm_task, confirm_timeout=task_timeout, namespace=namespace,
         )
         object_id = uploaded.object_id
         if uploaded.confirmation is None:
             await tell(stage="completed", fraction=1.0, status="COMPLETED", object_id=object_id, message="already uploaded (duplicate)")
             return state
         await tell(stage="confirming", fraction=STAGE_FRACTIONS["confirming"], object_id=object_id, message="confirmed")
-        conf = uploaded.confirmation
-        task_id, batch_id = conf.task_id, conf.batch_id
+        task_id, batch_id = uploaded.processing_task_id, uploaded.confirmation.batch_id
         if not task_id:
             if not object_id:
                 await tell(stage="failed", fraction=1.0, status="FAILED", message="Mixpeek confirmed the upload but created no object")
@@ -119,10 +123,12 @@ async def ingest_file(
                 await tell(status=t.status, fraction=STAGE_FRACTIONS.get(t.status, state.fraction), message=t.status)
 
         final = await client.wait_for_task(task_id, on_update=on_task, timeout=task_timeout, bucket=bucket.bucket_id, batch_id=batch_id, namespace=namespace)
-        if final.succeeded:
+        if final.status == "COMPLETED":
             await tell(stage="completed", fraction=1.0, status=final.status, message=final.status)
-        else:
-            await tell(stage="failed", fraction=1.0, status=final.status, message=final.failure_reason)
+        else:  # FAILED, or COMPLETED_WITH_ERRORS: part of it failed, and the file may not be searchable
+            reason = final.error or await _batch_reasons(client, bucket.bucket_id, batch_id, namespace) or final.failure_reason
+            prefix = "processed with errors: " if final.status == "COMPLETED_WITH_ERRORS" else ""
+            await tell(stage="failed", fraction=1.0, status=final.status, message=prefix + reason)
     except asyncio.CancelledError:
         await tell(stage="failed", fraction=state.fraction, status="CANCELED", message="cancelled")
         raise
@@ -131,6 +137,22 @@ async def ingest_file(
     except OSError as exc:
         await tell(stage="failed", fraction=1.0, status="FAILED", message=f"cannot read {file_path.name}: {exc.strerror or exc}")
     return state
+
+
+async def _batch_reasons(client: MixpeekClient, bucket_id: str, batch_id: str, namespace: str | None) -> str:
+    """The batch's own account of what failed (`error`, else the messages in `error_summary`)."""
+    if not batch_id:
+        return ""
+    try:
+        batch = await client.get_batch(bucket_id, batch_id, namespace=namespace)
+    except ApiError:
+        return ""
+    if batch.error:
+        return batch.error
+    summary = batch.error_summary if isinstance(batch.error_summary, dict) else {}
+    errors = summary.get("errors") if isinstance(summary.get("errors"), list) else []
+    texts = [str(e.get("message") or e.get("error") or "") if isinstance(e, dict) else str(e) for e in errors]
+    return "; ".join(t for t in texts if t)
 
 
 def _size(n: int) -> str:

@@ -424,8 +424,8 @@ class Task:
 
     @property
     def failure_reason(self) -> str:
-        """Why the task did not succeed, in the server's words when it gave any."""
-        if self.succeeded:
+        """Why the task did not (wholly) succeed, in the server's words when it gave any; "" when it did."""
+        if self.status == "COMPLETED" or not self.is_final:
             return ""
         return self.error or f"task ended {self.status}"
 

@@ -26,6 +26,8 @@ API_VERSION = "2023-06-01"
 ALIASES = ANTHROPIC_ALIASES
 CACHE = {"type": "ephemeral"}
 THINKING_BUDGET = {"low": 2048, "medium": 8192, "high": 24576}  # tokens; the API wants ≥ 1024
+# Models from before extended thinking: a `thinking` parameter is refused by them (400).
+NO_THINKING = ("claude-3-5", "claude-3-haiku", "claude-3-opus", "claude-3-sonnet", "claude-2", "claude-instant")
 STOP_REASONS = {"end_turn": "end_turn", "stop_sequence": "end_turn", "tool_use": "tool_use",
                 "max_tokens": "max_tokens", "refusal": "refusal", "pause_turn": "pause_turn"}
 
@@ -77,6 +79,10 @@ def request_messages(messages: list[ChatMessage]) -> list[dict]:
     return out
 
 
+def takes_thinking(model: str) -> bool:
+    return not ALIASES.get(model, model).startswith(NO_THINKING)
+
+
 def request_body(messages: list[ChatMessage], *, model: str, tools: list[ToolSpec], system: str, max_tokens: int,
                  reasoning_effort: str = "") -> dict:
     body: dict = {"model": ALIASES.get(model, model), "max_tokens": max_tokens, "stream": True,
@@ -91,7 +97,7 @@ def request_body(messages: list[ChatMessage], *, model: str, tools: list[ToolSpe
         last = body["messages"][-1]["content"][-1]
         if last.get("type") in ("text", "tool_result"):
             body["messages"][-1]["content"][-1] = {**last, "cache_control": CACHE}
-    budget = THINKING_BUDGET.get(reasoning_effort)
+    budget = THINKING_BUDGET.get(reasoning_effort) if takes_thinking(model) else None
     if budget:
         body["thinking"] = {"type": "enabled", "budget_tokens": budget}
         body["max_tokens"] = max_tokens + budget  # the budget counts against max_tokens

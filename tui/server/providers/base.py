@@ -45,6 +45,7 @@ class ThinkingPart:
     text: str = ""
     signature: str = ""
     redacted: str = ""  # opaque data of a redacted_thinking block
+    details: list[dict] = field(default_factory=list)  # OpenRouter's reasoning_details, sent back as they came
 
 
 @dataclass

@@ -6,6 +6,12 @@ first fragment has `id` and `function.name`, later ones append to `function.argu
 `finish_reason` closes the choice; with `stream_options.include_usage` a last chunk has empty
 `choices` and `usage`; the stream ends with `data: [DONE]`. Some servers add `delta.reasoning` or
 `delta.reasoning_content` (OpenRouter, Ollama, DeepSeek-style) and send `{"error": …}` mid-stream.
+
+As they behave in the field: Ollama streams parallel tool calls whole, one per chunk, every one with
+`index: 0` (told apart by their ids); OpenRouter streams `delta.reasoning_details` pieces that must
+be sent back on the assistant message of a tool loop, merged per index; Ollama refuses
+`reasoning_effort` (400) for a model that does not think, so it is sent only to models whose
+capabilities (`POST /api/show`) include "thinking".
 """
 
 from __future__ import annotations
@@ -21,8 +27,8 @@ from tui.server.agent.tools import ToolSpec
 from tui.server.providers.models import DISPLAY, STATIC_MODELS
 from tui.server.providers.base import (
     TIMEOUT, VALIDATE_TIMEOUT, ChatMessage, ProviderError, ProviderEvent, ProviderRateLimited, Stop, TextDelta,
-    ThinkingDelta, ToolCallEnd, ToolCallInputDelta, ToolCallStart, Usage, ValidationResult, connect_error,
-    error_text, http_error, sse_events,
+    ThinkingDelta, ThinkingDone, ThinkingPart, ToolCallEnd, ToolCallInputDelta, ToolCallStart, Usage,
+    ValidationResult, connect_error, error_text, http_error, sse_events,
 )
 
 STOP_REASONS = {"stop": "end_turn", "tool_calls": "tool_use", "function_call": "tool_use", "length": "max_tokens",
@@ -52,7 +58,8 @@ FLAVORS = {f.name: f for f in (OPENAI, OPENROUTER, OLLAMA)}
 REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5")
 
 
-def request_messages(messages: list[ChatMessage], system: str) -> list[dict]:
+def request_messages(messages: list[ChatMessage], system: str, *, reasoning_details: bool = False) -> list[dict]:
+    """The `messages` array; `reasoning_details` (OpenRouter) sends each assistant message's back."""
     out: list[dict] = [{"role": "system", "content": system}] if system else []
     for m in messages:
         if m.role == "tool":
@@ -65,6 +72,9 @@ def request_messages(messages: list[ChatMessage], system: str) -> list[dict]:
                 entry["tool_calls"] = [{"id": c.id, "type": "function",
                                         "function": {"name": c.name, "arguments": json.dumps(c.input, ensure_ascii=False)}}
                                        for c in m.tool_calls]
+            details = [d for part in m.thinking for d in part.details] if reasoning_details else []
+            if details:
+                entry["reasoning_details"] = details
             out.append(entry)
         elif m.text:
             out.append({"role": "user", "content": m.text})
@@ -73,7 +83,8 @@ def request_messages(messages: list[ChatMessage], system: str) -> list[dict]:
 
 def request_body(flavor: Flavor, messages: list[ChatMessage], *, model: str, tools: list[ToolSpec], system: str,
                  max_tokens: int, reasoning_effort: str = "") -> dict:
-    body: dict = {"model": model, "messages": request_messages(messages, system), "stream": True,
+    body: dict = {"model": model, "messages": request_messages(messages, system, reasoning_details=flavor is OPENROUTER),
+                  "stream": True,
                   "stream_options": {"include_usage": True}, flavor.max_tokens_field: max_tokens}
     if tools:
         body["tools"] = [{"type": "function", "function": {"name": t.name, "description": t.description,
@@ -92,7 +103,9 @@ class StreamDecoder:
 
     def __init__(self, provider: str) -> None:
         self.provider = provider
-        self.calls: dict[int, dict] = {}  # index -> {id, name, args: [..], started}
+        self.calls: dict[int, dict] = {}  # slot -> {id, name, args: [..]}, slots in arrival order
+        self._slots: dict[int, int] = {}  # the server's index -> the slot of its current call
+        self.details: dict[int, dict] = {}  # OpenRouter reasoning_details, merged per index
         self.finish_reason = ""
         self.usage: Usage | None = None
         self.finished = False
@@ -128,6 +141,8 @@ class StreamDecoder:
                 events.append(TextDelta(content))
             for fragment in delta.get("tool_calls") or []:
                 events += self._tool_fragment(fragment)
+            for detail in delta.get("reasoning_details") or []:
+                self._reasoning_detail(detail)
             if choice.get("finish_reason"):
                 self.finish_reason = choice["finish_reason"]
         usage = chunk.get("usage")
@@ -139,18 +154,48 @@ class StreamDecoder:
                                float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None)
         return events
 
+    def _reasoning_detail(self, detail: dict) -> None:
+        """One streamed piece of a reasoning_details entry: its strings are appended, the rest kept."""
+        if not isinstance(detail, dict):
+            return
+        index = detail.get("index")
+        if not isinstance(index, int):
+            index = max(self.details, default=0)
+        merged = self.details.setdefault(index, {})
+        for key, value in detail.items():
+            if key in ("text", "summary", "data", "signature") and isinstance(value, str) and isinstance(merged.get(key), str):
+                merged[key] += value
+            elif value is not None or key not in merged:
+                merged[key] = value
+
+    def _is_new_call(self, call: dict, fragment: dict, function: dict) -> bool:
+        """Whether a fragment at an index already in use starts another call (Ollama sends every call
+        whole at index 0): it carries another id, or a name after a call whose arguments are complete."""
+        given = fragment.get("id")
+        if given:
+            return given != call["id"]
+        if not function.get("name") or not call["name"]:
+            return False
+        try:
+            json.loads("".join(call["args"]) or "-")
+        except ValueError:
+            return False
+        return True
+
     def _tool_fragment(self, fragment: dict) -> list[ProviderEvent]:
         if not isinstance(fragment, dict):
             return []
         index = fragment.get("index")
         if not isinstance(index, int):
-            index = len(self.calls)  # some local servers leave index out of whole calls
+            index = -1 - len(self.calls)  # some local servers leave index out of whole calls
         function = fragment.get("function") or {}
-        call = self.calls.get(index)
+        slot = self._slots.get(index)
+        call = self.calls.get(slot) if slot is not None else None
         events: list[ProviderEvent] = []
-        if call is None:
+        if call is None or self._is_new_call(call, fragment, function):
             call = {"id": fragment.get("id") or new_tool_call_id(), "name": function.get("name") or "", "args": []}
-            self.calls[index] = call
+            self._slots[index] = len(self.calls)
+            self.calls[len(self.calls)] = call
             events.append(ToolCallStart(call["id"], call["name"]))
         elif function.get("name") and not call["name"]:
             call["name"] = function["name"]
@@ -167,6 +212,8 @@ class StreamDecoder:
             return []
         self.finished = True
         events: list[ProviderEvent] = []
+        if self.details:
+            events.append(ThinkingDone(ThinkingPart(details=[self.details[i] for i in sorted(self.details)])))
         for index in sorted(self.calls):
             call = self.calls[index]
             raw = "".join(call["args"]).strip()
@@ -197,6 +244,7 @@ class OpenAICompatProvider:
         self.api_key = api_key
         self.base_url = (base_url or flavor.default_base_url).rstrip("/")
         self._client: httpx.AsyncClient | None = None
+        self._thinks: dict[str, bool] = {}  # Ollama: model -> whether its capabilities include thinking
 
     def _headers(self) -> dict[str, str]:
         headers = {"content-type": "application/json"}
@@ -257,8 +305,25 @@ class OpenAICompatProvider:
             message = f"{self.display_name} answered at {self.base_url} ({len(models)} models installed)"
         return ValidationResult(True, message, True, models)
 
+    async def takes_reasoning(self, model: str) -> bool:
+        """Ollama: whether `model` thinks, from its capabilities (asked once per model; unknown: no)."""
+        if self.flavor is not OLLAMA:
+            return True
+        if model not in self._thinks:
+            root = self.base_url[:-3] if self.base_url.endswith("/v1") else self.base_url
+            try:
+                async with httpx.AsyncClient(timeout=VALIDATE_TIMEOUT) as client:
+                    response = await client.post(f"{root}/api/show", json={"model": model}, headers=self._headers())
+                capabilities = response.json().get("capabilities") if response.status_code == 200 else None
+            except (httpx.HTTPError, ValueError, AttributeError):
+                return False  # not remembered: asked again next time
+            self._thinks[model] = isinstance(capabilities, list) and "thinking" in capabilities
+        return self._thinks[model]
+
     async def stream(self, messages: list[ChatMessage], *, model: str, tools: list[ToolSpec], system: str,
                      max_tokens: int, reasoning_effort: str = "") -> AsyncIterator[ProviderEvent]:
+        if reasoning_effort and not await self.takes_reasoning(model):
+            reasoning_effort = ""
         body = request_body(self.flavor, messages, model=model, tools=tools, system=system, max_tokens=max_tokens,
                             reasoning_effort=reasoning_effort)
         headers = {**self._headers(), "accept": "text/event-stream"}

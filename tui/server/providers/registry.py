@@ -1,10 +1,11 @@
 """Which model providers this server can use right now, their models, and the provider objects.
 
 Keys come from `tui.config.Secrets` (ANTHROPIC_API_KEY / OPENAI_API_KEY / OPENROUTER_API_KEY first,
-then the server's secrets file, mode 0600). Ollama is available when a base URL is configured
-(`[ollama] base_url` in config.toml, or MIX_TUI_OLLAMA_BASE_URL). Every base URL can be
-overridden with MIX_TUI_<PROVIDER>_BASE_URL (tests point them at local fakes). The offline agent
-is always listed and is the default when nothing else is configured.
+then the server's secrets file, mode 0600). Base URLs, first found wins: MIX_TUI_<PROVIDER>_BASE_URL
+(ours; tests point them at local fakes), then for Ollama `[ollama] base_url` in config.toml, then the
+variables other tools already read (ANTHROPIC_BASE_URL, OPENAI_BASE_URL, OPENROUTER_BASE_URL,
+OLLAMA_HOST), then the provider's own address. Ollama is available when any of its is set. The
+offline agent is always listed and is the default when nothing else is configured.
 """
 
 from __future__ import annotations
@@ -25,8 +26,32 @@ DEFAULT_BASE_URL = {"anthropic": "https://api.anthropic.com", "openai": "https:/
                     "openrouter": "https://openrouter.ai/api/v1", "ollama": ""}  # Ollama: only when configured
 
 
+# The variables the providers' own SDKs and CLIs read, so a proxy or gateway set up for them is used here too.
+FIELD_ENV = {"anthropic": "ANTHROPIC_BASE_URL", "openai": "OPENAI_BASE_URL", "openrouter": "OPENROUTER_BASE_URL",
+             "ollama": "OLLAMA_HOST"}
+OLLAMA_PORT = 11434
+
+
 def base_url_env(name: str) -> str:
     return f"MIX_TUI_{name.upper()}_BASE_URL"
+
+
+def ollama_host_url(value: str) -> str:
+    """OLLAMA_HOST as Ollama's CLI reads it: `host`, `host:port`, `:port` or a URL; http and port 11434
+    unless given (443 for https)."""
+    value = value.strip().rstrip("/")
+    if not value:
+        return ""
+    scheme, sep, rest = value.partition("://")
+    if not sep:
+        scheme, rest = "http", value
+    hostport, slash, path = rest.partition("/")
+    host, colon, port = hostport.rpartition(":") if not hostport.endswith("]") else (hostport, "", "")
+    if not colon:
+        host, port = hostport, ""
+    host = host or "127.0.0.1"
+    port = port or ("443" if scheme == "https" else str(OLLAMA_PORT))
+    return f"{scheme}://{host}:{port}" + (f"/{path}" if slash and path else "")
 
 
 @dataclass
@@ -55,11 +80,19 @@ class ProviderRegistry:
         if override:
             return override.rstrip("/")
         if name == "ollama":
-            configured = self.config.ollama_base_url.strip().rstrip("/")
+            configured = self.config.ollama_base_url.strip().rstrip("/") or ollama_host_url(self.env.get(FIELD_ENV[name], ""))
             if configured and not configured.endswith("/v1"):
                 configured += "/v1"  # people paste Ollama's own address; chat completions live under /v1
             return configured
-        return DEFAULT_BASE_URL[name]
+        return self.env.get(FIELD_ENV[name], "").strip().rstrip("/") or DEFAULT_BASE_URL[name]
+
+    def base_url_source(self, name: str) -> str:
+        """Where the base URL comes from: env (ours or the field's variable), config, or "" (the default)."""
+        if self.env.get(base_url_env(name), "").strip():
+            return "env"
+        if name == "ollama" and self.config.ollama_base_url.strip():
+            return "config"
+        return "env" if self.env.get(FIELD_ENV[name], "").strip() else ""
 
     def key(self, name: str) -> str | None:
         return self.secrets.get(name) if name in KEYED else None
@@ -75,7 +108,7 @@ class ProviderRegistry:
         if name == OFFLINE:
             source = "builtin"
         elif name == "ollama":
-            source = "env" if self.env.get(base_url_env("ollama")) else ("config" if self.config.ollama_base_url else "")
+            source = self.base_url_source("ollama")
         else:
             source = self.secrets.source(name) or ""
         return ProviderStatus(name, DISPLAY[name], self.is_available(name), source, name in KEYED,

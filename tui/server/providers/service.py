@@ -104,6 +104,12 @@ async def check_preferences(registry: ProviderRegistry, update: dict, merged: di
                else f"add a {DISPLAY[name]} API key first")
         return "INVALID_PROVIDER", f"{DISPLAY[name]} is not configured: {how}"
     models = await registry.models(name) if name == "ollama" else registry.cached_models(name)
+    if name != current.get("preferred_provider"):
+        # An effort chosen for one provider's models means nothing to another's (Ollama refuses it
+        # for models that do not think): a new provider starts without one unless it is given.
+        for key in ("main_agent_reasoning_effort", "sub_agent_reasoning_effort"):
+            if key not in update:
+                merged[key] = ""
     if name != current.get("preferred_provider") and "main_agent_model" not in update \
             and not registry.known_model(name, merged.get("main_agent_model", "")):
         default = registry.default_model(name) or (models[0] if models else "")
