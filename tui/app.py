@@ -47,11 +47,16 @@ class MixApp(IntegrationActions, App[None]):
     COMMANDS = App.COMMANDS | {lambda: _mix_commands(), lambda: _plan_mode_commands(), lambda: _server_commands(), integration_commands, lambda: _mixerlead_commands()}
     ENABLE_COMMAND_PALETTE = True
 
-    def __init__(self, config: Config | None = None, paths: Paths | None = None, *, backend: ChatBackend | None = None) -> None:
+    def __init__(self, config: Config | None = None, paths: Paths | None = None, *, backend: ChatBackend | None = None,
+                 notes: list[str] | None = None) -> None:
         super().__init__()
         self.config = config or Config()
-        self.paths = (paths or resolve_paths()).ensure()
-        self.store = ClientStore(self.paths.client_db)
+        # Nothing local stops the app: what was wrong (config, folders, a damaged store) is one line each.
+        self.startup_notes: list[str] = list(notes or [])
+        self.paths = paths or resolve_paths()
+        self._note(self.paths.ensure_or_explain())
+        self.store, note = ClientStore.open_or_explain(self.paths.client_db)
+        self._note(note)
         self.backend: ChatBackend | None = backend
         self.backend_name = backend.name if backend is not None and backend.name else "mix"
         self.server: Any = None  # the EmbeddedServer this app started, if any
@@ -90,7 +95,14 @@ class MixApp(IntegrationActions, App[None]):
     def export_dir(self) -> Path:
         return self.paths.data_dir / "exports"
 
+    def _note(self, line: str | None) -> None:
+        if line:
+            log.warning("%s", line)
+            self.startup_notes.append(line)
+
     def on_mount(self) -> None:
+        for line in self.startup_notes:
+            self.notify(line, severity="warning", timeout=15)
         # Python's full (gen 2) collections walk every object: with Textual's and Rich's many small
         # ones they took up to 125 ms each, mid-stream, while a key waited. Collect less often, and
         # once started, set what start-up made aside so later full collections do not walk it again.
@@ -163,6 +175,8 @@ class MixApp(IntegrationActions, App[None]):
                 server = EmbeddedServer(self.paths.server_data_dir, config=self.config, paths=child_paths)
                 self.server = server
                 await server.start()
+                for line in server.notes:
+                    self.notify(line, severity="warning", timeout=15)
                 url, token = server.url, getattr(server, "token", None)
                 chat.backend_starting("connecting")
             from tui.api.mix import MixBackend

@@ -7,13 +7,20 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import os
 import sys
+from pathlib import Path
 from typing import NoReturn, Sequence
 from urllib.parse import urlparse
 
 from tui import __version__
 
 LOOPBACK_NAMES = {"localhost"}
+# The addresses the server's Host guard answers on (tui/server/security.py): another loopback
+# address (127.0.0.2) would bind, then refuse every request with 403.
+SERVED_HOSTS = {"127.0.0.1", "localhost", "::1"}
+TOKEN_ENV = "MIX_TUI_SERVER_TOKEN"  # the app hands its child the per-launch token here, never in argv
+PRIVATE_UMASK = 0o077  # files and folders this process creates are the user's alone
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -39,6 +46,33 @@ def server_url(value: str) -> str:
     return value.rstrip("/")
 
 
+def positive_seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a number of seconds") from None
+    if not seconds > 0 or seconds == float("inf"):
+        raise argparse.ArgumentTypeError(f"{value} seconds: must be more than 0")
+    return seconds
+
+
+def served_host_problem(host: str) -> str | None:
+    """Why `serve` cannot use this address, or None."""
+    bare = host.strip("[]").lower()
+    if not is_loopback_host(bare):
+        return (f"refusing to bind {host}: the Mix protocol has no authentication, and this server's agent "
+                "can run commands; use a loopback address such as 127.0.0.1")
+    if bare not in SERVED_HOSTS:
+        return f"{host} is a loopback address, but this server answers only on 127.0.0.1, localhost or ::1"
+    return None
+
+
+def url_host(host: str) -> str:
+    """An address as it goes in a URL: IPv6 in brackets (http://[::1]:8088)."""
+    bare = host.strip("[]")
+    return f"[{bare}]" if ":" in bare else bare
+
+
 def port_number(value: str) -> int:
     try:
         port = int(value)
@@ -60,44 +94,54 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=port_number, default=8088, help="port (default 8088; 0 picks a free one)")
     serve.add_argument("--data-dir", dest="serve_data_dir", metavar="DIR", help="where the server keeps its database and session folders")
-    # Used by the app when it starts its own server: a per-launch token, and a file to report the port in.
-    serve.add_argument("--token", help=argparse.SUPPRESS)
+    # Used by the app when it starts its own server: a file to report the port in. (The per-launch
+    # token comes in the environment, MIX_TUI_SERVER_TOKEN: a command line is readable by every local user.)
     serve.add_argument("--ready-file", help=argparse.SUPPRESS)
     serve.add_argument("--agent-delay", type=float, default=None, help="seconds between streamed chunks of the offline agent")
-    serve.add_argument("--heartbeat", type=float, default=None, help="seconds between SSE heartbeats (default 45)")
+    serve.add_argument("--heartbeat", type=positive_seconds, default=None, help="seconds between SSE heartbeats (default 45)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from tui.config import ConfigError, load_config, resolve_paths, setup_logging
+    os.umask(PRIVATE_UMASK)  # databases, logs, session folders: 0600 / 0700
+    from tui.config import Config, ConfigError, load_config, resolve_paths, setup_logging_or_explain
 
+    if args.command == "serve":
+        problem = served_host_problem(args.host)
+        if problem:
+            parser.exit(2, f"mix-tui serve: error: {problem}\n")
+
+    # Nothing local stops the app: a broken config, an unwritable folder or log is one line each.
+    notes: list[str] = []
     paths = resolve_paths(args.data_dir)
     try:
         config = load_config(paths.config_file)
     except ConfigError as exc:
-        print(f"mix-tui: error: {exc}", file=sys.stderr)
-        return 2
+        notes.append(f"{exc}; using the default settings")
+        config = Config()
+    problem = paths.ensure_or_explain()
+    if problem is None:
+        problem = setup_logging_or_explain(paths)
+    if problem:
+        notes.append(problem)
 
     if args.command == "serve":
-        if not is_loopback_host(args.host):
-            parser.exit(
-                2,
-                f"mix-tui serve: error: refusing to bind {args.host}: the Mix protocol has no authentication, "
-                "and this server's agent can run commands; use a loopback address such as 127.0.0.1\n",
-            )
         from tui.server.run import serve
 
-        data_dir = args.serve_data_dir or args.data_dir
-        server_dir = paths.ensure().server_data_dir if data_dir is None else resolve_paths(data_dir).data_dir
-        setup_logging(paths.ensure())
+        for note in notes:
+            print(f"mix-tui serve: warning: {note}", file=sys.stderr, flush=True)
+        if args.serve_data_dir:  # said explicitly: beats MIX_TUI_DATA_DIR (which the app sets for its child's logs)
+            server_dir = Path(args.serve_data_dir).expanduser().resolve()
+        else:
+            server_dir = paths.data_dir if args.data_dir else paths.server_data_dir
         return serve(
             host=args.host,
             port=args.port,
             data_dir=server_dir,
             config=config,
-            token=args.token,
+            token=os.environ.pop(TOKEN_ENV, None),  # popped: the agent's shell commands must not inherit it
             ready_file=args.ready_file,
             agent_delay=args.agent_delay,
             heartbeat=args.heartbeat,
@@ -107,10 +151,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         config.theme = args.theme
     if args.server:
         config.server = args.server
-    setup_logging(paths.ensure())
     from tui.app import MixApp
 
-    MixApp(config=config, paths=paths).run()
+    MixApp(config=config, paths=paths, notes=notes).run()
     return 0
 
 

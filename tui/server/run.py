@@ -20,6 +20,7 @@ from typing import Any, Callable
 
 import uvicorn
 
+from tui.cli import url_host
 from tui.config import Config
 
 log = logging.getLogger("tui.server")
@@ -71,11 +72,12 @@ def uvicorn_config(app: Any, host: str, port: int) -> uvicorn.Config:
     )
 
 
-def write_ready_file(path: str | os.PathLike[str], port: int) -> None:
-    """`{"port": N, "pid": P}`, written atomically (temp file + rename) so a reader never sees half."""
+def write_ready_file(path: str | os.PathLike[str], port: int, notes: list[str] | None = None) -> None:
+    """`{"port": N, "pid": P, "notes": [...]}`, written atomically (temp file + rename) so a reader
+    never sees half. `notes`: lines for the app to show (a damaged database set aside...)."""
     target = Path(path)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({"port": port, "pid": os.getpid()}), "utf-8")
+    tmp.write_text(json.dumps({"port": port, "pid": os.getpid(), "notes": notes or []}), "utf-8")
     os.replace(tmp, target)
 
 
@@ -122,6 +124,7 @@ def serve(
     die_with_parent()
     from tui.server.app import create_app
     from tui.server.settings import ServerSettings
+    from tui.sqlite_schema import set_aside_if_damaged
 
     settings = ServerSettings(
         data_dir=Path(data_dir),
@@ -131,13 +134,18 @@ def serve(
         agent_delay=agent_delay if agent_delay is not None else config.embedded.agent_delay,
         config=config,
     )
+    # A damaged database is kept aside and a new one started: the server (and the app) still come up.
+    notes = [n for n in [set_aside_if_damaged(settings.db_path)] if n]
+    for note in notes:
+        log.warning("%s", note)
+        print(f"mix-tui serve: warning: {note}", file=sys.stderr, flush=True)
     app = create_app(settings)
 
     def ready(actual_port: int) -> None:
         if ready_file:
-            write_ready_file(ready_file, actual_port)
+            write_ready_file(ready_file, actual_port, notes)
         if not ready_file:
-            print(f"mix-tui server listening on http://{host}:{actual_port} (data in {data_dir})", flush=True)
+            print(f"mix-tui server listening on http://{url_host(host)}:{actual_port} (data in {data_dir})", flush=True)
 
     server = MixUvicornServer(uvicorn_config(app, host, port), on_ready=ready)
     try:
