@@ -60,6 +60,10 @@ class MixApp(IntegrationActions, App[None]):
         self.backend: ChatBackend | None = backend
         self.backend_name = backend.name if backend is not None and backend.name else "mix"
         self.server: Any = None  # the EmbeddedServer this app started, if any
+        self.supervisor: Any = None  # its ServerSupervisor (tui/server/supervisor.py)
+        self.restart_policy: Any = None  # a RestartPolicy (None: the default one)
+        self._supervision: asyncio.Task[None] | None = None
+        self._mix_backend: Any = None  # the Mix backend talking to that server (behind the router)
         self.server_url = ""
         self.alert_log: list[str] = []  # bell/OSC 9 alerts sent (shown nowhere else; read by tests)
         self.last_copied = ""
@@ -184,8 +188,8 @@ class MixApp(IntegrationActions, App[None]):
             from tui.config import Secrets
 
             # Mix, plus MixerLead when a key is configured: each conversation is routed to its own.
-            self.backend = route(_make_mix_backend(MixBackend, url, token, self.store), self.config,
-                                 Secrets(self.paths.secrets_file), self.paths)
+            self._mix_backend = _make_mix_backend(MixBackend, url, token, self.store)
+            self.backend = route(self._mix_backend, self.config, Secrets(self.paths.secrets_file), self.paths)
             self.attach_router(self.backend)
             self.backend_name = self.backend.name or "mix"
             self.server_url = url
@@ -197,10 +201,67 @@ class MixApp(IntegrationActions, App[None]):
             return
         ready.set()
         chat.backend_ready(url)
+        if self.server is not None:
+            self._supervise(self.server)
+
+    # ------------------------------------------------------------------ the embedded server's supervision
+
+    def _supervise(self, server: Any) -> None:
+        """Watch the server this app started, session open or not; a dead one is replaced (supervisor.py)."""
+        from tui.server.supervisor import ServerSupervisor
+
+        self.supervisor = ServerSupervisor(server, self._server_report, policy=self.restart_policy)
+        self._supervision = asyncio.create_task(self.supervisor.run(), name="server supervisor")
+
+    def _server_report(self, event: Any) -> None:
+        from tui.server.supervisor import ServerDied, ServerGaveUp, ServerRestarted
+
+        chat = self.chat
+        if isinstance(event, ServerDied):
+            chat.backend_starting("starting")  # the status bar: "starting server…"
+        elif isinstance(event, ServerRestarted):
+            if event.url_changed and self._mix_backend is not None:
+                self._mix_backend.client.move_to(event.url)
+            self.server_url = event.url
+            self._hide_server_down()
+            chat.backend_ready(event.url)  # the session list reloads; open streams reconnect and resync
+            self.notify(event.line, severity="warning", timeout=8)
+        elif isinstance(event, ServerGaveUp):
+            self._show_server_down(event)
+
+    def _show_server_down(self, event: Any) -> None:
+        from tui.keymap import display_key, key_for
+        from tui.widgets.server_down import ServerDownBanner
+
+        chat = self.chat
+        chat.backend_starting("offline")
+        key = display_key(key_for("restart_server", self.keymap_overrides))
+        banner = ServerDownBanner(event.line, event.log_tail, key)
+        self._hide_server_down()
+        chat.mount(banner)
+        self.notify(f"{event.line} Press {key} to try again.", severity="error", timeout=15)
+
+    def _hide_server_down(self) -> None:
+        from tui.widgets.server_down import ServerDownBanner
+
+        for banner in self.query(ServerDownBanner):
+            banner.remove()
+
+    def action_restart_server(self) -> None:
+        if self.supervisor is None:
+            self.notify("This app did not start the server it uses: there is nothing to restart.", severity="warning")
+        elif not self.supervisor.gave_up:
+            self.notify("The server is running (or already being restarted).")
+        else:
+            self._hide_server_down()
+            self.chat.backend_starting("starting")
+            self.supervisor.retry()
 
     async def on_unmount(self) -> None:
         """Drafts are flushed, the backend closed and the embedded server stopped, whatever ended the app."""
         gc.unfreeze()  # this app's objects may be freed again (another app may run in this process)
+        if self._supervision is not None:
+            self._supervision.cancel()  # first: stopping the server below is not a crash to recover from
         try:
             self.chat._save_draft_now()
         except Exception:

@@ -115,6 +115,11 @@ class MixClient:
     def __repr__(self) -> str:  # never the token
         return f"MixClient({self.base_url!r}, token={'set' if self._has_token else 'none'})"
 
+    def move_to(self, base_url: str) -> None:
+        """Talk to the same server at a new address (the app's restarted server got another port)."""
+        self.base_url = base_url.rstrip("/")
+        self._http.base_url = self.base_url
+
     async def aclose(self) -> None:
         await self._http.aclose()
 
