@@ -1,0 +1,135 @@
+"""Drafts and prompt history survive kill -9 (issue 19, item 4, the app's side): a store writer killed
+mid-write, and the real app in a terminal killed with SIGKILL, lose nothing they had written."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import signal
+import sqlite3
+import struct
+import subprocess
+import sys
+import termios
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+from tui.store import ClientStore
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def wait_until(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def read_only_rows(db: Path, sql: str) -> list[tuple]:
+    """Read what another (live) process committed, without disturbing it."""
+    if not db.exists():
+        return []
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+    try:
+        return con.execute(sql).fetchall()
+    except sqlite3.OperationalError:
+        return []  # the tables are not made yet
+    finally:
+        con.close()
+
+
+def test_a_writer_killed_mid_write_keeps_every_acknowledged_draft_and_prompt(tmp_path):
+    db = tmp_path / "client.db"
+    writer = textwrap.dedent(f"""
+        import sys
+        from tui.store import ClientStore
+        store = ClientStore({str(db)!r})
+        i = 0
+        while True:
+            i += 1
+            store.set_draft("mix:s1", f"draft {{i}} " + "x" * 500)
+            store.flush()
+            store.add_prompt("mix", f"prompt {{i}}")
+            print(i, flush=True)  # after both commits returned
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", writer], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    try:
+        acknowledged = 0
+        while acknowledged < 300:
+            acknowledged = int(proc.stdout.readline())
+        proc.send_signal(signal.SIGKILL)  # while it is writing the next ones
+        proc.wait()
+    finally:
+        proc.kill()
+        proc.stdout.close()
+    con = sqlite3.connect(db)
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    con.close()
+    store = ClientStore(db)
+    assert int(store.draft("mix:s1").split()[1]) >= acknowledged
+    numbers = [int(p.split()[1]) for p in store.prompts("mix")]
+    assert numbers[0] == 1 and numbers[-1] >= acknowledged  # every prompt from the first, none missing
+    assert numbers == list(range(1, numbers[-1] + 1))
+
+
+class Terminal:
+    """The real app on a pseudo-terminal, its output drained so it never blocks."""
+
+    def __init__(self, home: Path) -> None:
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+        env = {**os.environ, "TERM": "xterm-256color", "MIX_TUI_HOME": str(home)}
+        self.proc = subprocess.Popen([sys.executable, "-m", "tui"], cwd=REPO, env=env, stdin=slave, stdout=slave,
+                                     stderr=slave, start_new_session=True)
+        os.close(slave)
+        self.master = master
+        self.output = bytearray()
+        self._reader = threading.Thread(target=self._drain, daemon=True)
+        self._reader.start()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self.master, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            self.output += chunk
+
+    def type(self, text: str) -> None:
+        for char in text:
+            os.write(self.master, char.encode())
+            time.sleep(0.01)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        os.close(self.master)
+
+
+def test_the_app_killed_with_sigkill_keeps_its_draft_and_prompt_history(tmp_path):
+    db = tmp_path / "client.db"
+    term = Terminal(tmp_path)
+    try:
+        wait_until(lambda: b"connected" in term.output, 30, "the app and its server")
+        term.type("first question")
+        term.type("\r")
+        wait_until(lambda: read_only_rows(db, "SELECT text FROM ui_prompt_history") == [("first question",)], 15,
+                   "the prompt in the history")
+        term.type("a draft that was never sent")
+        wait_until(lambda: ("a draft that was never sent",) in read_only_rows(db, "SELECT text FROM ui_drafts"), 15,
+                   "the draft on disk")
+        term.proc.send_signal(signal.SIGKILL)
+        term.proc.wait()
+    finally:
+        term.close()
+    store = ClientStore(db)
+    assert store.prompts("mix") == ["first question"]
+    drafts = [store.draft(key) for (key,) in read_only_rows(db, "SELECT conversation_key FROM ui_drafts")]
+    assert drafts == ["a draft that was never sent"]
