@@ -185,3 +185,21 @@ async def test_embedded_server_starts_on_a_damaged_server_db(tmp_path):
         await server.stop()
     assert list(srv.glob("server.db.damaged-*"))
     assert damage(srv / "server.db") is None
+
+
+# ---------------------------------------------------------------- the whole command, on a terminal
+
+
+def test_mix_tui_starts_with_a_config_that_is_not_utf8_and_says_so(tmp_path):
+    from tests.support.terminal import Terminal, wait_until
+
+    (tmp_path / "config.toml").write_bytes(b'theme = "mix-\xff"\n')
+    term = Terminal(tmp_path, "--server", dead_url())
+    try:
+        wait_until(lambda: term.shows("UTF-8"), 30, "the note about the config")
+        assert term.proc.poll() is None  # running, not stopped by its config
+        term.type("typed anyway")
+        wait_until(lambda: term.shows("typed anyway"), 10, "the composer echoing keys")
+    finally:
+        term.close()
+    assert b"Traceback" not in term.output

@@ -3,30 +3,17 @@ mid-write, and the real app in a terminal killed with SIGKILL, lose nothing they
 
 from __future__ import annotations
 
-import fcntl
-import os
-import pty
 import signal
 import sqlite3
-import struct
 import subprocess
 import sys
-import termios
 import textwrap
-import threading
-import time
 from pathlib import Path
 
+from tests.support.terminal import Terminal, wait_until
 from tui.store import ClientStore
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def wait_until(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def read_only_rows(db: Path, sql: str) -> list[tuple]:
@@ -45,7 +32,6 @@ def read_only_rows(db: Path, sql: str) -> list[tuple]:
 def test_a_writer_killed_mid_write_keeps_every_acknowledged_draft_and_prompt(tmp_path):
     db = tmp_path / "client.db"
     writer = textwrap.dedent(f"""
-        import sys
         from tui.store import ClientStore
         store = ClientStore({str(db)!r})
         i = 0
@@ -74,43 +60,6 @@ def test_a_writer_killed_mid_write_keeps_every_acknowledged_draft_and_prompt(tmp
     numbers = [int(p.split()[1]) for p in store.prompts("mix")]
     assert numbers[0] == 1 and numbers[-1] >= acknowledged  # every prompt from the first, none missing
     assert numbers == list(range(1, numbers[-1] + 1))
-
-
-class Terminal:
-    """The real app on a pseudo-terminal, its output drained so it never blocks."""
-
-    def __init__(self, home: Path) -> None:
-        master, slave = pty.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
-        env = {**os.environ, "TERM": "xterm-256color", "MIX_TUI_HOME": str(home)}
-        self.proc = subprocess.Popen([sys.executable, "-m", "tui"], cwd=REPO, env=env, stdin=slave, stdout=slave,
-                                     stderr=slave, start_new_session=True)
-        os.close(slave)
-        self.master = master
-        self.output = bytearray()
-        self._reader = threading.Thread(target=self._drain, daemon=True)
-        self._reader.start()
-
-    def _drain(self) -> None:
-        while True:
-            try:
-                chunk = os.read(self.master, 65536)
-            except OSError:
-                return
-            if not chunk:
-                return
-            self.output += chunk
-
-    def type(self, text: str) -> None:
-        for char in text:
-            os.write(self.master, char.encode())
-            time.sleep(0.01)
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-        os.close(self.master)
 
 
 def test_the_app_killed_with_sigkill_keeps_its_draft_and_prompt_history(tmp_path):

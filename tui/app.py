@@ -100,7 +100,7 @@ class MixApp(IntegrationActions, App[None]):
         return self.paths.data_dir / "exports"
 
     def _note(self, line: str | None) -> None:
-        if line:
+        if line and line not in self.startup_notes:  # the command line may have said it already
             log.warning("%s", line)
             self.startup_notes.append(line)
 
