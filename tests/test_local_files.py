@@ -203,3 +203,16 @@ def test_mix_tui_starts_with_a_config_that_is_not_utf8_and_says_so(tmp_path):
     finally:
         term.close()
     assert b"Traceback" not in term.output
+
+
+async def test_embedded_server_in_a_read_only_folder_fails_with_one_line_and_the_app_runs(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    with read_only(home):
+        app = make_app(home, server="")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_for(pilot, lambda: app.chat.connection == "offline", timeout=20, what="the failed start")
+            line = next(n for n in notifications(app) if "could not start the server" in n)
+            assert "cannot write" in line and "Traceback" not in line
+            await pilot.press(*"kept")
+            assert app.chat.composer.text == "kept"

@@ -143,3 +143,27 @@ async def test_gives_up_after_the_budget_and_retries_on_request(server):
         assert await server.healthy() and not supervisor.gave_up
     finally:
         await stop_task(task)
+
+
+async def test_when_the_old_port_is_taken_the_new_server_gets_another_and_clients_move(server):
+    import socket
+
+    from tui.api.mix.client import MixClient
+
+    client = MixClient(server.url, token=server.token)
+    supervisor, reports, task = await supervise(server)
+    port = int(server.url.rsplit(":", 1)[1])
+    try:
+        with socket.socket() as squatter:
+            squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            os.kill(server.pid, signal.SIGKILL)
+            await wait_report(reports, ServerDied)
+            squatter.bind(("127.0.0.1", port))  # someone else takes the port before the restart
+            squatter.listen()
+            restarted = await wait_report(reports, ServerRestarted)
+            assert restarted.url_changed and restarted.url == server.url and not server.url.endswith(f":{port}")
+            client.move_to(restarted.url)
+            assert (await client.health()).status == "ok"
+    finally:
+        await client.aclose()
+        await stop_task(task)

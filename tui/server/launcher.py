@@ -110,12 +110,15 @@ class EmbeddedServer:
     def _spawn(self, port: int = 0) -> Path:
         if self.running:
             raise RuntimeError("the embedded server is already running")
-        make_private_dir(self.data_dir)
+        try:
+            make_private_dir(self.data_dir)
+            self._rotate_log()
+            if self._log is not None:
+                self._log.close()
+            self._log = os.fdopen(open_private(self.log_file, os.O_WRONLY | os.O_APPEND), "ab", buffering=0)
+        except OSError as exc:  # a read-only folder: one line, not a traceback
+            raise ServerStartError(f"cannot write {exc.filename or self.data_dir}: {exc.strerror or exc}") from None
         ready_file = self.data_dir / f".ready-{os.getpid()}-{secrets.token_hex(4)}.json"
-        self._rotate_log()
-        if self._log is not None:
-            self._log.close()
-        self._log = os.fdopen(open_private(self.log_file, os.O_WRONLY | os.O_APPEND), "ab", buffering=0)
         self._proc = subprocess.Popen(
             self._command(ready_file, port), stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
             env=self._env(), start_new_session=True,  # terminal signals (Ctrl-C) go to the app only

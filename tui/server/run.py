@@ -111,6 +111,17 @@ def die_with_parent() -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
+def log_uncaught_exceptions() -> None:
+    """An uncaught exception goes to the (redacting) log, not raw to stderr, which is the server.log
+    file when the app started us: a traceback's text may hold a secret as easily as a message."""
+
+    def to_log(kind: type[BaseException], exc: BaseException, tb: Any) -> None:
+        log.critical("uncaught exception", exc_info=(kind, exc, tb))
+
+    sys.excepthook = to_log
+    threading.excepthook = lambda args: to_log(args.exc_type, args.exc_value or args.exc_type(), args.exc_traceback)
+
+
 def serve(
     host: str,
     port: int,
@@ -124,7 +135,9 @@ def serve(
     die_with_parent()
     from tui.server.app import create_app
     from tui.server.settings import ServerSettings
-    from tui.sqlite_schema import set_aside_if_damaged
+    from tui.sqlite_schema import make_private_db, set_aside_if_damaged
+
+    log_uncaught_exceptions()
 
     settings = ServerSettings(
         data_dir=Path(data_dir),
@@ -135,7 +148,13 @@ def serve(
         config=config,
     )
     # A damaged database is kept aside and a new one started: the server (and the app) still come up.
-    notes = [n for n in [set_aside_if_damaged(settings.db_path)] if n]
+    try:
+        notes = [n for n in [set_aside_if_damaged(settings.db_path)] if n]
+        make_private_db(settings.db_path)  # 0600 in a 0700 folder, also when an older version made it 0644
+    except OSError as exc:
+        print(f"mix-tui serve: error: cannot write {exc.filename or settings.db_path}: {exc.strerror or exc}",
+              file=sys.stderr, flush=True)
+        return 1
     for note in notes:
         log.warning("%s", note)
         print(f"mix-tui serve: warning: {note}", file=sys.stderr, flush=True)
