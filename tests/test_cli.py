@@ -81,7 +81,8 @@ def test_settings_the_server_cannot_honour_are_refused(tmp_path, args, fragment)
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_ipv6_host_is_bracketed_in_the_printed_url(tmp_path):
+@pytest.mark.parametrize("host", ["::1", "[::1]"])
+def test_ipv6_host_is_bracketed_in_the_printed_url(tmp_path, host):
     import socket
 
     try:
@@ -90,7 +91,7 @@ def test_ipv6_host_is_bracketed_in_the_printed_url(tmp_path):
     except OSError:
         pytest.skip("no IPv6 loopback here")
     env = {**os.environ, "MIX_TUI_HOME": str(tmp_path)}
-    proc = subprocess.Popen([sys.executable, "-m", "tui", "serve", "--host", "::1", "--port", "0"],
+    proc = subprocess.Popen([sys.executable, "-m", "tui", "serve", "--host", host, "--port", "0"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         line = proc.stdout.readline()

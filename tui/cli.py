@@ -137,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             server_dir = paths.data_dir if args.data_dir else paths.server_data_dir
         return serve(
-            host=args.host,
+            host=args.host.strip("[]"),  # "[::1]" is how a URL writes it; the socket wants "::1"
             port=args.port,
             data_dir=server_dir,
             config=config,
