@@ -216,7 +216,10 @@ class MixApp(IntegrationActions, App[None]):
     def _server_report(self, event: Any) -> None:
         from tui.server.supervisor import ServerDied, ServerGaveUp, ServerRestarted
 
-        chat = self.chat
+        try:
+            chat = self.chat
+        except LookupError:
+            return  # the app is closing
         if isinstance(event, ServerDied):
             chat.backend_starting("starting")  # the status bar: "starting server…"
         elif isinstance(event, ServerRestarted):
@@ -226,6 +229,8 @@ class MixApp(IntegrationActions, App[None]):
             self._hide_server_down()
             chat.backend_ready(event.url)  # the session list reloads; open streams reconnect and resync
             self.notify(event.line, severity="warning", timeout=8)
+            for line in self.server.notes:  # the new one may have found the database damaged
+                self.notify(line, severity="warning", timeout=15)
         elif isinstance(event, ServerGaveUp):
             self._show_server_down(event)
 
