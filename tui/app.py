@@ -223,8 +223,10 @@ class MixApp(IntegrationActions, App[None]):
         if isinstance(event, ServerDied):
             chat.backend_starting("starting")  # the status bar: "starting server…"
         elif isinstance(event, ServerRestarted):
-            if event.url_changed and self._mix_backend is not None:
-                self._mix_backend.client.move_to(event.url)
+            if self._mix_backend is not None:
+                if event.url_changed:
+                    self._mix_backend.client.move_to(event.url)
+                self._mix_backend.client.server_back()  # streams waiting out their backoff reconnect now
             self.server_url = event.url
             self._hide_server_down()
             chat.backend_ready(event.url)  # the session list reloads; open streams reconnect and resync

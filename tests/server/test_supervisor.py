@@ -167,3 +167,32 @@ async def test_when_the_old_port_is_taken_the_new_server_gets_another_and_client
     finally:
         await client.aclose()
         await stop_task(task)
+
+
+async def test_server_back_wakes_streams_waiting_out_their_backoff(server):
+    from tui.api import events as ev
+    from tui.api.mix.client import MixClient
+    from tui.api.mix.stream import ReconnectPolicy
+
+    client = MixClient(server.url, token=server.token, reconnect=ReconnectPolicy(base=30.0, jitter=0.0))
+    session = await client.create_session("wakes")
+    events = client.stream(session.id)
+    try:
+        assert isinstance(await anext(events), ev.ConnectionChanged)  # connected
+        os.kill(server.pid, signal.SIGKILL)
+        while True:  # until the stream says it waits 30 s before the next try
+            event = await asyncio.wait_for(anext(events), 10)
+            if isinstance(event, ev.ConnectionChanged) and event.state != "connected":
+                assert event.delay == 30.0
+                break
+        await server.restart()
+        client.server_back()
+        started = time.monotonic()
+        while True:
+            event = await asyncio.wait_for(anext(events), 10)  # far less than the 30 s backoff
+            if isinstance(event, ev.ConnectionChanged) and event.state == "connected":
+                break
+        assert time.monotonic() - started < 5
+    finally:
+        await events.aclose()
+        await client.aclose()
