@@ -85,3 +85,24 @@ async def test_after_too_many_restarts_a_banner_shows_the_log_and_f10_tries_agai
         await wait_for(pilot, lambda: not app.query(ServerDownBanner) and app.chat.connection == "connected",
                        timeout=15, what="the retry")
         assert await ask(pilot, app, "back again")
+
+
+async def test_the_part_of_an_answer_seen_before_the_crash_stays_on_screen(tmp_path):
+    app = make_app(tmp_path, server="", embedded=EmbeddedServerConfig(agent_delay=0.05))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: app.chat.connection == "connected", timeout=20, what="the embedded server")
+        app.chat.composer.load("hello")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.chat.current is not None and app.chat.current.turn is not None
+                       and len(app.chat.current.turn.answer) > 30, timeout=15, what="part of the answer")
+        session = app.chat.current
+        seen = session.turn.answer
+        before = list(session.transcript.message_widgets)
+        await kill_and_wait_for_new_server(pilot, app)
+        # The history is reloaded from the new server (new widgets) ...
+        await wait_for(pilot, lambda: session.transcript.message_widgets
+                       and session.transcript.message_widgets[0] not in before, timeout=10, what="the reloaded history")
+        await pilot.pause()
+        shown = [w.copy_text() for w in session.transcript.message_widgets]
+        # ... and what was seen of the interrupted answer is still there after the question.
+        assert shown[-2] == "hello" and shown[-1].startswith(seen)
