@@ -1,7 +1,9 @@
 import os
 import subprocess
 import sys
+import time
 
+import httpx
 import pytest
 
 from tui import __version__
@@ -41,12 +43,65 @@ def test_bad_arguments_give_one_line_and_exit_2(tmp_path, args, fragment):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_broken_config_file_is_a_clear_error(tmp_path):
-    (tmp_path / "config.toml").write_text("theme = [unclosed\n")
-    result = run_cli("serve", "--port", "0", tmp_path=tmp_path)
-    assert result.returncode == 2
-    assert "is not valid TOML" in result.stderr
-    assert "Traceback" not in result.stderr
+@pytest.mark.parametrize("content, fragment", [
+    (b"theme = [unclosed\n", "is not valid TOML"),
+    (b"theme = \"mix-\xff\xfe\"\n", "is not UTF-8 text"),
+    (b"[embedded]\nheartbeat = 0\n", "'embedded.heartbeat' must be more than 0"),
+])
+def test_broken_config_file_is_one_line_and_the_server_still_starts(tmp_path, content, fragment):
+    (tmp_path / "config.toml").write_bytes(content)
+    ready = tmp_path / "ready.json"
+    env = {**os.environ, "MIX_TUI_HOME": str(tmp_path)}
+    proc = subprocess.Popen([sys.executable, "-m", "tui", "serve", "--port", "0", "--ready-file", str(ready)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stderr.readline()  # the warning comes before the server listens
+        assert fragment in line and "using the default settings" in line
+        deadline = time.monotonic() + 20
+        while not ready.exists():
+            assert proc.poll() is None and time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.02)
+    finally:
+        proc.kill()
+        proc.wait()
+        rest = proc.stderr.read()
+        proc.stderr.close()
+    assert "Traceback" not in rest
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["serve", "--heartbeat", "0"], "must be more than 0"),
+    (["serve", "--heartbeat", "-1"], "must be more than 0"),
+    (["serve", "--heartbeat", "nan"], "must be more than 0"),
+    (["serve", "--host", "127.0.0.2"], "answers only on 127.0.0.1, localhost or ::1"),
+])
+def test_settings_the_server_cannot_honour_are_refused(tmp_path, args, fragment):
+    result = run_cli(*args, tmp_path=tmp_path)
+    assert result.returncode == 2 and fragment in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("host", ["::1", "[::1]"])
+def test_ipv6_host_is_bracketed_in_the_printed_url(tmp_path, host):
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    env = {**os.environ, "MIX_TUI_HOME": str(tmp_path)}
+    proc = subprocess.Popen([sys.executable, "-m", "tui", "serve", "--host", host, "--port", "0"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        line = proc.stdout.readline()
+        url = line.split(" on ", 1)[1].split()[0]
+        assert url.startswith("http://[::1]:")
+        assert httpx.get(url + "/health").status_code == 200  # the printed URL works as printed
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()
 
 
 @pytest.mark.parametrize("host, ok", [("127.0.0.1", True), ("::1", True), ("localhost", True), ("127.0.0.2", True), ("0.0.0.0", False), ("example.com", False), ("10.0.0.1", False)])

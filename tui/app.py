@@ -48,15 +48,23 @@ class MixApp(IntegrationActions, App[None]):
     ENABLE_COMMAND_PALETTE = True
 
     def __init__(self, config: Config | None = None, paths: Paths | None = None, *, backend: ChatBackend | None = None,
-                 server_token: str | None = None) -> None:
+                 server_token: str | None = None, notes: list[str] | None = None) -> None:
         super().__init__()
         self.config = config or Config()
         self.server_token = server_token  # bearer token for config.server (given by `mix-tui web` to its tabs)
-        self.paths = (paths or resolve_paths()).ensure()
-        self.store = ClientStore(self.paths.client_db)
+        # Nothing local stops the app: what was wrong (config, folders, a damaged store) is one line each.
+        self.startup_notes: list[str] = list(notes or [])
+        self.paths = paths or resolve_paths()
+        self._note(self.paths.ensure_or_explain())
+        self.store, note = ClientStore.open_or_explain(self.paths.client_db)
+        self._note(note)
         self.backend: ChatBackend | None = backend
         self.backend_name = backend.name if backend is not None and backend.name else "mix"
         self.server: Any = None  # the EmbeddedServer this app started, if any
+        self.supervisor: Any = None  # its ServerSupervisor (tui/server/supervisor.py)
+        self.restart_policy: Any = None  # a RestartPolicy (None: the default one)
+        self._supervision: asyncio.Task[None] | None = None
+        self._mix_backend: Any = None  # the Mix backend talking to that server (behind the router)
         self.server_url = ""
         self.alert_log: list[str] = []  # bell/OSC 9 alerts sent (shown nowhere else; read by tests)
         self.last_copied = ""
@@ -92,7 +100,14 @@ class MixApp(IntegrationActions, App[None]):
     def export_dir(self) -> Path:
         return self.paths.data_dir / "exports"
 
+    def _note(self, line: str | None) -> None:
+        if line and line not in self.startup_notes:  # the command line may have said it already
+            log.warning("%s", line)
+            self.startup_notes.append(line)
+
     def on_mount(self) -> None:
+        for line in self.startup_notes:
+            self.notify(line, severity="warning", timeout=15)
         # Python's full (gen 2) collections walk every object: with Textual's and Rich's many small
         # ones they took up to 125 ms each, mid-stream, while a key waited. Collect less often, and
         # once started, set what start-up made aside so later full collections do not walk it again.
@@ -161,6 +176,8 @@ class MixApp(IntegrationActions, App[None]):
                 server = EmbeddedServer.for_app(self.config, self.paths)
                 self.server = server
                 await server.start()
+                for line in server.notes:
+                    self.notify(line, severity="warning", timeout=15)
                 url, token = server.url, getattr(server, "token", None)
                 chat.backend_starting("connecting")
             from tui.api.mix import MixBackend
@@ -168,8 +185,8 @@ class MixApp(IntegrationActions, App[None]):
             from tui.config import Secrets
 
             # Mix, plus MixerLead when a key is configured: each conversation is routed to its own.
-            self.backend = route(_make_mix_backend(MixBackend, url, token, self.store), self.config,
-                                 Secrets(self.paths.secrets_file), self.paths)
+            self._mix_backend = _make_mix_backend(MixBackend, url, token, self.store)
+            self.backend = route(self._mix_backend, self.config, Secrets(self.paths.secrets_file), self.paths)
             self.attach_router(self.backend)
             self.backend_name = self.backend.name or "mix"
             self.server_url = url
@@ -181,10 +198,74 @@ class MixApp(IntegrationActions, App[None]):
             return
         ready.set()
         chat.backend_ready(url)
+        if self.server is not None:
+            self._supervise(self.server)
+
+    # ------------------------------------------------------------------ the embedded server's supervision
+
+    def _supervise(self, server: Any) -> None:
+        """Watch the server this app started, session open or not; a dead one is replaced (supervisor.py)."""
+        from tui.server.supervisor import ServerSupervisor
+
+        self.supervisor = ServerSupervisor(server, self._server_report, policy=self.restart_policy)
+        self._supervision = asyncio.create_task(self.supervisor.run(), name="server supervisor")
+
+    def _server_report(self, event: Any) -> None:
+        from tui.server.supervisor import ServerDied, ServerGaveUp, ServerRestarted
+
+        try:
+            chat = self.chat
+        except LookupError:
+            return  # the app is closing
+        if isinstance(event, ServerDied):
+            chat.backend_starting("starting")  # the status bar: "starting server…"
+        elif isinstance(event, ServerRestarted):
+            if self._mix_backend is not None:
+                if event.url_changed:
+                    self._mix_backend.client.move_to(event.url)
+                self._mix_backend.client.server_back()  # streams waiting out their backoff reconnect now
+            self.server_url = event.url
+            self._hide_server_down()
+            chat.backend_ready(event.url)  # the session list reloads; open streams reconnect and resync
+            self.notify(event.line, severity="warning", timeout=8)
+            for line in self.server.notes:  # the new one may have found the database damaged
+                self.notify(line, severity="warning", timeout=15)
+        elif isinstance(event, ServerGaveUp):
+            self._show_server_down(event)
+
+    def _show_server_down(self, event: Any) -> None:
+        from tui.keymap import display_key, key_for
+        from tui.widgets.server_down import ServerDownBanner
+
+        chat = self.chat
+        chat.backend_starting("offline")
+        key = display_key(key_for("restart_server", self.keymap_overrides))
+        banner = ServerDownBanner(event.line, event.log_tail, key)
+        self._hide_server_down()
+        chat.mount(banner)
+        self.notify(f"{event.line} Press {key} to try again.", severity="error", timeout=15)
+
+    def _hide_server_down(self) -> None:
+        from tui.widgets.server_down import ServerDownBanner
+
+        for banner in self.query(ServerDownBanner):
+            banner.remove()
+
+    def action_restart_server(self) -> None:
+        if self.supervisor is None:
+            self.notify("This app did not start the server it uses: there is nothing to restart.", severity="warning")
+        elif not self.supervisor.gave_up:
+            self.notify("The server is running (or already being restarted).")
+        else:
+            self._hide_server_down()
+            self.chat.backend_starting("starting")
+            self.supervisor.retry()
 
     async def on_unmount(self) -> None:
         """Drafts are flushed, the backend closed and the embedded server stopped, whatever ended the app."""
         gc.unfreeze()  # this app's objects may be freed again (another app may run in this process)
+        if self._supervision is not None:
+            self._supervision.cancel()  # first: stopping the server below is not a crash to recover from
         try:
             self.chat._save_draft_now()
         except Exception:

@@ -10,12 +10,18 @@ import argparse
 import ipaddress
 import os
 import sys
+from pathlib import Path
 from typing import NoReturn, Sequence
 from urllib.parse import urlparse
 
 from tui import __version__
 
 LOOPBACK_NAMES = {"localhost"}
+# The addresses the server's Host guard answers on (tui/server/security.py): another loopback
+# address (127.0.0.2) would bind, then refuse every request with 403.
+SERVED_HOSTS = {"127.0.0.1", "localhost", "::1"}
+TOKEN_ENV = "MIX_TUI_SERVER_TOKEN"  # the app hands its child the per-launch token here, never in argv
+PRIVATE_UMASK = 0o077  # files and folders this process creates are the user's alone
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -41,6 +47,33 @@ def server_url(value: str) -> str:
     return value.rstrip("/")
 
 
+def positive_seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a number of seconds") from None
+    if not seconds > 0 or seconds == float("inf"):
+        raise argparse.ArgumentTypeError(f"{value} seconds: must be more than 0")
+    return seconds
+
+
+def served_host_problem(host: str) -> str | None:
+    """Why `serve` cannot use this address, or None."""
+    bare = host.strip("[]").lower()
+    if not is_loopback_host(bare):
+        return (f"refusing to bind {host}: the Mix protocol has no authentication, and this server's agent "
+                "can run commands; use a loopback address such as 127.0.0.1")
+    if bare not in SERVED_HOSTS:
+        return f"{host} is a loopback address, but this server answers only on 127.0.0.1, localhost or ::1"
+    return None
+
+
+def url_host(host: str) -> str:
+    """An address as it goes in a URL: IPv6 in brackets (http://[::1]:8088)."""
+    bare = host.strip("[]")
+    return f"[{bare}]" if ":" in bare else bare
+
+
 def port_number(value: str) -> int:
     try:
         port = int(value)
@@ -62,11 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=port_number, default=8088, help="port (default 8088; 0 picks a free one)")
     serve.add_argument("--data-dir", dest="serve_data_dir", metavar="DIR", help="where the server keeps its database and session folders")
-    # Used by the app when it starts its own server: a per-launch token, and a file to report the port in.
-    serve.add_argument("--token", help=argparse.SUPPRESS)
+    # Used by the app when it starts its own server: a file to report the port in. (The per-launch
+    # token comes in the environment, MIX_TUI_SERVER_TOKEN: a command line is readable by every local user.)
     serve.add_argument("--ready-file", help=argparse.SUPPRESS)
     serve.add_argument("--agent-delay", type=float, default=None, help="seconds between streamed chunks of the offline agent")
-    serve.add_argument("--heartbeat", type=float, default=None, help="seconds between SSE heartbeats (default 45)")
+    serve.add_argument("--heartbeat", type=positive_seconds, default=None, help="seconds between SSE heartbeats (default 45)")
     web = sub.add_parser("web", help="serve the app to browser tabs (loopback only, per-launch token)")
     web.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
     web.add_argument("--port", type=port_number, default=8089, help="port (default 8089; 0 picks a free one)")
@@ -80,8 +113,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from tui.config import ConfigError, load_config, resolve_paths, setup_logging
+    os.umask(PRIVATE_UMASK)  # databases, logs, session folders: 0600 / 0700
+    from tui.config import Config, ConfigError, load_config, resolve_paths, setup_logging_or_explain
 
+    if args.command == "serve":
+        problem = served_host_problem(args.host)
+        if problem:
+            parser.exit(2, f"mix-tui serve: error: {problem}\n")
+
+    # Nothing local stops the app: a broken config, an unwritable folder or log is one line each.
+    notes: list[str] = []
     # `serve --data-dir D` is the server's own home: its config.toml is D's (the app's child is told
     # the app's config dir through MIX_TUI_CONFIG_DIR, which still wins).
     serve_dir = getattr(args, "serve_data_dir", None) if args.command == "serve" else None
@@ -89,28 +130,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = load_config(paths.config_file)
     except ConfigError as exc:
-        print(f"mix-tui: error: {exc}", file=sys.stderr)
-        return 2
+        notes.append(f"{exc}; using the default settings")
+        config = Config()
+    problem = paths.ensure_or_explain()
+    if problem is None:
+        problem = setup_logging_or_explain(paths)
+    if problem:
+        notes.append(problem)
 
     if args.command == "serve":
-        if not is_loopback_host(args.host):
-            parser.exit(
-                2,
-                f"mix-tui serve: error: refusing to bind {args.host}: the Mix protocol has no authentication, "
-                "and this server's agent can run commands; use a loopback address such as 127.0.0.1\n",
-            )
-        from tui.server.launcher import TOKEN_ENV
         from tui.server.run import serve
 
-        data_dir = args.serve_data_dir or args.data_dir
-        server_dir = paths.ensure().server_data_dir if data_dir is None else paths.data_dir
-        setup_logging(paths.ensure())
+        for note in notes:
+            print(f"mix-tui serve: warning: {note}", file=sys.stderr, flush=True)
+        if args.serve_data_dir:  # said explicitly: beats MIX_TUI_DATA_DIR (which the app sets for its child's logs)
+            server_dir = Path(args.serve_data_dir).expanduser().resolve()
+        else:
+            server_dir = paths.data_dir if args.data_dir else paths.server_data_dir
         return serve(
-            host=args.host,
+            host=args.host.strip("[]"),  # "[::1]" is how a URL writes it; the socket wants "::1"
             port=args.port,
             data_dir=server_dir,
             config=config,
-            token=args.token or os.environ.pop(TOKEN_ENV, None),
+            token=os.environ.pop(TOKEN_ENV, None),  # popped: the agent's shell commands must not inherit it
             ready_file=args.ready_file,
             agent_delay=args.agent_delay,
             heartbeat=args.heartbeat,
@@ -122,15 +164,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "run":
         from tui.scripting import run_command
 
-        setup_logging(paths.ensure())
         return run_command(args, paths, config)
 
     if args.theme:
         config.theme = args.theme
     if args.server:
         config.server = args.server
-    setup_logging(paths.ensure())
-
     if args.command == "web":
         import asyncio
 
@@ -144,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from tui.web import join_shared_server
 
     server_token = join_shared_server(config)  # when this app is one tab of `mix-tui web`
-    MixApp(config=config, paths=paths, server_token=server_token).run()
+    MixApp(config=config, paths=paths, server_token=server_token, notes=notes).run()
     return 0
 
 

@@ -70,9 +70,53 @@ class Paths:
         return self.data_dir / "server"
 
     def ensure(self) -> "Paths":
+        """Create the folders, private to the user (0700); raises OSError when one cannot be made."""
         for d in (self.config_dir, self.data_dir, self.state_dir):
-            d.mkdir(parents=True, exist_ok=True)
+            make_private_dir(d)
         return self
+
+    def ensure_or_explain(self) -> str | None:
+        """`ensure`, but a folder that cannot be made (read-only parent...) is one line, not a traceback."""
+        try:
+            self.ensure()
+        except OSError as exc:
+            return f"cannot create {exc.filename or 'a data folder'}: {exc.strerror or exc}"
+        return None
+
+
+# ---------------------------------------------------------------- private files
+
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
+def make_private_dir(path: Path) -> Path:
+    """mkdir -p with 0700, and an existing folder tightened to 0700 (older versions made them 0755)."""
+    path.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    tighten(path)
+    return path
+
+
+def tighten(path: Path) -> None:
+    """Take group and other permissions away when the file is there and ours (never adds any: a folder
+    the user made read-only stays read-only; someone else's file is left as it is)."""
+    try:
+        current = os.stat(path).st_mode & 0o777
+        if current & 0o077:
+            os.chmod(path, current & 0o700)
+    except OSError:
+        pass
+
+
+def open_private(path: Path, flags: int = os.O_WRONLY) -> int:
+    """Open (creating with 0600 from the start: never a moment when others could read it); a file
+    an older version left group- or world-readable is tightened."""
+    fd = os.open(path, flags | os.O_CREAT, PRIVATE_FILE_MODE)
+    try:
+        os.fchmod(fd, PRIVATE_FILE_MODE)
+    except OSError:
+        pass
+    return fd
 
 
 def resolve_paths(data_dir: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None) -> Paths:
@@ -183,6 +227,10 @@ def parse_config(raw: dict[str, Any]) -> Config:
             raise ConfigError(f"config: key binding for '{action}' should be a string like \"ctrl+n\"")
     cfg.keys = dict(keys)
     cfg.embedded = _typed(EmbeddedServerConfig, _section(raw, "embedded"), "embedded")
+    for name, least, strict in (("heartbeat", 0.0, True), ("permission_timeout", 0.0, True), ("agent_delay", 0.0, False)):
+        value = getattr(cfg.embedded, name)
+        if value != value or value == float("inf") or value < least or (strict and value == least):  # NaN, inf, too small
+            raise ConfigError(f"config: 'embedded.{name}' must be {'more than' if strict else 'at least'} 0 seconds, got {value!r}")
     mcp = _section(raw, "mcp")
     servers = mcp.get("servers", {})
     if not isinstance(servers, dict):
@@ -216,6 +264,8 @@ def load_config(path: Path) -> Config:
         return Config()
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config file {path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})") from None
     except OSError as exc:
         raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from None
     return parse_config(raw)
@@ -275,10 +325,8 @@ class Secrets:
     def _write(self, data: dict[str, str]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(self.path.name + ".tmp")
-        # Create with 0600 from the start: never a moment when others could read the key.
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = open_private(tmp, os.O_WRONLY | os.O_TRUNC)
         try:
-            os.fchmod(fd, 0o600)
             os.write(fd, json.dumps(data, indent=2).encode("utf-8"))
         finally:
             os.close(fd)
@@ -328,11 +376,21 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class RedactingFormatter(logging.Formatter):
+    """Redacts the whole formatted record: a traceback's lines (an exception's text, a local in a
+    frame) carry secrets as easily as a message does, and the filter only sees the message."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
 def setup_logging(paths: Paths, level: int = logging.INFO) -> Path:
-    """Log to a file in the state dir (never stdout while the TUI runs), with secrets redacted."""
-    paths.state_dir.mkdir(parents=True, exist_ok=True)
+    """Log to a private (0600) file in the state dir (never stdout while the TUI runs), secrets redacted.
+    Raises OSError when the file cannot be written (see `setup_logging_or_explain`)."""
+    make_private_dir(paths.state_dir)
+    os.close(open_private(paths.log_file, os.O_WRONLY | os.O_APPEND))
     handler = logging.handlers.RotatingFileHandler(paths.log_file, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter())
     root = logging.getLogger()
     for old in list(root.handlers):
@@ -344,3 +402,12 @@ def setup_logging(paths: Paths, level: int = logging.INFO) -> Path:
     # httpx logs every request URL at INFO; keep that out of the file unless debugging.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     return paths.log_file
+
+
+def setup_logging_or_explain(paths: Paths) -> str | None:
+    """`setup_logging`; when the log cannot be written, one line saying so (the app runs without a log)."""
+    try:
+        setup_logging(paths)
+    except OSError as exc:
+        return f"cannot write the log {exc.filename or paths.log_file}: {exc.strerror or exc}; running without a log file"
+    return None

@@ -55,6 +55,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("models", "f4", "app.models", "Models", "providers, models and agent preferences", show=False),
     ActionSpec("credentials", "f5", "app.credentials", "Credentials", "provider sign-in and API keys", show=False),
     ActionSpec("tools", "f9", "app.tools", "Tools", "tool status and MCP servers", show=False),
+    ActionSpec("restart_server", "f10", "app.restart_server", "Restart server",
+               "Start the embedded server again after it kept stopping", show=False),
     # MixerLead and Mixpeek (tui/integration.py): without a key they say how to add one.
     ActionSpec("mixpeek_knowledge", "alt+k", "app.mixpeek_knowledge", "Knowledge",
                "Open your Mixpeek files: browse, upload, search, attach a result to the next message",

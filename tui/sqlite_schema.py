@@ -6,19 +6,82 @@ list of migrations, and both open and migrate it the same way through here."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import time
 from pathlib import Path
 from typing import Callable
 
+from tui.config import make_private_dir, open_private, tighten
 
-def open_db(path: Path) -> sqlite3.Connection:
-    """A connection in autocommit mode (transactions are explicit), WAL, NORMAL sync.
-    check_same_thread=False: callers serialise use with their own lock, from any thread."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=5.0)
+SIDE_FILES = ("-wal", "-shm")  # SQLite creates them with the database's own mode
+
+
+def open_db(path: Path | None) -> sqlite3.Connection:
+    """A connection in autocommit mode (transactions are explicit), WAL, NORMAL sync; the file 0600.
+    check_same_thread=False: callers serialise use with their own lock, from any thread.
+
+    A committed transaction is in the WAL file before COMMIT returns, so it survives a kill -9 of
+    the process (NORMAL gives up only the fsync, which matters for a power cut, not a crash).
+    `path` None: a database in memory (when the data folder cannot be written)."""
+    if path is not None:
+        make_private_db(path)
+    db = sqlite3.connect(path or ":memory:", check_same_thread=False, isolation_level=None, timeout=5.0)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
     return db
+
+
+def make_private_db(path: Path) -> None:
+    """The folder 0700, the database (created empty if missing) and its WAL files 0600."""
+    make_private_dir(path.parent)
+    os.close(open_private(path, os.O_RDONLY))
+    for suffix in SIDE_FILES:
+        tighten(path.with_name(path.name + suffix))
+
+
+def damage(path: Path) -> str | None:
+    """Why the database at `path` cannot be used ("file is not a database", "database disk image is
+    malformed", the first quick_check finding), or None when it is sound or not there."""
+    if not path.exists():
+        return None
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=5.0)
+        try:
+            rows = db.execute("PRAGMA quick_check(1)").fetchall()
+        finally:
+            db.close()
+    except sqlite3.OperationalError:
+        return None  # cannot open, read-only, locked by another process: not damage (opening says what)
+    except sqlite3.DatabaseError as exc:  # SQLITE_NOTADB, SQLITE_CORRUPT
+        return str(exc)
+    verdict = rows[0][0] if rows else "no answer from quick_check"
+    return None if verdict == "ok" else verdict
+
+
+def move_aside(path: Path) -> Path:
+    """Rename a damaged database (and its WAL files) to `<name>.damaged-<time>`: kept, never deleted."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.damaged-{stamp}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{path.name}.damaged-{stamp}-{n}")
+    os.replace(path, target)
+    for suffix in SIDE_FILES:
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            os.replace(side, target.with_name(target.name + suffix))
+    return target
+
+
+def set_aside_if_damaged(path: Path) -> str | None:
+    """Check the database; a damaged one is moved aside (a new one starts empty). The one line to show, or None."""
+    problem = damage(path)
+    if problem is None:
+        return None
+    kept = move_aside(path)
+    return f"{path.name} was damaged ({problem}); it is kept as {kept.name} and a new one was started"
 
 
 def statements(script: str) -> list[str]:

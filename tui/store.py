@@ -12,11 +12,12 @@ costs one write.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from pathlib import Path
 
-from tui.sqlite_schema import migrate, open_db, schema_version
+from tui.sqlite_schema import migrate, open_db, schema_version, set_aside_if_damaged
 
 log = logging.getLogger(__name__)
 
@@ -56,14 +57,27 @@ MIGRATIONS: list[str] = [
 class ClientStore:
     """Small synchronous store; every call is one short transaction on a local file."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
+    def __init__(self, path: Path | None) -> None:
+        self.path = Path(path) if path is not None else None  # None: in memory, for this run only
         # The app may flush from a worker thread on exit; a lock serialises use.
         self._db = open_db(self.path)
         self._lock = threading.Lock()
         self._pending_drafts: dict[str, str] = {}
         with self._lock:
             migrate(self._db, "ui_schema", MIGRATIONS)
+
+    @classmethod
+    def open_or_explain(cls, path: Path) -> tuple["ClientStore", str | None]:
+        """The store at `path`, whatever state the file is in, and the one line to show when it was not usable:
+        a damaged file is moved aside (kept) and a new one started; a place that cannot be written gives
+        a store in memory, so the app still starts."""
+        try:
+            note = set_aside_if_damaged(path)
+            return cls(path), note
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("client store %s unusable: %s", path, exc)
+            reason = getattr(exc, "strerror", None) or str(exc)
+            return cls(None), f"cannot use {path} ({reason}): drafts and prompt history are kept for this run only"
 
     @property
     def schema_version(self) -> int:

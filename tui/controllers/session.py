@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Awaitable, Callable, Coroutine, Protocol
 
 from tui.api import events as ev
@@ -216,9 +216,35 @@ class SessionController:
             return
         if self.busy:
             return  # a turn started meanwhile; its messages would appear twice
-        self.transcript.show_history(page)
+        upto_question = self._history_missing_the_turn(page)
+        if upto_question is not None:
+            # The server kept less of the last answer than the screen showed (it died mid-answer): the
+            # history up to the question, then the turn as the user saw it. What was seen stays.
+            self.transcript.show_history(upto_question)
+            self.transcript.start_turn(self.turn)  # type: ignore[arg-type]
+            self.transcript.finish_turn()
+        else:
+            self.transcript.show_history(page)
         self.history_loaded = True
         self.last_answer = next((m.text for m in reversed(page.messages) if m.role == "assistant" and m.text), "")
+
+    def _history_missing_the_turn(self, page: MessagePage) -> MessagePage | None:
+        """The page cut after the last turn's question, when what the server stored after it is shorter
+        than what that (finished) turn showed; None when the history holds everything that was seen."""
+        turn = self.turn
+        if turn is None or not turn.status.finished or not (turn.answer or turn.thinking):
+            return None
+        messages = page.messages
+        asked = next((i for i in range(len(messages) - 1, -1, -1)
+                      if messages[i].role == "user" and messages[i].text.strip() == turn.user_text.strip()), None)
+        if asked is None:
+            return None
+        stored = messages[asked + 1:]
+        answer = sum(len(m.text) for m in stored if m.role == "assistant")
+        thinking = sum(len(m.reasoning or "") for m in stored if m.role == "assistant")
+        if answer >= len(turn.answer) and thinking >= len(turn.thinking):
+            return None
+        return replace(page, messages=messages[: asked + 1])
 
     async def load_older(self, before: int) -> None:
         try:

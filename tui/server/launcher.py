@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import secrets
 import signal
@@ -22,11 +23,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tui.config import Config, Paths
+from tui.config import Config, Paths, make_private_dir, open_private
 from tui.lifeline import PARENT_PID_ENV
 
-# The bearer token goes to the child in its environment, not its argv: argv shows in `ps` to every local user.
-TOKEN_ENV = "MIX_TUI_SERVER_TOKEN"
+log = logging.getLogger(__name__)
+
+TOKEN_ENV = "MIX_TUI_SERVER_TOKEN"  # the per-launch token: in the child's environment, never its argv (ps shows argv)
+PRIVATE_UMASK = 0o077  # the child's files (server.db, session folders, logs) are the user's alone
 LOG_NAME = "server.log"
 LOG_ROTATE_BYTES = 5 * 1024 * 1024
 
@@ -53,6 +56,8 @@ class EmbeddedServer:
         self.log_file = self.data_dir / LOG_NAME
         self._token = secrets.token_urlsafe(24)
         self._port: int | None = None
+        self._last_port = 0  # a restart asks for the same port first, so clients keep their URL
+        self.notes: list[str] = []  # what the child said was wrong at its start (a damaged database set aside)
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: Any = None
 
@@ -85,8 +90,12 @@ class EmbeddedServer:
 
     # ------------------------------------------------------------ start
 
-    def _command(self, ready_file: Path) -> list[str]:
-        cmd = [sys.executable, "-m", "tui", "serve", "--host", "127.0.0.1", "--port", "0",
+    @property
+    def returncode(self) -> int | None:
+        return self._proc.returncode if self._proc else None
+
+    def _command(self, ready_file: Path, port: int = 0) -> list[str]:
+        cmd = [sys.executable, "-m", "tui", "serve", "--host", "127.0.0.1", "--port", str(port),
                f"--ready-file={ready_file}", f"--data-dir={self.data_dir}"]
         delay = self.agent_delay if self.agent_delay is not None else (self.config.embedded.agent_delay if self.config else None)
         if delay is not None:
@@ -105,17 +114,22 @@ class EmbeddedServer:
             env["MIX_TUI_STATE_DIR"] = str(self.paths.state_dir)
         return env
 
-    def _spawn(self) -> Path:
+    def _spawn(self, port: int = 0) -> Path:
         if self.running:
             raise RuntimeError("the embedded server is already running")
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            make_private_dir(self.data_dir)
+            self._rotate_log()
+            if self._log is not None:
+                self._log.close()
+            self._log = os.fdopen(open_private(self.log_file, os.O_WRONLY | os.O_APPEND), "ab", buffering=0)
+        except OSError as exc:  # a read-only folder: one line, not a traceback
+            raise ServerStartError(f"cannot write {exc.filename or self.data_dir}: {exc.strerror or exc}") from None
         ready_file = self.data_dir / f".ready-{os.getpid()}-{secrets.token_hex(4)}.json"
-        self._rotate_log()
-        self._log = open(self.log_file, "ab", buffering=0)
         self._proc = subprocess.Popen(
-            self._command(ready_file), stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
+            self._command(ready_file, port), stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
             env=self._env(), start_new_session=True,  # terminal signals (Ctrl-C) go to the app only
-            close_fds=True,
+            close_fds=True, umask=PRIVATE_UMASK,
         )
         return ready_file
 
@@ -134,12 +148,13 @@ class EmbeddedServer:
             if self._proc is not None and self._proc.poll() is not None:
                 raise ServerStartError(f"the embedded server exited with code {self._proc.returncode}: {self.log_tail()}")
             return False
-        self._port = int(info["port"])
+        self._port = self._last_port = int(info["port"])
+        self.notes = [str(n) for n in info.get("notes") or []]
         ready_file.unlink(missing_ok=True)
         return True
 
-    async def start(self) -> None:
-        ready_file = self._spawn()
+    async def start(self, port: int = 0) -> None:
+        ready_file = self._spawn(port)
         deadline = time.monotonic() + self.startup_timeout
         delay = 0.005
         while not self._check_ready(ready_file):
@@ -148,6 +163,34 @@ class EmbeddedServer:
                 raise ServerStartError(f"the embedded server did not start within {self.startup_timeout:g} s: {self.log_tail()}")
             await asyncio.sleep(delay)
             delay = min(delay * 1.5, 0.05)
+
+    async def restart(self) -> None:
+        """Start again after the child died, on the same data, token and (when free) port.
+
+        Same port and token: every client keeps its URL, and its streams reconnect by themselves."""
+        if self._proc is not None:
+            await self.stop(timeout=1.0)  # reap it (or end a hung one)
+        if self._last_port:
+            try:
+                await self.start(self._last_port)
+                return
+            except ServerStartError:
+                log.info("port %d is taken; the restarted server takes a new one", self._last_port)
+                await self.stop(timeout=1.0)
+        await self.start(0)
+
+    async def healthy(self, timeout: float = 2.0) -> bool:
+        """GET /health answers 200 within `timeout` (a hung server is as dead as an exited one)."""
+        if not self.running or self._port is None:
+            return False
+        import httpx  # only once the server is up: keeps the app's first paint light
+
+        try:
+            async with httpx.AsyncClient(timeout=timeout) as client:
+                response = await client.get(self.url + "/health", headers={"Authorization": f"Bearer {self._token}"})
+        except (httpx.HTTPError, OSError):
+            return False
+        return response.status_code == 200
 
     def start_sync(self) -> None:
         ready_file = self._spawn()

@@ -11,11 +11,13 @@ import json
 import logging
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Any, Callable
 
 import uvicorn
 
+from tui.cli import url_host
 from tui.config import Config
 from tui.lifeline import die_with_parent
 
@@ -66,12 +68,24 @@ def uvicorn_config(app: Any, host: str, port: int) -> uvicorn.Config:
     )
 
 
-def write_ready_file(path: str | os.PathLike[str], port: int) -> None:
-    """`{"port": N, "pid": P}`, written atomically (temp file + rename) so a reader never sees half."""
+def write_ready_file(path: str | os.PathLike[str], port: int, notes: list[str] | None = None) -> None:
+    """`{"port": N, "pid": P, "notes": [...]}`, written atomically (temp file + rename) so a reader
+    never sees half. `notes`: lines for the app to show (a damaged database set aside...)."""
     target = Path(path)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({"port": port, "pid": os.getpid()}), "utf-8")
+    tmp.write_text(json.dumps({"port": port, "pid": os.getpid(), "notes": notes or []}), "utf-8")
     os.replace(tmp, target)
+
+
+def log_uncaught_exceptions() -> None:
+    """An uncaught exception goes to the (redacting) log, not raw to stderr, which is the server.log
+    file when the app started us: a traceback's text may hold a secret as easily as a message."""
+
+    def to_log(kind: type[BaseException], exc: BaseException, tb: Any) -> None:
+        log.critical("uncaught exception", exc_info=(kind, exc, tb))
+
+    sys.excepthook = to_log
+    threading.excepthook = lambda args: to_log(args.exc_type, args.exc_value or args.exc_type(), args.exc_traceback)
 
 
 def serve(
@@ -87,6 +101,9 @@ def serve(
     die_with_parent()
     from tui.server.app import create_app
     from tui.server.settings import ServerSettings
+    from tui.sqlite_schema import make_private_db, set_aside_if_damaged
+
+    log_uncaught_exceptions()
 
     settings = ServerSettings(
         data_dir=Path(data_dir),
@@ -96,13 +113,24 @@ def serve(
         agent_delay=agent_delay if agent_delay is not None else config.embedded.agent_delay,
         config=config,
     )
+    # A damaged database is kept aside and a new one started: the server (and the app) still come up.
+    try:
+        notes = [n for n in [set_aside_if_damaged(settings.db_path)] if n]
+        make_private_db(settings.db_path)  # 0600 in a 0700 folder, also when an older version made it 0644
+    except OSError as exc:
+        print(f"mix-tui serve: error: cannot write {exc.filename or settings.db_path}: {exc.strerror or exc}",
+              file=sys.stderr, flush=True)
+        return 1
+    for note in notes:
+        log.warning("%s", note)
+        print(f"mix-tui serve: warning: {note}", file=sys.stderr, flush=True)
     app = create_app(settings)
 
     def ready(actual_port: int) -> None:
         if ready_file:
-            write_ready_file(ready_file, actual_port)
+            write_ready_file(ready_file, actual_port, notes)
         if not ready_file:
-            print(f"mix-tui server listening on http://{host}:{actual_port} (data in {data_dir})", flush=True)
+            print(f"mix-tui server listening on http://{url_host(host)}:{actual_port} (data in {data_dir})", flush=True)
 
     server = MixUvicornServer(uvicorn_config(app, host, port), on_ready=ready)
     try:

@@ -7,6 +7,7 @@ Tolerates newer servers (openapi-latest.yaml): the send body shape is learned fr
 
 from __future__ import annotations
 
+import asyncio
 import json
 import mimetypes
 import os
@@ -107,6 +108,8 @@ class MixClient:
             headers["Authorization"] = f"Bearer {token}"
         self._has_token = bool(token)
         self._http = httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=timeout, transport=transport)
+        self._pauses: set[asyncio.Future[None]] = set()  # streams waiting to reconnect (retry_pause)
+        self._back_at = float("-inf")  # loop time of the last server_back()
         self._send_shape: str | None = None  # "content" (seed) or "text" (latest), once known
         self._generation: str | None = None
         self._latest_votes = 0
@@ -114,6 +117,31 @@ class MixClient:
 
     def __repr__(self) -> str:  # never the token
         return f"MixClient({self.base_url!r}, token={'set' if self._has_token else 'none'})"
+
+    def move_to(self, base_url: str) -> None:
+        """Talk to the same server at a new address (the app's restarted server got another port)."""
+        self.base_url = base_url.rstrip("/")
+        self._http.base_url = self.base_url
+
+    async def retry_pause(self, delay: float, since: float) -> None:
+        """A stream's wait before reconnecting: `delay` seconds, or until `server_back()` (none when
+        that was called after `since`, the loop time of the try that failed)."""
+        if self._back_at > since:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._pauses.add(waiter)
+        try:
+            await asyncio.wait({waiter}, timeout=delay)
+        finally:
+            self._pauses.discard(waiter)
+            waiter.cancel()
+
+    def server_back(self) -> None:
+        """The server is serving again (the app restarted it): every waiting stream reconnects now."""
+        self._back_at = asyncio.get_running_loop().time()
+        for waiter in list(self._pauses):
+            if not waiter.done():
+                waiter.set_result(None)
 
     async def aclose(self) -> None:
         await self._http.aclose()

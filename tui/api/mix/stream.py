@@ -267,6 +267,10 @@ class StreamClient(Protocol):
     async def list_messages(self, session_id: str) -> Any:
         """The session's messages over REST, for the resync after a reconnect."""
 
+    async def retry_pause(self, delay: float, since: float) -> None:
+        """Wait `delay` seconds before the next try, or less when told the server is back (since
+        `since`, loop time: the news may come while the failed try is still being reported)."""
+
 
 async def run_stream(client: StreamClient, session_id: str, *, heartbeat: float, policy: ReconnectPolicy,
                      resync: bool = True) -> AsyncIterator[ev.Event]:
@@ -282,6 +286,7 @@ async def run_stream(client: StreamClient, session_id: str, *, heartbeat: float,
     while True:
         reason = ""
         reader = SseReader()
+        tried_at = loop.time()
         try:
             request = http.build_request("GET", "/stream", params=params, headers=headers, timeout=timeout)
             try:
@@ -343,7 +348,7 @@ async def run_stream(client: StreamClient, session_id: str, *, heartbeat: float,
         delay = policy.delay(attempt)
         state = "offline" if attempt >= policy.offline_after else "reconnecting"
         yield ev.ConnectionChanged(state, attempt=attempt, delay=delay, reason=reason)
-        await asyncio.sleep(delay)
+        await client.retry_pause(delay, tried_at)
 
 
 def _give_up(client: StreamClient, reason: str) -> ApiError:
