@@ -120,6 +120,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         problem = served_host_problem(args.host)
         if problem:
             parser.exit(2, f"mix-tui serve: error: {problem}\n")
+    if args.command == "web" and not is_loopback_host(args.host):
+        parser.exit(2, f"mix-tui web: error: refusing to bind {args.host}: the page runs the agent, "
+                       "which can run commands; use a loopback address such as 127.0.0.1\n")
 
     # Nothing local stops the app: a broken config, an unwritable folder or log is one line each.
     notes: list[str] = []
@@ -158,9 +161,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             heartbeat=args.heartbeat,
         )
 
-    if args.command == "web" and not is_loopback_host(args.host):
-        parser.exit(2, f"mix-tui web: error: refusing to bind {args.host}: the page runs the agent, "
-                       "which can run commands; use a loopback address such as 127.0.0.1\n")
     if args.command == "run":
         from tui.scripting import run_command
 
