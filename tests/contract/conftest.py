@@ -7,3 +7,11 @@ import pytest
 def _no_provider_keys_from_the_environment(monkeypatch):
     for var in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "OPENROUTER_API_KEY"):
         monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _seed_protocol(monkeypatch):
+    """These tests pin the seed-era wire (synchronous send, `tool` snapshots); tests/conformance drives latest."""
+    from tests.fixtures import mix_server as fixture_module
+
+    monkeypatch.setattr(fixture_module, "DEFAULT_PROTOCOL", "seed")

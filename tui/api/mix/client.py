@@ -44,6 +44,7 @@ from tui.api.mix.models import (
 from tui.api.mix.stream import ReconnectPolicy, run_stream
 
 DEFAULT_BASE_URL = "http://localhost:8088"
+DEFAULT_BROWSER_MODE = "local-browser-service"  # this client drives no browser; the mode a server is told
 THUMBNAILS_DIR = ".thumbnails"
 
 ProgressCallback = Callable[[int, int], None]  # (bytes sent, total bytes)
@@ -289,6 +290,9 @@ class MixClient:
         body: dict[str, Any] = {"title": title}
         if working_directory:
             body["workingDirectory"] = working_directory  # newer servers reject it: only when asked
+        if (self._generation or await self.detect_generation()) == "latest":
+            # Required by the latest spec; seed servers refuse unknown fields, so only there.
+            body["browserMode"] = DEFAULT_BROWSER_MODE
         return SessionData.from_json(await self._json("POST", "/api/sessions", json=body, what="creating a session"))
 
     async def get_session(self, session_id: str) -> SessionData:

@@ -15,6 +15,7 @@ from typing import Any
 
 from tui.api.backend import ChatMessage, Conversation
 from tui.api.turn import ToolCall, ToolStatus
+from tui.api.mix.units import duration_seconds
 
 _REMINDER = re.compile(r"\s*<system-reminder>.*?</system-reminder>\s*", re.DOTALL)
 
@@ -60,10 +61,6 @@ def _float(value: Any, default: float = 0.0) -> float:
         except ValueError:
             return default
     return default
-
-
-def _opt_float(value: Any) -> float | None:
-    return None if value is None else _float(value)
 
 
 def _opt_str(value: Any) -> str | None:
@@ -270,7 +267,7 @@ class MessageData:
             assistant_response=_str(d.get("assistantResponse")),
             tool_calls=[ToolCallData.from_json(t) for t in _list(d.get("toolCalls"))],
             reasoning=_str(d.get("reasoning")),
-            reasoning_duration=_opt_float(d.get("reasoningDuration")),
+            reasoning_duration=duration_seconds(d.get("reasoningDuration")),  # ms (spec) or s (Go)
             model=_str(d.get("model")),
             cost=_float(d.get("cost")),
             input_tokens=_int(d.get("inputTokens")),

@@ -121,8 +121,10 @@ class _Turn:
         full_input = tool_input_json(params)
         self.running = {"id": call_id, "name": name, "input": full_input}
         await ctx.emit("tool", {"type": "tool", "name": name, "input": "", "id": call_id, "status": "running"})
-        # The parameters are complete before the call runs (latest servers say so with tool_use_* events).
-        await ctx.emit("tool", {"type": "tool", "name": name, "input": full_input, "id": call_id, "status": "completed"})
+        # Go's snapshot has no input yet; `_input` lets latest-spec streams announce the parameters now
+        # (tool_use_parameter_*, before the call runs). Keys starting with _ never reach the wire.
+        await ctx.emit("tool", {"type": "tool", "name": name, "input": "", "id": call_id, "status": "completed",
+                                "_input": full_input})
         result = await execute_tool(ctx, call_id, name, params)
         self.running = None
         await ctx.emit("tool", {"type": "tool", "name": name, "input": full_input, "id": call_id, "status": "completed"})
