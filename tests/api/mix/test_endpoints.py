@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from tests.fixtures.mix_server import RunningServer, running_server
+from tui.api import events as ev
 from tui.api.errors import AuthRequired, BadRequest, ConnectionFailed, NotFound, ServerError
 from tui.api.mix import MixClient
 
@@ -291,3 +292,26 @@ async def test_files(client, tmp_path):
         await client.list_files("not-a-uuid")
     with pytest.raises(ServerError):
         await client.upload_file("not-a-uuid", b"x", filename="a.txt")
+
+
+async def test_a_notification_is_answered_and_a_session_rewound(client):
+    """Latest servers: the agent's question arrives as a Notification; the answer ends the turn."""
+    session = await client.create_session("Questions")
+    stream = client.stream(session.id)
+    seen = []
+    async for event in stream:
+        seen.append(event)
+        if isinstance(event, ev.Connected):
+            await client.send_message(session.id, "ask me to choose between tea or coffee")
+        elif isinstance(event, ev.Notification):
+            assert event.response_type == "choice" and event.choices == ("tea", "coffee")
+            await client.respond_notification(event.id, "choice", "coffee")
+        elif isinstance(event, (ev.Complete, ev.Error)):
+            break
+    await stream.aclose()
+    assert isinstance(seen[-1], ev.Complete) and "coffee" in seen[-1].content
+    with pytest.raises(NotFound):
+        await client.respond_notification(next(e for e in seen if isinstance(e, ev.Notification)).id, "choice", "tea")
+    messages = await client.list_messages(session.id)
+    rewound = await client.rewind_session(session.id, messages[0].id)
+    assert rewound.id == session.id and [m.role for m in await client.list_messages(session.id)] == ["user"]

@@ -224,6 +224,15 @@ class MixBackend(ChatBackend):
     async def cancel(self, conversation_id: str) -> None:
         await self.client.cancel_session(conversation_id)
 
+    async def answer_notification(self, notification_id: str, response_type: str, value: str | None = None) -> None:
+        await self.client.respond_notification(notification_id, response_type, value)
+
+    async def rewind(self, conversation_id: str, message_id: str) -> Conversation:
+        """Where the server has no fork (latest spec): cut this session after `message_id` instead."""
+        conv = (await self.client.rewind_session(conversation_id, message_id)).to_conversation()
+        self._history.pop(conversation_id, None)
+        return conv
+
     async def answer_permission(self, request_id: str, granted: bool) -> None:
         if granted:
             await self.client.grant_permission(request_id)
