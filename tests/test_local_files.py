@@ -99,7 +99,7 @@ async def test_embedded_server_files_are_private_and_its_token_is_not_in_argv(tm
         assert server.token.encode() in Path(f"/proc/{server.pid}/environ").read_bytes()
         assert await server.healthy()  # and the token it got that way works
         async with httpx.AsyncClient(base_url=server.url, headers={"Authorization": f"Bearer {server.token}"}) as c:
-            assert (await c.post("/api/sessions", json={"title": "modes"})).status_code == 201
+            assert (await c.post("/api/sessions", json={"title": "modes", "browserMode": "local-browser-service"})).status_code == 201
     finally:
         await server.stop()
     srv = tmp_path / "srv"

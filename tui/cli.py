@@ -100,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--ready-file", help=argparse.SUPPRESS)
     serve.add_argument("--agent-delay", type=float, default=None, help="seconds between streamed chunks of the offline agent")
     serve.add_argument("--heartbeat", type=positive_seconds, default=None, help="seconds between SSE heartbeats (default 45)")
+    serve.add_argument("--protocol", choices=("latest", "seed"), default="latest",
+                       help="the Mix spec to speak: latest (openapi-latest.yaml, default) or seed (openapi-seed.yaml)")
     web = sub.add_parser("web", help="serve the app to browser tabs (loopback only, per-launch token)")
     web.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
     web.add_argument("--port", type=port_number, default=8089, help="port (default 8089; 0 picks a free one)")
@@ -159,6 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ready_file=args.ready_file,
             agent_delay=args.agent_delay,
             heartbeat=args.heartbeat,
+            protocol=args.protocol,
         )
 
     if args.command == "run":

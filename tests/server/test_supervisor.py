@@ -90,7 +90,7 @@ def auth(server) -> dict:
 
 async def test_a_killed_server_is_restarted_on_the_same_url_and_data(server):
     async with httpx.AsyncClient(base_url=server.url, headers=auth(server)) as c:
-        created = (await c.post("/api/sessions", json={"title": "survives"})).json()
+        created = (await c.post("/api/sessions", json={"title": "survives", "browserMode": "local-browser-service"})).json()
     supervisor, reports, task = await supervise(server)
     try:
         old_pid, old_url = server.pid, server.url

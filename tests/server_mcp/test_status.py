@@ -3,6 +3,7 @@ the server's last stderr lines, disconnected and restarted, stopped with the emb
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import time
@@ -11,10 +12,16 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.mix_server import running_server
-from tests.server_mcp.support import QUICK, START_TIMEOUT, connected, stdio, wait_for
+from tests.server_mcp.support import QUICK, START_TIMEOUT, Turn, connected, of, stdio, wait_for
 from tui.config import Config, McpServerConfig
 
 SHOUT = {"name": "shout", "description": "Return the text in capitals, with an exclamation mark."}
+
+
+def answer_of(server, sid: str, text: str) -> str:
+    """A slash command's answer on a server that sends asynchronously (202): the stream's completion."""
+    frames = asyncio.run(Turn(server).run(text, session=sid))
+    return of(frames, "complete")[0]["content"]
 
 
 def test_stdio_server_is_connected_with_its_tools_in_the_spec_shape(mcp_host):
@@ -28,13 +35,12 @@ def test_stdio_server_is_connected_with_its_tools_in_the_spec_shape(mcp_host):
         assert connected(c, "reader")["readOnly"] is True
         # /mcp prints the same servers as a card
         sid = mcp_host.create_session()["id"]
-        r = c.post(f"/api/sessions/{sid}/messages", json={"text": "/mcp"})
-        card = json.loads(r.json()["assistantResponse"])
+        card = json.loads(answer_of(mcp_host, sid, "/mcp"))
         assert card["type"] == "mcp" and [s["name"] for s in card["servers"]] == ["demo", "reader"]
         assert card["servers"][0]["tools"][0] == SHOUT
-        status = json.loads(c.post(f"/api/sessions/{sid}/messages", json={"text": "/status"}).json()["assistantResponse"])
+        status = json.loads(answer_of(mcp_host, sid, "/status"))
         assert status["mcpServers"] == 2
-        tools = json.loads(c.post(f"/api/sessions/{sid}/messages", json={"text": "/tools"}).json()["assistantResponse"])
+        tools = json.loads(answer_of(mcp_host, sid, "/tools"))
         by_name = {t["name"]: t for t in tools["tools"]}
         assert by_name["demo_shout"]["requiresPermission"] is True and by_name["reader_shout"]["readOnly"] is True
         assert by_name["demo_shout"]["description"].startswith("[MCP server demo] Return the text")
@@ -79,7 +85,7 @@ def test_failures_say_why(tmp_path, monkeypatch):
             server.client() as c:
         failed = lambda s: s["status"] == "failed"  # noqa: E731
         crashy = wait_for(c, "crashy", failed, what="failed")
-        assert crashy["connected"] is False and crashy["tools"] is None
+        assert crashy["connected"] is False and "tools" not in crashy  # not connected: no tools key (see list_mcp)
         assert crashy["error"] == "the server exited while initializing"
         assert crashy["stderr"] == ["fatal: the test server was told to crash"]
         assert crashy["retryIn"] >= 0

@@ -170,7 +170,7 @@ class SessionController:
             else:
                 return
         turn.apply(event)
-        if isinstance(event, ev.PermissionRequest):
+        if isinstance(event, (ev.PermissionRequest, ev.Notification)):
             self.listener.permission_arrived(self)
         if turn.status.finished:
             self.finish_turn()

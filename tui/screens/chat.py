@@ -33,7 +33,7 @@ from tui.widgets.attached_context import AttachedContext, Attachment
 from tui.widgets.banner import ReconnectBanner
 from tui.widgets.completion import CompletionPopup
 from tui.widgets.composer import Composer
-from tui.widgets.permission_prompt import PermissionAnswered, PermissionPrompt
+from tui.widgets.permission_prompt import PermissionAnswered, PermissionPrompt, QuestionAnswered
 from tui.widgets.rate_limit_banner import RateLimitBanner
 from tui.widgets.sidebar import Sidebar
 from tui.widgets.status_bar import StatusBar
@@ -368,7 +368,8 @@ class ChatScreen(ChatActions, Screen[None]):
             self._show_turn_state(session)
         if pending:
             req = pending[-1].request
-            notify.alert(self.app, f"mix-tui: {req.tool_name or 'a tool'} asks for permission in “{session.title}”")
+            asks = "the agent asks you something" if pending[-1].question else f"{req.tool_name or 'a tool'} asks for permission"
+            notify.alert(self.app, f"mix-tui: {asks} in “{session.title}”")
 
     def turn_finished(self, session: SessionController) -> None:
         turn = session.turn
@@ -541,8 +542,18 @@ class ChatScreen(ChatActions, Screen[None]):
     @on(PermissionAnswered)
     def _permission_answered(self, event: PermissionAnswered) -> None:
         event.stop()
+        self._record_answer(event.request_id, event.granted)
+        self._answer(event.request_id, event.granted)
+
+    @on(QuestionAnswered)
+    def _question_answered(self, event: QuestionAnswered) -> None:
+        event.stop()
+        self._record_answer(event.question_id, True)
+        self._answer_question(event.question_id, event.response_type, event.value)
+
+    def _record_answer(self, request_id: str, granted: bool) -> None:
         for view in self.views.values():
-            if view.record_permission_answer(event.request_id, event.granted):
+            if view.record_permission_answer(request_id, granted):
                 turn = view.turn
                 assert turn is not None
                 self.prompt.set_pending(turn.pending_permissions)
@@ -552,7 +563,16 @@ class ChatScreen(ChatActions, Screen[None]):
                 if self.current is view:
                     self._show_turn_state(view)
                 break
-        self._answer(event.request_id, event.granted)
+
+    @work(group="permissions")
+    async def _answer_question(self, question_id: str, response_type: str, value: str | None) -> None:
+        answer = getattr(self.backend, "answer_notification", None)
+        if answer is None:
+            return  # a backend without questions never sends one
+        try:
+            await answer(question_id, response_type, value)
+        except Exception as exc:
+            self.notify(f"Could not send your answer: {error_text(exc)}", severity="error")
 
     @work(group="permissions")
     async def _answer(self, request_id: str, granted: bool) -> None:

@@ -59,8 +59,11 @@ async def get_command(request: Request) -> Response:
 
 
 async def list_mcp(request: Request) -> Response:
-    """The spec's fields (tools null when not connected) and ours: command, url, error, stderr, readOnly."""
-    return JSONResponse(commands.mcp_servers(request.app.state))
+    """The spec's fields and ours: command, url, error, stderr, readOnly, retryIn. Go sends `tools: null`
+    when not connected; the specs are OpenAPI 3.1, where null is not an array, so the key is left out
+    instead (it is not required)."""
+    servers = commands.mcp_servers(request.app.state)
+    return JSONResponse([{k: v for k, v in s.items() if not (k == "tools" and v is None)} for s in servers])
 
 
 async def restart_mcp(request: Request) -> Response:

@@ -18,7 +18,8 @@ from tui.api.mix.account import (  # noqa: F401  (re-exported: their home before
     AuthResult, AuthStatus, AuthValidation, OAuthStart, Preferences, PreferencesResponse, ProviderAuth, ProviderInfo,
     providers_from_json,
 )
-from tui.api.mix.coerce import _bool, _float, _int, _list, _obj, _opt_float, _opt_str, _str, parse_time
+from tui.api.mix.coerce import _bool, _float, _int, _list, _obj, _opt_str, _str, parse_time
+from tui.api.mix.units import duration_seconds
 from tui.api.turn import ToolCall, ToolStatus
 
 _REMINDER = re.compile(r"\s*<system-reminder>.*?</system-reminder>\s*", re.DOTALL)
@@ -193,7 +194,7 @@ class MessageData:
             assistant_response=_str(d.get("assistantResponse")),
             tool_calls=[ToolCallData.from_json(t) for t in _list(d.get("toolCalls"))],
             reasoning=_str(d.get("reasoning")),
-            reasoning_duration=_opt_float(d.get("reasoningDuration")),
+            reasoning_duration=duration_seconds(d.get("reasoningDuration")),  # ms (spec) or s (Go)
             model=_str(d.get("model")),
             cost=_float(d.get("cost")),
             input_tokens=_int(d.get("inputTokens")),

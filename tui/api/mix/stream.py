@@ -27,6 +27,7 @@ from tui.compat import SSEDecoder, SSELineDecoder
 from tui.api.errors import ApiError, ConnectionFailed, ServerError
 from tui.api.mix import errors as mix_errors
 from tui.api.mix.models import to_chat_messages
+from tui.api.mix.units import duration_seconds, retry_after_seconds
 
 MAX_EVENT_CHARS = 32 * 1024 * 1024  # one event's data beyond this is reported malformed, not decoded
 
@@ -87,18 +88,24 @@ def _permission(d: dict) -> ev.PermissionRequest:
 
 
 def _error(d: dict) -> ev.Error:
+    if d.get("type") == "rate_limit_error":  # the specs have no rate_limit_error event: an error of that type
+        return _rate_limit(d)
+    return _plain_error(d)
+
+
+def _plain_error(d: dict) -> ev.Error:
     err = d.get("error")
     if isinstance(err, dict):  # tolerate an envelope-shaped error
         err = err.get("message") or json.dumps(err)
     return ev.Error(
         error=_s(err) or _s(d.get("message")) or "unknown error", type=_opt(d.get("type")),
-        retry_after=_num(d.get("retryAfter")), attempt=_int(d.get("attempt")), max_attempts=_int(d.get("maxAttempts")),
-        parent_tool_call_id=_opt(d.get("parentToolCallId")),
+        retry_after=retry_after_seconds(d.get("retryAfter")), attempt=_int(d.get("attempt")),
+        max_attempts=_int(d.get("maxAttempts")), parent_tool_call_id=_opt(d.get("parentToolCallId")),
     )
 
 
 def _rate_limit(d: dict) -> ev.RateLimitError:
-    e = _error(d)
+    e = _plain_error(d)
     return ev.RateLimitError(error=e.error, type=e.type or "rate_limit_error", retry_after=e.retry_after, attempt=e.attempt,
                              max_attempts=e.max_attempts, parent_tool_call_id=e.parent_tool_call_id)
 
@@ -106,7 +113,7 @@ def _rate_limit(d: dict) -> ev.RateLimitError:
 def _complete(d: dict) -> ev.Complete:
     return ev.Complete(
         content=_s(d.get("content")), message_id=_opt(d.get("messageId")), reasoning=_s(d.get("reasoning")),
-        reasoning_duration=_num(d.get("reasoningDuration")), parent_tool_call_id=_opt(d.get("parentToolCallId")),
+        reasoning_duration=duration_seconds(d.get("reasoningDuration")), parent_tool_call_id=_opt(d.get("parentToolCallId")),
     )
 
 

@@ -62,7 +62,7 @@ def _kill_group(proc: asyncio.subprocess.Process) -> None:
 
 
 async def run_command(command: str, cwd: Path, timeout: float = DEFAULT_TIMEOUT,
-                      cap: int = OUTPUT_CAP) -> CommandOutcome:
+                      cap: int = OUTPUT_CAP, env: dict[str, str] | None = None) -> CommandOutcome:
     """`sh -c command` in `cwd`. On cancellation the process group is killed and CancelledError re-raised."""
     # The shell may already be running (and forking) before create_subprocess_exec returns; a
     # cancel landing there would kill only the shell and orphan its children. So the start is
@@ -70,6 +70,7 @@ async def run_command(command: str, cwd: Path, timeout: float = DEFAULT_TIMEOUT,
     starting = asyncio.ensure_future(asyncio.create_subprocess_exec(
         "sh", "-c", command,
         cwd=str(cwd),
+        env=env,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
