@@ -115,7 +115,7 @@ class ToolCall:
     status: ToolStatus = ToolStatus.PREPARING
     progress: str = ""
     success: bool | None = None
-    result: str | None = None  # known from message history, not from the live stream
+    result: str | None = None  # from message history, or read back from it once the call finished (ToolResult)
     is_error: bool = False
     started_at: float | None = None
     finished_at: float | None = None
@@ -214,7 +214,7 @@ class TurnModel:
 
     def apply(self, event: ev.Event) -> bool:
         """Fold one event in. Returns True when the state changed (the view may want to redraw)."""
-        if self.status.finished:
+        if self.status.finished and type(event) is not ev.ToolResult:
             return False  # deltas can straggle in after `complete`; the turn is settled
         handler = getattr(self, "_on_" + type(event).__name__, None)
         if handler is None:
@@ -343,6 +343,14 @@ class TurnModel:
         if tool.permission and tool.permission.answer is None:
             # The server settled it (granted, denied or timed out) before we heard back.
             tool.permission.answer = e.success
+        return True
+
+    def _on_ToolResult(self, e: ev.ToolResult) -> bool:
+        tool = self.tools.get(e.tool_call_id)
+        if tool is None or (tool.result == e.result and tool.is_error == e.is_error):
+            return False
+        tool.result = e.result
+        tool.is_error = e.is_error
         return True
 
     def _on_PermissionRequest(self, e: ev.PermissionRequest) -> bool:

@@ -303,8 +303,8 @@ File edits show a diff, shell commands show the command and its output.
             lines = [Content.assemble((f"{key}: ", "$text-muted"), format_param(value)) for key, value in params.items()]
             if lines:
                 sections.append(Content("\n").join(lines))
-        elif tool.input and tool.status is not ToolStatus.PREPARING:
-            sections.append(Content(format_param(tool.input)))
+        elif params is None and tool.input and tool.status is not ToolStatus.PREPARING:
+            sections.append(Content(format_param(tool.input)))  # not JSON: shown as it came; `{}` says nothing
 
         result = self.result_text()
         if result:

@@ -120,6 +120,28 @@ async def test_permission_grant_through_the_backend(backend):
     await listener.stop()
 
 
+async def test_live_tool_calls_get_their_result_before_the_turn_settles(backend):
+    """The stream only says "Completed write tool in 428µs"; the output is read back from the stored
+    messages and reaches the turn before `complete` (events after it are ignored)."""
+    conv, listener = await listening(backend, "Results")
+    await backend.send(conv.id, 'create notes.md with "hello"')
+    await listener.wait(lambda: listener.turn.pending_permissions)
+    request = listener.turn.pending_permissions[0].request
+    listener.turn.answer_permission(request.id, True)
+    await backend.answer_permission(request.id, True)
+    await listener.wait(lambda: listener.turn.status.finished)
+    results = [e for e in listener.events if isinstance(e, ev.ToolResult)]
+    completes = [i for i, e in enumerate(listener.events) if isinstance(e, ev.Complete)]
+    assert results and listener.events.index(results[0]) < completes[0]
+    tool = listener.turn.tool_calls[0]
+    assert tool.result and "notes.md" in tool.result and "Completed" not in tool.result
+    await backend.send(conv.id, "list files")
+    await listener.wait(lambda: len([e for e in listener.events if isinstance(e, ev.Complete)]) == 2)
+    listed = [e for e in listener.events if isinstance(e, ev.ToolResult)][-1]
+    assert "notes.md" in listed.result and not listed.is_error
+    await listener.stop()
+
+
 async def test_deny_and_cancel(backend):
     conv, listener = await listening(backend, "Deny")
     await backend.send(conv.id, "run `echo nope`")

@@ -67,6 +67,21 @@ async def test_todo_list_is_one_checklist_updated_in_place() -> None:
         assert "Todos updated" not in body(card)  # the tool's result text is noise here
 
 
+async def test_a_live_tool_card_shows_the_result_read_back_and_no_empty_parameters() -> None:
+    app = AgentHost()
+    async with app.run_test(size=(100, 30)) as pilot:
+        turn = await start_turn(app, pilot, "list files")
+        await feed(pilot, turn, [
+            ev.ToolSnapshot(id="l1", name="ls", input="", status="completed"),
+            ev.ToolExecutionStart(tool_call_id="l1", tool_name="ls", progress="Executing ls tool"),
+            ev.ToolExecutionComplete(tool_call_id="l1", tool_name="ls", progress="Completed ls tool in 428µs"),
+            ev.ToolSnapshot(id="l1", name="ls", input="{}", status="completed"),
+            ev.ToolResult(tool_call_id="l1", result="notes.md  (6 bytes)"),
+        ])
+        card = app.transcript.live_view.query_one(ToolCard)
+        assert body(card) == "notes.md  (6 bytes)"  # not "{}" and not "Completed ls tool in 428µs"
+
+
 async def test_plan_card_offers_the_choice_once_the_turn_ends_and_records_it() -> None:
     app = AgentHost()
     plan = "## Plan: notes\n\n### Steps\n\n1. Create `notes.md`\n2. Check the result\n"

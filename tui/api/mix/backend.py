@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
+import logging
 from typing import Any, AsyncIterator, Callable, Mapping
 
 from tui.api import events as ev
@@ -25,9 +26,59 @@ from tui.api.mix.client import MixClient
 from tui.api.mix.errors import MethodNotAllowed
 from tui.api.mix.models import SendResult, to_chat_messages
 
+log = logging.getLogger(__name__)
+
 _END = object()
 _TERMINAL = (ev.Complete, ev.Error, ev.RateLimitError)
+_STEP_MOVED_ON = (ev.ContentDelta, ev.ThinkingDelta, ev.ToolUseStart)  # the finished calls' results are stored
 PUMP_SLICE = 64  # events decoded between two turns of the event loop
+RESULT_WAIT = 1.5  # seconds the end of a turn waits for the finished calls' results to be read back
+
+
+class _ToolResults:
+    """Reads the output of finished tool calls back from the stored messages: the stream says only
+    "Completed ls tool in 428µs". A read starts once the agent has moved on (the server stores the
+    results before its next step) and again before the turn's last event, which waits for it, so the
+    results reach the turn before it settles."""
+
+    def __init__(self, client: MixClient, conversation_id: str, put: Callable[[Any], None]) -> None:
+        self.client, self.conversation_id, self.put = client, conversation_id, put
+        self.waiting: set[str] = set()
+        self._read: asyncio.Task | None = None
+
+    def finished(self, event: ev.ToolExecutionComplete) -> None:
+        if not event.parent_tool_call_id:
+            self.waiting.add(event.tool_call_id)
+
+    def step_moved_on(self) -> None:
+        if self._read is None or self._read.done():
+            self._read = asyncio.create_task(self._read_back(), name=f"mix-tool-results-{self.conversation_id}")
+
+    async def before_end(self) -> None:
+        for _ in range(2):  # the read in flight may have started before the last results were stored
+            if not self.waiting:
+                return
+            self.step_moved_on()
+            assert self._read is not None
+            await asyncio.wait({self._read}, timeout=RESULT_WAIT)
+
+    def close(self) -> None:
+        if self._read is not None:
+            self._read.cancel()
+
+    async def _read_back(self) -> None:
+        try:
+            messages = await self.client.list_messages(self.conversation_id)
+        except Exception as exc:  # noqa: BLE001 — the card keeps its progress line; the history has the rest
+            log.info("could not read tool results of %s: %s", self.conversation_id, type(exc).__name__)
+            return
+        for message in messages:
+            if message.role != "tool":
+                continue
+            for call in message.tool_calls:
+                if call.id in self.waiting and call.result is not None:
+                    self.waiting.discard(call.id)
+                    self.put(ev.ToolResult(tool_call_id=call.id, result=call.result, is_error=call.is_error))
 
 
 class MixBackend(ChatBackend):
@@ -196,12 +247,19 @@ class MixBackend(ChatBackend):
         put = queue.put_nowait
         terminals = self._terminals
         stream = self.client.stream(conversation_id)
+        results = _ToolResults(self.client, conversation_id, put)
         count = 0
         try:
             async for event in stream:
-                if type(event) in _TERMINAL and not event.parent_tool_call_id:  # type: ignore[union-attr]
+                cls = type(event)
+                if results.waiting and cls in _STEP_MOVED_ON:
+                    results.step_moved_on()
+                if cls in _TERMINAL and not event.parent_tool_call_id:  # type: ignore[union-attr]
+                    await results.before_end()
                     terminals[conversation_id] = terminals.get(conversation_id, 0) + 1
-                elif type(event) is ev.Resynced:
+                elif cls is ev.ToolExecutionComplete:
+                    results.finished(event)  # type: ignore[arg-type]
+                elif cls is ev.Resynced:
                     self._history.pop(conversation_id, None)
                 put(event)
                 count += 1
@@ -215,6 +273,7 @@ class MixBackend(ChatBackend):
             put(exc)
             return
         finally:
+            results.close()
             with contextlib.suppress(Exception):
                 await stream.aclose()  # type: ignore[attr-defined]
         put(_END)
