@@ -153,7 +153,7 @@ class RoutedBackend(ChatBackend):
     async def model_label(self, conversation_id: str | None) -> str:
         """The status bar's model label for a conversation (None: the next new one)."""
         getter = getattr(self.backend_of(conversation_id), "current_model", None)
-        return str(await getter() or "") if getter is not None else ""
+        return str(await getter(conversation_id) or "") if getter is not None else ""
 
     def marks(self) -> dict[str, str]:
         """Backend name -> sidebar mark; empty while a single backend exists (nothing to tell apart)."""

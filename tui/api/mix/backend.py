@@ -154,7 +154,8 @@ class MixBackend(ChatBackend):
             conv.title = titles[conversation_id]
         return conv
 
-    async def current_model(self) -> str:
+    async def current_model(self, conversation_id: str | None = None) -> str:
+        """The server's main model (one for every session)."""
         prefs = (await self.client.get_preferences()).preferences
         return prefs.main_agent_model if prefs else ""
 

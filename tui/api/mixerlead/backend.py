@@ -110,10 +110,15 @@ class MixerLeadBackend(ChatBackend):
         conv = self.store.get(conversation_id) if conversation_id else None
         return (conv.model if conv and conv.model else self.model) or AUTO_MODEL_ID
 
-    async def current_model(self) -> str:
-        """A short label for the status bar."""
-        found = next((m for m in self.models if m.id == self.model), None)
-        return f"MixerLead · {found.label if found else ('Auto' if self.model == AUTO_MODEL_ID else self.model)}"
+    async def current_model(self, conversation_id: str | None = None) -> str:
+        """A short label for the status bar: the model `conversation_id` uses (its stored choice, what
+        the picker marks current), or the one for new conversations."""
+        model_id = self.model_for(conversation_id)
+        if model_id != AUTO_MODEL_ID and not self.models:
+            with contextlib.suppress(Exception):  # the id is shown instead of the name
+                await self.list_models()
+        found = next((m for m in self.models if m.id == model_id), None)
+        return f"MixerLead · {found.label if found else ('Auto' if model_id == AUTO_MODEL_ID else model_id)}"
 
     # ------------------------------------------------------------ continuity
 
