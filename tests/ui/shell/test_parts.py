@@ -9,7 +9,9 @@ from tui.keymap import ACTIONS, display_key
 from tui.notify import osc9
 from tui.screens.chat import export_markdown, title_from
 from tui.screens.help import help_markdown
-from tui.widgets.sidebar import age
+from rich.cells import cell_len
+
+from tui.widgets.sidebar import Sidebar, SessionItem, age
 from tui.widgets.status_bar import safe_url
 
 
@@ -25,6 +27,14 @@ def test_age():
     assert age(datetime(2026, 1, 10, 9, 0, tzinfo=timezone.utc), now) == "3h"
     assert age(datetime(2026, 1, 8, 12, 0, tzinfo=timezone.utc), now) == "2d"
     assert age(None, now) == ""
+
+
+def test_session_rows_fit_their_width_in_cells_with_wide_characters():
+    sidebar = Sidebar()
+    for title in ("plain", "✅ Ship the release notes for Friday", "🇨🇭 Grüße aus Zürich 🎉🎉🎉🎉", "日本語のタイトルです長い長い"):
+        item = SessionItem(Conversation(id="x", title=title, backend="mix", created_at=datetime.now(timezone.utc)))
+        row = sidebar._label(item, 27).plain
+        assert cell_len(row) == 27 and row.endswith(" now"), row
 
 
 def test_osc9_strips_control_characters():

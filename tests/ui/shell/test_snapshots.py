@@ -57,6 +57,14 @@ def test_error(snap_compare, tmp_path):
         assert snap_compare(app, terminal_size=SIZE, run_before=lambda pilot: states.error(pilot, app))
 
 
+def test_wide_characters_in_session_titles(snap_compare, tmp_path):
+    """✅ and 🇨🇭 take two cells: each row keeps its age on its own line."""
+    with app_on_server(tmp_path) as (app, server):
+        for title in ("plain title", "✅ Ship the release notes for Friday", "🇨🇭 Grüße aus Zürich und Bern 🎉🎉", "日本語のタイトルです長い"):
+            server.create_session(title)
+        assert snap_compare(app, terminal_size=SIZE, run_before=lambda pilot: states.empty(pilot, app))
+
+
 def test_reconnecting(snap_compare, tmp_path):
     stack = contextlib.ExitStack()
     server = stack.enter_context(running_server(tmp_path / "server"))
