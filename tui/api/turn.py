@@ -178,8 +178,10 @@ class TurnModel:
 
     @property
     def answer(self) -> str:
-        """All answer text of the turn, preamble included, in order."""
-        return "".join(b.text for b in self.blocks if isinstance(b, TextBlock))
+        """All answer text of the turn, preamble included, in order; the pieces a tool call or thinking
+        came between are separate paragraphs ("I'll read `app.py`." then "Here is…", not run together)."""
+        pieces = [b.text.strip("\n") for b in self.blocks if isinstance(b, TextBlock)]
+        return "\n\n".join(p for p in pieces if p)
 
     @property
     def final_text(self) -> str:
