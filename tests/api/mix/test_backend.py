@@ -211,6 +211,42 @@ def late_failure_app(*, fail: bool) -> Starlette:
     return Starlette(routes=[Route("/stream", stream), Route("/api/sessions/{id}/messages", send, methods=["POST"])])
 
 
+def dropped_mid_answer_app() -> Starlette:
+    """A seed-like server whose held-open send drops after the answer has started on the stream."""
+
+    async def stream(request: Request) -> Response:
+        async def body():
+            yield b'id: 1\nevent: connected\ndata: {"sessionId":"s"}\nretry: 30000\n\n'
+            await asyncio.sleep(0.1)
+            yield b'id: 2\nevent: content\ndata: {"type":"content","content":"Half an ans"}\n\n'
+            await asyncio.sleep(30)
+
+        return StreamingResponse(body(), media_type="text/event-stream")
+
+    async def send(request: Request) -> Response:
+        async def body():
+            await asyncio.sleep(0.4)
+            yield b'{"id": "m9", '
+            raise RuntimeError("the server went away mid-answer")
+
+        return StreamingResponse(body(), media_type="application/json")
+
+    return Starlette(routes=[Route("/stream", stream), Route("/api/sessions/{id}/messages", send, methods=["POST"])])
+
+
+async def test_a_drop_mid_answer_says_so_not_that_sending_failed():
+    with serve(dropped_mid_answer_app()) as url:
+        backend = MixBackend(MixClient(url), accept_window=0.05)
+        listener = await connected(Listener(backend, "s"))
+        await backend.send("s", "hi")
+        await listener.wait(lambda: listener.turn.status.finished)
+        error = listener.turn.error.error
+        assert "middle of the answer" in error and "sending the message" not in error, error
+        assert listener.turn.answer == "Half an ans"
+        await listener.stop()
+        await backend.close()
+
+
 async def test_a_late_send_failure_arrives_as_an_error_event():
     with serve(late_failure_app(fail=True)) as url:
         backend = MixBackend(MixClient(url), accept_window=0.05)

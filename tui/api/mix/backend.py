@@ -21,7 +21,7 @@ from typing import Any, AsyncIterator, Callable, Mapping
 
 from tui.api import events as ev
 from tui.api.backend import Capabilities, ChatBackend, ChatMessage, Conversation, MessagePage
-from tui.api.errors import ApiError, NotFound
+from tui.api.errors import ApiError, ConnectionFailed, NotFound
 from tui.api.mix.client import MixClient
 from tui.api.mix.errors import MethodNotAllowed
 from tui.api.mix.models import SendResult, to_chat_messages
@@ -104,6 +104,7 @@ class MixBackend(ChatBackend):
         self.complete_grace = complete_grace
         self._subscribers: dict[str, set[asyncio.Queue]] = {}
         self._terminals: dict[str, int] = {}  # terminal events seen per conversation (for the send fallback)
+        self._received: dict[str, int] = {}  # events seen per conversation (did the answer start?)
         self._background: set[asyncio.Task] = set()
         self._history: dict[str, tuple[list[ChatMessage], int]] = {}  # merged messages, stored count
 
@@ -177,6 +178,7 @@ class MixBackend(ChatBackend):
 
     async def send(self, conversation_id: str, text: str, *, plan_mode: bool = False) -> None:
         seen = self._terminals.get(conversation_id, 0)
+        received = self._received.get(conversation_id, 0)
         task = asyncio.create_task(self.client.send_message(conversation_id, text, plan_mode=plan_mode),
                                    name=f"mix-send-{conversation_id}")
         done, _ = await asyncio.wait({task}, timeout=self.accept_window)
@@ -184,9 +186,9 @@ class MixBackend(ChatBackend):
             self._after_send(conversation_id, task.result(), seen)  # raises what the server said
             return
         self._background.add(task)
-        task.add_done_callback(lambda t: self._sent_in_background(conversation_id, t, seen))
+        task.add_done_callback(lambda t: self._sent_in_background(conversation_id, t, seen, received))
 
-    def _sent_in_background(self, conversation_id: str, task: asyncio.Task, seen: int) -> None:
+    def _sent_in_background(self, conversation_id: str, task: asyncio.Task, seen: int, received: int) -> None:
         self._background.discard(task)
         if task.cancelled():
             return
@@ -196,6 +198,10 @@ class MixBackend(ChatBackend):
         elif self._terminals.get(conversation_id, 0) == seen:
             # The stream has not ended the turn: this error is the only word the UI will get.
             message = str(exc) if isinstance(exc, ApiError) else f"sending failed: {exc}"
+            if isinstance(exc, ConnectionFailed) and self._received.get(conversation_id, 0) > received:
+                # A seed-era server holds the send open for the whole turn: the answer had started.
+                message = (f"The connection to the Mix server at {self.base_url} dropped in the middle of the "
+                           "answer; what arrived is kept")
             self._inject(conversation_id, ev.Error(error=message, type="send_failed"))
 
     def _after_send(self, conversation_id: str, result: SendResult, seen: int) -> None:
@@ -246,13 +252,14 @@ class MixBackend(ChatBackend):
 
     async def _pump(self, conversation_id: str, queue: asyncio.Queue) -> None:
         put = queue.put_nowait
-        terminals = self._terminals
+        terminals, received = self._terminals, self._received
         stream = self.client.stream(conversation_id)
         results = _ToolResults(self.client, conversation_id, put)
         count = 0
         try:
             async for event in stream:
                 cls = type(event)
+                received[conversation_id] = received.get(conversation_id, 0) + 1
                 if results.waiting and cls in _STEP_MOVED_ON:
                     results.step_moved_on()
                 if cls in _TERMINAL and not event.parent_tool_call_id:  # type: ignore[union-attr]
