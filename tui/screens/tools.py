@@ -130,7 +130,7 @@ class ToolsScreen(Screen[None]):
             table.add_row(s.name, mcp_state(s), str(len(s.tools)) if s.connected else "—", key=s.name)
         connected = sum(1 for s in servers if s.connected)
         self._say("mcp", f"{len(servers)} MCP servers · {connected} connected" if servers
-                  else "No MCP servers configured ([[mcp_servers]] in config.toml adds one).")
+                  else "No MCP servers configured ([mcp.servers.NAME] with a command in config.toml adds one).")
         self._show_mcp_tools(0)
 
     @on(DataTable.RowHighlighted, "#mcp-table")

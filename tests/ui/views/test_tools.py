@@ -57,6 +57,16 @@ async def test_mcp_servers_with_connection_state(tmp_path: Path) -> None:
         await client.aclose()
 
 
+async def test_no_mcp_servers_names_the_real_config_syntax(tmp_path: Path) -> None:
+    with running_server(tmp_path / "server") as server:
+        client = MixClient(server.url)
+        app = Host(lambda: ToolsScreen(client))
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot, app)
+            assert "[mcp.servers.NAME]" in said(app, "mcp") and "[[mcp_servers]]" not in said(app, "mcp")
+        await client.aclose()
+
+
 async def test_go_shaped_tools_map_and_connected_mcp_tools_are_shown(tmp_path: Path) -> None:
     # The Go server's shapes (PROTOCOL §3.1): tools keyed by provider; an MCP server with tools.
     go_status = ToolsStatus.from_json({"categories": {"search": {"display_name": "Web search", "tools": {
