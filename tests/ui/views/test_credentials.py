@@ -159,6 +159,18 @@ async def test_validate_reports_the_preferred_provider(server) -> None:
     await client.aclose()
 
 
+async def test_validate_checks_the_highlighted_row_not_the_preferred_provider(server) -> None:
+    client = MixClient(server.url)
+    app = Host(lambda: CredentialsScreen(client))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await choose(pilot, app, "anthropic")
+        await pilot.press("v")
+        await settle(pilot, app)
+        assert "anthropic" in status(app) and "offline" not in status(app) and status(app).startswith("✗")
+    await client.aclose()
+
+
 async def test_unreachable_server_is_said_plainly(tmp_path: Path) -> None:
     with running_server(tmp_path / "server") as server:
         url = server.url

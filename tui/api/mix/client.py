@@ -247,8 +247,12 @@ class MixClient:
     async def auth_status(self) -> AuthStatus:
         return AuthStatus.from_json(await self._json("GET", "/api/auth/status", what="reading provider sign-in status"))
 
-    async def validate_auth(self) -> AuthValidation:
-        return AuthValidation.from_json(await self._json("GET", "/api/auth/validate", what="checking the provider credentials"))
+    async def validate_auth(self, provider: str | None = None) -> AuthValidation:
+        """The preferred provider's credentials; `provider` asks for that one (servers that cannot
+        answer for the preferred one: compare `provider` in the answer)."""
+        params = {"provider": provider} if provider else None
+        return AuthValidation.from_json(await self._json("GET", "/api/auth/validate", params=params,
+                                                         what="checking the provider credentials"))
 
     async def delete_credentials(self, provider: str) -> AuthResult:
         data = await self._json("DELETE", f"/api/auth/{self._seg(provider)}", what=f"removing the {provider} credentials")
