@@ -68,11 +68,20 @@ ACTIONS: tuple[ActionSpec, ...] = (
 BY_ID = {a.id: a for a in ACTIONS}
 
 
+# Keys a focused text field or popup also answers (the completion popup and the session filter close
+# on Esc): their actions run only when the focused widget leaves the key alone.
+SHARED_KEYS = {"escape"}
+
+
 def bindings(scope: str) -> list[Binding]:
-    """The Bindings of one scope (app and integration actions run on the app: no "app." prefix)."""
+    """The Bindings of one scope (app and integration actions run on the app: no "app." prefix).
+
+    Every other action key is a priority binding, checked before the focused widget sees the key:
+    a terminal sends Alt+K as ESC k, which the composer or the filter would type as "k", and a key
+    rebound in the config (F6, F7) would otherwise go to the composer's own binding for it."""
     return [
         Binding(a.key, a.action if scope == "chat" else a.action.removeprefix("app."), a.description,
-                show=a.show, priority=a.priority, id=a.id, tooltip=a.help)
+                show=a.show, priority=a.priority or a.key not in SHARED_KEYS, id=a.id, tooltip=a.help)
         for a in ACTIONS
         if a.scope == scope
     ]

@@ -348,7 +348,7 @@ async def stream_message(request: Request) -> Response:
 
 
 def create_app(settings: ServerSettings) -> Starlette:
-    from tui.server import files, security, system
+    from tui.server import files, permission_rules, security, system
     from tui.server.providers import service
     from tui.server.providers.registry import ProviderRegistry
     from tui.server.providers.router import ProviderRouter
@@ -369,6 +369,7 @@ def create_app(settings: ServerSettings) -> Starlette:
         store, hub, settings.storage_dir, agent_factory=agent_factory,
         chunk_delay=settings.agent_delay, permission_timeout=settings.permission_timeout,
     )
+    runner.permissions.rules = permission_rules.PermissionRules(settings.data_dir / "permission_rules.json")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -397,6 +398,7 @@ def create_app(settings: ServerSettings) -> Starlette:
         Route("/stream/{id}/message", stream_message, methods=["POST"]),
         *files.routes(),
         *system.routes(),
+        *permission_rules.routes(),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.settings = settings

@@ -8,12 +8,13 @@ import contextlib
 from pathlib import Path
 from typing import Any, AsyncIterator
 
+from textual import events
 from textual.widgets import Input, Static
 
 from tests.fixtures.mix_server import async_running_server
 from tui.app import MixApp
 
-from .helpers import make_app, wait_for
+from .helpers import make_app, notifications, wait_for
 from .live import cancel_all
 
 
@@ -54,3 +55,47 @@ async def test_backspace_in_the_session_list_edits_the_filter_and_a_leftover_fil
         assert not box.has_focus
         await pilot.press("backspace", "backspace")
         await wait_for(pilot, lambda: box.value == "" and len(shown_titles(app)) == 2, what="the filter emptied")
+
+
+def titles(app: MixApp) -> list[str]:
+    return [n.title for n in app._notifications]
+
+
+def terminal_alt(letter: str) -> events.Key:
+    """What Textual makes of the ESC-then-letter a terminal sends for Alt+letter: the Alt chord, but
+    carrying the letter as its character (Pilot's press("alt+k") carries none, so it never typed)."""
+    return events.Key(f"alt+{letter}", letter)
+
+
+async def test_alt_keys_from_a_terminal_run_their_action_in_the_composer_and_the_filter(tmp_path):
+    async with app_with_sessions(tmp_path, ["alpha"]) as (app, pilot):
+        chat = app.chat
+        assert chat.composer.has_focus
+        app.post_message(terminal_alt("k"))
+        await wait_for(pilot, lambda: "Mixpeek is not configured" in titles(app), what="the Mixpeek action")
+        assert chat.composer.text == ""  # not typed
+        await pilot.press("ctrl+s", *"al")
+        box = chat.sidebar.query_one("#session-filter", Input)
+        assert box.has_focus and box.value == "al"
+        app.clear_notifications()
+        app.post_message(terminal_alt("m"))
+        await wait_for(pilot, lambda: "MixerLead is not configured" in titles(app), what="the MixerLead action")
+        assert box.value == "al"
+
+
+async def test_keys_rebound_in_the_config_work_while_the_composer_has_focus(tmp_path):
+    """The README's own example: F6 and F7 are also the composer's select-line / select-all keys."""
+    async with async_running_server(tmp_path / "server") as server:
+        app = make_app(tmp_path / "client", server=server.url, keys={"toggle_sidebar": "f6", "files": "f7"})
+        try:
+            async with app.run_test(size=(110, 32)) as pilot:
+                await wait_for(pilot, lambda: app.chat.connection == "connected", what="connected")
+                assert app.chat.composer.has_focus and app.chat.sidebar.display
+                await pilot.press(*"typed", "f6")
+                await wait_for(pilot, lambda: not app.chat.sidebar.display, what="the sidebar hidden by F6")
+                await pilot.press("f7")  # no session open: the files view says so
+                await wait_for(pilot, lambda: any("files belong to a session" in m for m in notifications(app)),
+                               what="the files action by F7")
+                assert app.chat.composer.text == "typed"
+        finally:
+            await asyncio.to_thread(cancel_all, server)
