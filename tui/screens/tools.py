@@ -1,4 +1,4 @@
-"""The server's tools and MCP servers, with their state; `r` asks again.
+"""The server's tools, MCP servers and standing permission answers, with their state; `r` asks again.
 
 `/api/tools/status` comes as a map of tools (Go) or an array (the spec); the client's model reads
 both, so this screen only shows categories of tools. MCP servers can be slow to answer (the
@@ -15,7 +15,9 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from tui.api.errors import NotFound
 from tui.api.mix.models import McpServer, ToolProvider, ToolsStatus
+from tui.api.mix.rules import PermissionRule
 from tui.screens.files import error_text, mix_client_of
 from tui.themes import themes_dir
 
@@ -40,6 +42,8 @@ class ToolsScreen(Screen[None]):
 
 - the first table lists the server's tools by category with their state (✓ ready, ✗ needs a key…)
 - the second lists the MCP servers with their connection state; the highlighted one's tools show below
+- the third lists the standing permission answers ("for this session", "always for this tool in this
+  folder"); `x` on one revokes it, and the tool asks again
 - `r` asks the server again · `tab` moves between the tables · `escape` goes back
 """
 
@@ -47,6 +51,7 @@ class ToolsScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("r", "refresh", "Reload"),
+        Binding("x", "revoke_rule", "Revoke rule"),
     ]
 
     def __init__(self, client: Any) -> None:
@@ -54,6 +59,7 @@ class ToolsScreen(Screen[None]):
         self.client = mix_client_of(client)
         self.status: ToolsStatus | None = None
         self.mcp: list[McpServer] = []
+        self.rules: list[PermissionRule] = []
 
     def compose(self) -> ComposeResult:
         yield Static("Tools and MCP servers", id="tools-title", classes="view-title")
@@ -64,6 +70,9 @@ class ToolsScreen(Screen[None]):
         yield DataTable(id="mcp-table", cursor_type="row", zebra_stripes=True)
         yield Static("Loading the MCP servers…", id="mcp-status", classes="view-status", markup=False)
         yield Static("", id="mcp-tools", classes="view-hint", markup=False)
+        yield Static("Permission rules", classes="view-section")
+        yield DataTable(id="rules-table", cursor_type="row", zebra_stripes=True)
+        yield Static("Loading the permission rules…", id="rules-status", classes="view-status", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -73,6 +82,9 @@ class ToolsScreen(Screen[None]):
         mcp = self.query_one("#mcp-table", DataTable)
         for label in ("Server", "State", "Tools"):
             mcp.add_column(label, key=label.lower())
+        rules = self.query_one("#rules-table", DataTable)
+        for label in ("Tool", "Allowed", "Where"):
+            rules.add_column(label, key=label.lower())
         tools.focus()
         self.action_refresh()
 
@@ -84,6 +96,48 @@ class ToolsScreen(Screen[None]):
     def action_refresh(self) -> None:
         self._load_tools()
         self._load_mcp()
+        self._load_rules()
+
+    # ------------------------------------------------------------------ permission rules
+
+    @work(group="rules-load", exclusive=True)
+    async def _load_rules(self) -> None:
+        try:
+            rules = await self.client.list_permission_rules()
+        except NotFound:
+            self._say("rules", "This server asks every time: it keeps no permission rules.")
+            return
+        except Exception as exc:  # noqa: BLE001
+            self._say("rules", error_text(exc, "list the permission rules"), error=True)
+            return
+        self.show_rules(rules)
+
+    def show_rules(self, rules: list[PermissionRule]) -> None:
+        self.rules = rules
+        table = self.query_one("#rules-table", DataTable)
+        table.clear()
+        for rule in rules:
+            allowed = "for this session" if rule.scope == "session" else "always"
+            table.add_row(rule.tool, allowed, rule.where, key=rule.id)
+        self._say("rules", f"{len(rules)} standing answer{'s' if len(rules) != 1 else ''} · x revokes the highlighted one"
+                  if rules else "No standing answers: every tool that changes things asks first.")
+
+    def action_revoke_rule(self) -> None:
+        table = self.query_one("#rules-table", DataTable)
+        if not self.rules or not 0 <= table.cursor_row < len(self.rules):
+            self._say("rules", "Highlight a rule in the permission rules table first (tab moves there).")
+            return
+        self._revoke(self.rules[table.cursor_row])
+
+    @work(group="rules-change", exclusive=True)
+    async def _revoke(self, rule: PermissionRule) -> None:
+        try:
+            await self.client.delete_permission_rule(rule.id)
+        except Exception as exc:  # noqa: BLE001
+            self._say("rules", error_text(exc, "revoke the rule"), error=True)
+            return
+        self._load_rules()
+        self.notify(f"{rule.tool} asks again ({rule.where}).")
 
     # ------------------------------------------------------------------ tools
 
