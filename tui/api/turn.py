@@ -98,6 +98,11 @@ class PermissionState:
     timeout: float = 30.0
     answer: bool | None = None  # True granted, False denied, None pending
     clock: Callable[[], float] = time.monotonic  # the clock `received_at` was read from
+    settled_by_server: bool = False  # the server decided before the user answered (its auto-deny)
+
+    @property
+    def auto_denied(self) -> bool:
+        return self.settled_by_server and self.answer is False
 
     @property
     def deadline(self) -> float:
@@ -345,6 +350,7 @@ class TurnModel:
         if tool.permission and tool.permission.answer is None:
             # The server settled it (granted, denied or timed out) before we heard back.
             tool.permission.answer = e.success
+            tool.permission.settled_by_server = True
         return True
 
     def _on_ToolResult(self, e: ev.ToolResult) -> bool:

@@ -262,6 +262,10 @@ File edits show a diff, shell commands show the command and its output.
         label = STATUS_LABEL[status]
         if tool.is_error and status is ToolStatus.DONE:
             label, status_style = "error", "$text-error"
+        elif status is ToolStatus.FAILED and tool.permission is not None and tool.permission.answer is False:
+            # Who said no matters: a timeout is not a decision the user made.
+            label = (f"denied automatically · no answer in {tool.permission.timeout:.0f} s"
+                     if tool.permission.auto_denied else "denied by you")
         pieces: list[Any] = [(f"{arrow} ", "$text-muted"), (f"{icon} ", status_style), (name, "bold")]
         if summary:
             pieces.append((f"  {summary}", "$text-muted"))

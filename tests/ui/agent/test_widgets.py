@@ -82,6 +82,33 @@ async def test_a_live_tool_card_shows_the_result_read_back_and_no_empty_paramete
         assert body(card) == "notes.md  (6 bytes)"  # not "{}" and not "Completed ls tool in 428µs"
 
 
+def write_waiting(call_id: str) -> list[ev.Event]:
+    return [
+        ev.ToolUseStart(id=call_id, name="write"),
+        ev.ToolParametersComplete(id=call_id, name="write", input=json.dumps({"file_path": "a.md", "content": "x"})),
+        ev.ToolExecutionStart(tool_call_id=call_id, tool_name="write"),
+        ev.PermissionRequest(id=f"p-{call_id}", tool_name="write", description="Create file a.md"),
+    ]
+
+
+def denied(call_id: str) -> ev.ToolExecutionComplete:
+    return ev.ToolExecutionComplete(tool_call_id=call_id, tool_name="write", success=False,
+                                    progress="Failed write tool after 30s: permission denied")
+
+
+async def test_an_auto_deny_does_not_read_like_the_users_deny() -> None:
+    app = AgentHost()
+    async with app.run_test(size=(100, 30)) as pilot:
+        turn = await start_turn(app, pilot, "create a.md")
+        await feed(pilot, turn, write_waiting("w1") + [denied("w1")])  # nobody answered: the server's timeout
+        await feed(pilot, turn, write_waiting("w2"))
+        turn.answer_permission("p-w2", False)  # the user said no
+        await feed(pilot, turn, [denied("w2")])
+        headers = [text_of(c.query_one(".tool-header")) for c in app.transcript.live_view.query(ToolCard)]
+        assert "denied automatically · no answer in 30 s" in headers[0] and "by you" not in headers[0]
+        assert "denied by you" in headers[1] and "automatically" not in headers[1]
+
+
 async def test_plan_card_offers_the_choice_once_the_turn_ends_and_records_it() -> None:
     app = AgentHost()
     plan = "## Plan: notes\n\n### Steps\n\n1. Create `notes.md`\n2. Check the result\n"
