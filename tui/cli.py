@@ -108,7 +108,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.server:
         config.server = args.server
     setup_logging(paths.ensure())
+    from tui import graphics
     from tui.app import MixApp
+
+    graphics.prepare()  # asks a terminal that announces pictures about them, before the app owns it
 
     MixApp(config=config, paths=paths).run()
     return 0
