@@ -50,6 +50,7 @@ class ChatMessage:
     tool_calls: list[ToolCall] = field(default_factory=list)
     model: str = ""
     index: int = 0  # position in the conversation (what fork counts)
+    note: str = ""  # what the app says about the message, shown beside it, never part of it ("not sent: …")
 
 
 @dataclass

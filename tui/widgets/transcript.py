@@ -304,7 +304,7 @@ The conversation. It follows the answer while it streams; scroll up and it stays
         message = entry.message
         assert message is not None
         if message.role == "user":
-            return UserMessage(message.text, index=message.index)
+            return UserMessage(message.text, index=message.index, note=message.note)
         if message.role == "assistant" or message.tool_calls:
             asked = previous.message.text.lstrip() if previous is not None and previous.message is not None \
                 and previous.message.role == "user" else ""

@@ -165,15 +165,14 @@ class MixerLeadBackend(ChatBackend):
 
     @staticmethod
     def _message(m: StoredMessage) -> ChatMessage:
-        text = m.text
+        text, note = m.text, ""
         if m.role == "assistant" and m.status != "complete":
             note = {"interrupted": "the reply was cut off", "cancelled": "cancelled"}.get(m.status, m.status)
             text = f"{text}\n\n_({note}{': ' + m.error if m.error and m.status == 'interrupted' else ''})_".lstrip()
         elif m.role == "user" and m.status in ("failed", "pending", "cancelled"):
             # Kept so nothing typed is ever lost; marked so it is clear MixerLead never answered it.
-            why = f": {m.error}" if m.error else ""
-            text = f"{text}\n\n_(not sent{why})_"
-        return ChatMessage(id=m.id, role=m.role, text=text, model=m.model, index=m.index)
+            note = f"not sent: {m.error}" if m.error else "not sent"
+        return ChatMessage(id=m.id, role=m.role, text=text, model=m.model, index=m.index, note=note)
 
     # ------------------------------------------------------------ events
 
