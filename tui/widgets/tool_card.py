@@ -379,10 +379,25 @@ while the agent works.
 - `c`: copy the list
 """
 
+    class Shown(Message):
+        """A checklist appeared: the transcript folds the earlier ones (the newest list is the one)."""
+
     def __init__(self, tool: ToolCall, *, clock: Callable[[], float] | None = None, live: bool = False) -> None:
         super().__init__(tool, clock=clock, live=live)
         self.add_class("todo-card")
         self.tools: list[ToolCall] = [tool]
+        self.superseded = False
+
+    async def on_mount(self) -> None:
+        await super().on_mount()
+        self.post_message(self.Shown())
+
+    def supersede(self) -> None:
+        """A later turn wrote a newer list: fold this one to its header, marked as an earlier version."""
+        if not self.superseded:
+            self.superseded = True
+            self.collapsed = True
+            self._update_header(force=True)
 
     def track(self, tool: ToolCall) -> None:
         """A later todo_write of the same turn: it becomes the list shown."""
@@ -426,6 +441,8 @@ while the agent works.
                 pieces.append((active if len(active) <= 50 else active[:49] + "…", "$text-warning"))
         if len(self.tools) > 1:
             pieces.append((f"  · updated {len(self.tools) - 1}×", "$text-muted"))
+        if self.superseded:
+            pieces.append(("  · earlier list, the current one is below", "$text-muted"))
         return Content.assemble(*pieces)
 
     async def _update_body(self) -> None:

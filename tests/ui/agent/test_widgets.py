@@ -109,6 +109,20 @@ async def test_an_auto_deny_does_not_read_like_the_users_deny() -> None:
         assert "denied by you" in headers[1] and "automatically" not in headers[1]
 
 
+async def test_a_later_turns_todo_list_folds_the_earlier_checklist() -> None:
+    app = AgentHost()
+    async with app.run_test(size=(100, 30)) as pilot:
+        first = await start_turn(app, pilot, "plan it")
+        await feed(pilot, first, todo_events("t1", ["in_progress", "pending", "pending"]) + [ev.Complete(content="Started.")])
+        app.transcript.finish_turn()
+        second = await start_turn(app, pilot, "go on")
+        await feed(pilot, second, todo_events("t2", ["completed", "in_progress", "pending"]))
+        await pilot.pause(0.1)
+        old, new = app.transcript.query(TodoCard)
+        assert old.collapsed and "earlier list" in text_of(old.query_one(".tool-header"))
+        assert not new.collapsed and body(new).splitlines()[0] == "☑ Look at the files"
+
+
 async def test_plan_card_offers_the_choice_once_the_turn_ends_and_records_it() -> None:
     app = AgentHost()
     plan = "## Plan: notes\n\n### Steps\n\n1. Create `notes.md`\n2. Check the result\n"
