@@ -25,7 +25,6 @@ from rich.console import RenderableType
 from rich.segment import Segment
 from rich.style import Style as RichStyle
 from rich.theme import Theme as RichTheme
-from textual._context import active_app
 from textual.app import ComposeResult
 from textual.css.styles import RulesMap
 from textual.strip import Strip
@@ -97,7 +96,7 @@ class _RenderedOnce(RichVisual):
     def _render(self, width: int, rich_style: RichStyle) -> list[Strip]:
         key = (width, rich_style)
         if key != self._key:
-            app = active_app.get()
+            app = self._widget.app  # the active app (public API; it falls back to the widget's ancestors)
             options = app.console_options.update(highlight=False, width=width, height=None)
             renderable = self._widget.post_render(self._renderable, rich_style)
             with app.console.use_theme(rich_theme_for(app.current_theme)):

@@ -301,3 +301,25 @@ class MixBackend(ChatBackend):
         for task in list(self._background):
             task.cancel()
         await self.client.aclose()
+
+
+def mix_client_of(source: Any, conversation_id: str | None = None) -> MixClient:
+    """A MixClient, or the one behind a backend (MixBackend's `.client`; a RoutedBackend's Mix part)."""
+    if isinstance(source, MixClient):
+        return source
+    client = getattr(source, "client", None)
+    if isinstance(client, MixClient):
+        return client
+    backend_of = getattr(source, "backend_of", None)
+    if backend_of is not None:
+        inner = backend_of(conversation_id)
+        if inner is not source:
+            try:
+                return mix_client_of(inner)
+            except TypeError:
+                pass
+    for inner in getattr(source, "backends", {}).values():
+        client = getattr(inner, "client", None)
+        if isinstance(client, MixClient):
+            return client
+    raise TypeError("these views need a Mix server (the current backend is not one)")
