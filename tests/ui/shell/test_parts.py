@@ -8,7 +8,7 @@ from tui.api.backend import ChatMessage, Conversation
 from tui.keymap import ACTIONS, display_key
 from tui.notify import osc9
 from tui.controllers.export import export_markdown
-from tui.controllers.wording import title_from
+from tui.controllers.wording import slug, title_from
 from tui.screens.help import help_markdown
 from rich.cells import cell_len
 
@@ -53,6 +53,13 @@ def test_help_lists_every_action_with_overrides():
     for spec in ACTIONS:
         assert f"`{spec.id}`" in text
     assert "Alt+N" in text and "Ctrl+N" not in text
+
+
+def test_export_file_names_keep_the_words_of_the_title():
+    assert slug("Grüße aus Zürich") == "grusse-aus-zurich"  # was "gr-e-aus-z-rich"
+    assert slug("Crème brûlée / plan") == "creme-brulee-plan"
+    assert slug("日本語のドキュメント") == "日本語のドキュメント"  # other scripts kept, their marks too
+    assert slug("✅ Ship it 🇨🇭") == "ship-it" and slug("✅") == "session"
 
 
 def test_export_markdown():
