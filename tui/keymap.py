@@ -48,6 +48,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("fork_session", "ctrl+f", "fork_session", "Fork", "Fork the session at a message you choose", show=False, scope="chat"),
     ActionSpec("export_session", "ctrl+o", "export_session", "Export", "Export the session to a Markdown file", show=False, scope="chat"),
     ActionSpec("copy_last", "ctrl+g", "copy_last", "Copy", "Copy the last answer to the clipboard", show=False, scope="chat"),
+    # Shown in the footer only while a request waits (ChatPermissions.check_action); otherwise the
+    # key goes to the composer as usual.
+    ActionSpec("answer_permission", "ctrl+y", "focus_permission", "Permission",
+               "Go to the waiting permission request (y once, s this session, a always here, n deny)", scope="chat"),
     # The management views (tui/screens/files.py, models.py, credentials.py, tools.py).
     # Not f6/f7: the composer (a TextArea) uses them to select a line / everything.
     # (Help in lower case: the palette's titles, "Files: this session's files ...", stay as they were.)

@@ -29,11 +29,12 @@ from tui.controllers.session_list import SessionList
 from tui.controllers.wording import error_text
 from tui.keymap import bindings
 from tui.screens.chat_actions import ChatActions
+from tui.screens.chat_permissions import ChatPermissions
 from tui.widgets.attached_context import AttachedContext, Attachment
 from tui.widgets.banner import ReconnectBanner
 from tui.widgets.completion import CompletionPopup
 from tui.widgets.composer import Composer
-from tui.widgets.permission_prompt import PermissionAnswered, PermissionPrompt
+from tui.widgets.permission_prompt import PermissionPrompt
 from tui.widgets.rate_limit_banner import RateLimitBanner
 from tui.widgets.sidebar import Sidebar
 from tui.widgets.status_bar import StatusBar
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from tui.widgets.transcript import Transcript
 
 
-class ChatScreen(ChatActions, Screen[None]):
+class ChatScreen(ChatActions, ChatPermissions, Screen[None]):
     """Also the `SessionListener` of every open session (the `stream_*`, `turn_*` … methods below);
     the keys that act on a whole session are in `ChatActions`."""
 
@@ -357,19 +358,6 @@ class ChatScreen(ChatActions, Screen[None]):
             self._show_turn_state(session)
             self.rate_limit_banner.hide()
 
-    def permission_arrived(self, session: SessionController) -> None:
-        turn = session.turn
-        assert turn is not None
-        self.sidebar.set_state(session.id, "permission")
-        pending = turn.pending_permissions
-        if self.current is session:
-            self.prompt.set_pending(pending)
-            self.prompt.focus()
-            self._show_turn_state(session)
-        if pending:
-            req = pending[-1].request
-            notify.alert(self.app, f"mix-tui: {req.tool_name or 'a tool'} asks for permission in “{session.title}”")
-
     def turn_finished(self, session: SessionController) -> None:
         turn = session.turn
         assert turn is not None
@@ -535,28 +523,3 @@ class ChatScreen(ChatActions, Screen[None]):
     def _save_draft_now(self) -> None:
         if self.is_mounted:
             self.sessions.save_draft(self.current_id, self.composer.text)
-
-    # ------------------------------------------------------------------ permissions
-
-    @on(PermissionAnswered)
-    def _permission_answered(self, event: PermissionAnswered) -> None:
-        event.stop()
-        for view in self.views.values():
-            if view.record_permission_answer(event.request_id, event.granted):
-                turn = view.turn
-                assert turn is not None
-                self.prompt.set_pending(turn.pending_permissions)
-                if not turn.pending_permissions:
-                    self.sidebar.set_state(view.id, "busy" if view.busy else "")
-                    self.composer.focus()
-                if self.current is view:
-                    self._show_turn_state(view)
-                break
-        self._answer(event.request_id, event.granted)
-
-    @work(group="permissions")
-    async def _answer(self, request_id: str, granted: bool) -> None:
-        try:
-            await self.backend.answer_permission(request_id, granted)  # type: ignore[union-attr]
-        except Exception as exc:
-            self.notify(f"Could not send your answer: {error_text(exc)}", severity="error")

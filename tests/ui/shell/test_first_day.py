@@ -15,7 +15,7 @@ from tests.fixtures.mix_server import async_running_server
 from tui.app import MixApp
 
 from .helpers import make_app, notifications, wait_for
-from .live import cancel_all
+from .live import cancel_all, live_app, send, wait_turn_done
 
 
 @contextlib.asynccontextmanager
@@ -99,3 +99,47 @@ async def test_keys_rebound_in_the_config_work_while_the_composer_has_focus(tmp_
                 assert app.chat.composer.text == "typed"
         finally:
             await asyncio.to_thread(cancel_all, server)
+
+
+def waiting(app: MixApp) -> bool:
+    chat = app.chat
+    return chat.current is not None and chat.current.turn is not None and bool(chat.current.turn.pending_permissions)
+
+
+def footer_keys(app: MixApp) -> list[str]:
+    return [b.action for (_, b, enabled, _) in app.screen.active_bindings.values() if b.show and enabled]
+
+
+async def test_the_permission_prompt_is_reachable_again_by_a_key_shown_in_the_footer(tmp_path):
+    async with live_app(tmp_path) as (app, pilot, _server):
+        chat = app.chat
+        assert "focus_permission" not in footer_keys(app)  # nothing waits: not offered
+        await send(pilot, app, "run `echo again`")
+        await wait_for(pilot, lambda: waiting(app), what="a permission request")
+        await wait_for(pilot, lambda: chat.prompt.has_focus, what="the prompt to take focus")
+        assert "focus_permission" in footer_keys(app)
+        await pilot.press("ctrl+l", "tab", "tab")  # away from it, as the user did
+        assert not chat.prompt.has_focus
+        await pilot.press("ctrl+y")
+        assert chat.prompt.has_focus
+        await pilot.press("s")  # allowed for the rest of this session
+        await wait_turn_done(pilot, app)
+        assert chat.current.turn.tool_calls[0].permission.answer is True and chat.composer.text == ""
+        assert any("for the rest of this session" in m for m in notifications(app))
+        await send(pilot, app, "run `echo no-question`")  # the same tool again: no prompt this time
+        await wait_turn_done(pilot, app)
+        assert not chat.current.turn.pending_permissions and chat.current.turn.tool_calls[0].status.value == "done"
+
+
+async def test_a_request_does_not_take_the_focus_from_someone_typing(tmp_path):
+    async with live_app(tmp_path, agent_delay=0.03) as (app, pilot, _server):
+        chat = app.chat
+        await send(pilot, app, "run `echo typing`")
+        await pilot.press(*"and then")  # the next message, typed while the agent works
+        await wait_for(pilot, lambda: waiting(app), what="a permission request")
+        await pilot.pause(0.1)
+        assert chat.composer.has_focus and chat.composer.text == "and then"
+        assert any("Ctrl+Y answers it" in m for m in notifications(app))
+        await pilot.press("ctrl+y", "y")
+        await wait_turn_done(pilot, app)
+        assert chat.current.turn.tool_calls[0].permission.answer is True and chat.composer.text == "and then"

@@ -291,11 +291,19 @@ class MixBackend(ChatBackend):
     async def cancel(self, conversation_id: str) -> None:
         await self.client.cancel_session(conversation_id)
 
-    async def answer_permission(self, request_id: str, granted: bool) -> None:
+    async def answer_permission(self, request_id: str, granted: bool, remember: str | None = None) -> bool:
+        if granted and remember:
+            try:
+                await self.client.remember_permission(request_id, remember)
+                return True
+            except NotFound:  # a Mix server keeps no standing answers: allowed this once
+                await self.client.grant_permission(request_id)
+                return False
         if granted:
             await self.client.grant_permission(request_id)
         else:
             await self.client.deny_permission(request_id)
+        return True
 
     async def close(self) -> None:
         for task in list(self._background):
