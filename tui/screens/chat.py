@@ -58,6 +58,7 @@ class ChatScreen(ChatActions, ChatPermissions, Screen[None]):
         self.continuity: Any = None  # the continuity notice, mounted the first time a backend reports one
         self._model_owner: str | None = None  # backend whose model the status bar shows
         self.unsent = Unsent()
+        self._draft_of: str | None = None  # the session whose draft the composer holds (None: a new one)
 
     # ------------------------------------------------------------------ layout
 
@@ -134,7 +135,7 @@ class ChatScreen(ChatActions, ChatPermissions, Screen[None]):
         self.composer.prompt_history = self.store.prompts(app.backend_name)
         # The draft comes back before the server is even up: the user's text is never waiting on I/O.
         last = self.sessions.pending_open = self.sessions.last_open()
-        self.composer.load(self.sessions.draft(last))
+        self.load_draft(last)
         self.composer.focus()
         from tui.widgets.completion import install
 
@@ -175,6 +176,11 @@ class ChatScreen(ChatActions, ChatPermissions, Screen[None]):
         reopen = self.sessions.take_pending(conversations)
         if open_last and reopen is not None and self.current is None:
             self.open_session(reopen)
+        elif self.current is None and self._draft_of is not None:
+            # The last session's draft was shown at start-up, but that session is not listed (gone, or
+            # on a backend not configured now): it stays its draft, and a new message starts empty.
+            self._save_draft_now()
+            self.load_draft(None)
 
     def refresh_model(self, *, force: bool = False) -> None:
         """Show the model of the open conversation (or of the next new one) in the status bar;
@@ -247,7 +253,7 @@ class ChatScreen(ChatActions, ChatPermissions, Screen[None]):
             self.run_background(view.load_history(), "history")
         self.current = view
         self.query_one("#transcripts", ContentSwitcher).current = view.transcript.id
-        self.composer.load(self.sessions.draft(view.id))
+        self.load_draft(view.id)
         self.sidebar.set_current(conversation.id)
         if self.sidebar.state_of(conversation.id) == "unseen":
             self.sidebar.set_state(conversation.id, "")
@@ -270,7 +276,7 @@ class ChatScreen(ChatActions, ChatPermissions, Screen[None]):
         self.views.pop(view.id, None)
         if self.current is view:
             self.current = None
-            self.composer.load(self.sessions.draft(None))
+            self.load_draft(None)
             self._show_no_session()
             self._show_continuity()
 
@@ -518,8 +524,16 @@ class ChatScreen(ChatActions, ChatPermissions, Screen[None]):
     @on(Composer.DraftChanged)
     def _draft_changed(self, event: Composer.DraftChanged) -> None:
         event.stop()
-        self.sessions.save_draft(self.current_id, event.text)
+        self.sessions.save_draft(self._draft_of, event.text)
 
     def _save_draft_now(self) -> None:
         if self.is_mounted:
-            self.sessions.save_draft(self.current_id, self.composer.text)
+            self.sessions.save_draft(self._draft_of, self.composer.text)
+
+    def load_draft(self, conversation_id: str | None) -> None:
+        """Put a session's draft (None: the next new session's) in the composer. The text is saved back
+        to the session it was loaded for, not to whichever is open when it is saved: the last session's
+        draft shown at start-up went into the "new session" draft when that session opened, and came
+        back in front of the next new message."""
+        self._draft_of = conversation_id
+        self.composer.load(self.sessions.draft(conversation_id))

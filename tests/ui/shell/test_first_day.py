@@ -143,3 +143,56 @@ async def test_a_request_does_not_take_the_focus_from_someone_typing(tmp_path):
         await pilot.press("ctrl+y", "y")
         await wait_turn_done(pilot, app)
         assert chat.current.turn.tool_calls[0].permission.answer is True and chat.composer.text == "and then"
+
+
+def store_state(path: Path, **drafts: str) -> None:
+    """Drafts (keyed backend:id) and the last open session, as a previous run left them."""
+    from tui.store import ClientStore
+
+    store = ClientStore(path / "client.db")
+    for key, text in drafts.items():
+        if key == "last":
+            store.set_setting("mix:last_session", text)
+        else:
+            store.set_draft(key, text)
+    store.flush()
+    store.close()
+
+
+async def test_the_last_sessions_draft_does_not_leak_into_a_new_session(tmp_path):
+    async with async_running_server(tmp_path / "server") as server:
+        sid = server.create_session("earlier work")["id"]
+        (tmp_path / "client").mkdir()
+        store_state(tmp_path / "client", **{f"mix:{sid}": "line one\nline two", "last": sid})
+        app = make_app(tmp_path / "client", server=server.url)
+        try:
+            async with app.run_test(size=(110, 32)) as pilot:
+                chat = app.chat
+                await wait_for(pilot, lambda: chat.current is not None and chat.current.id == sid, what="the last session")
+                assert chat.composer.text == "line one\nline two"
+                await pilot.press("ctrl+n")
+                assert chat.composer.text == ""
+                await pilot.press(*"search for hello", "enter")
+                await wait_for(pilot, lambda: chat.current is not None and chat.current.id != sid
+                               and chat.current.turn is not None, what="the new session's turn")
+                assert chat.current.turn.user_text == "search for hello"
+                chat.open_session(next(i.conversation for i in chat.sidebar.items if i.id == sid))
+                await pilot.pause()
+                assert chat.composer.text == "line one\nline two"  # still that session's draft
+        finally:
+            await asyncio.to_thread(cancel_all, server)
+
+
+async def test_a_draft_of_a_session_not_listed_is_not_sent_into_a_new_one(tmp_path):
+    async with async_running_server(tmp_path / "server") as server:
+        (tmp_path / "client").mkdir()
+        store_state(tmp_path / "client", **{"mix:hidden-mixerlead-1": "for the other backend", "last": "hidden-mixerlead-1"})
+        app = make_app(tmp_path / "client", server=server.url)
+        try:
+            async with app.run_test(size=(110, 32)) as pilot:
+                chat = app.chat
+                await wait_for(pilot, lambda: chat.sessions.loaded, what="the session list")
+                await wait_for(pilot, lambda: chat.composer.text == "", what="the composer to hold the new-session draft")
+                assert chat.current is None and chat.sessions.draft("hidden-mixerlead-1") == "for the other backend"
+        finally:
+            await asyncio.to_thread(cancel_all, server)
