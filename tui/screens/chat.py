@@ -30,11 +30,13 @@ from tui.controllers.wording import error_text
 from tui.keymap import bindings
 from tui.screens.chat_actions import ChatActions
 from tui.screens.chat_permissions import ChatPermissions
+from tui.screens.chat_queue import ChatQueue
 from tui.widgets.attached_context import AttachedContext, Attachment
 from tui.widgets.banner import ReconnectBanner
 from tui.widgets.completion import CompletionPopup
 from tui.widgets.composer import Composer
 from tui.widgets.permission_prompt import PermissionPrompt
+from tui.widgets.queued import QueuedMessages
 from tui.widgets.rate_limit_banner import RateLimitBanner
 from tui.widgets.sidebar import Sidebar
 from tui.widgets.status_bar import StatusBar
@@ -43,7 +45,7 @@ if TYPE_CHECKING:
     from tui.widgets.transcript import Transcript
 
 
-class ChatScreen(ChatActions, ChatPermissions, Screen[None]):
+class ChatScreen(ChatActions, ChatPermissions, ChatQueue, Screen[None]):
     """Also the `SessionListener` of every open session (the `stream_*`, `turn_*` … methods below);
     the keys that act on a whole session are in `ChatActions`."""
 
@@ -71,6 +73,7 @@ class ChatScreen(ChatActions, ChatPermissions, Screen[None]):
                 with ContentSwitcher(id="transcripts", initial="empty-state"):
                     yield Static(self._empty_text(), id="empty-state", markup=False)
                 yield PermissionPrompt(id="permission-prompt")
+                yield QueuedMessages(id="queued")
                 yield AttachedContext(id="attached-context")
                 yield CompletionPopup(id="completion")
                 yield Composer(id="composer")
@@ -254,6 +257,7 @@ class ChatScreen(ChatActions, ChatPermissions, Screen[None]):
         self.current = view
         self.query_one("#transcripts", ContentSwitcher).current = view.transcript.id
         self.load_draft(view.id)
+        self.show_queue()
         self.sidebar.set_current(conversation.id)
         if self.sidebar.state_of(conversation.id) == "unseen":
             self.sidebar.set_state(conversation.id, "")
@@ -285,6 +289,7 @@ class ChatScreen(ChatActions, ChatPermissions, Screen[None]):
         self.sidebar.set_current(None)
         self.status.set(session="", usage="", turn_state="idle", turn_started=None, turn_ended=None)
         self.prompt.set_pending([])
+        self.show_queue()
         self.rate_limit_banner.hide()
 
     def _show_usage(self, conversation: Conversation) -> None:
@@ -388,6 +393,7 @@ class ChatScreen(ChatActions, ChatPermissions, Screen[None]):
             else:
                 self.notify(turn.error.error, title="The turn failed", severity="error", timeout=8)
         self.unsent.delivered(turn.user_text)  # delivered (or put back just above): nothing to keep
+        self.send_queued(session)
 
     def _show_turn_state(self, view: SessionController) -> None:
         turn = view.turn
@@ -427,10 +433,6 @@ class ChatScreen(ChatActions, ChatPermissions, Screen[None]):
             self._clear_session()  # handled here: a new session is the empty context
             return
         view = self.current
-        if view is not None and view.busy:
-            self.notify("Not sent: the agent is still answering. Press Esc to stop it first; your text is kept.",
-                        title="Not sent", severity="warning")
-            return
         self.composer.load("")
         attachments = list(self.attached.attachments)
         # Attached context goes out in front of the text, once; `@` files are named after it.
@@ -438,6 +440,9 @@ class ChatScreen(ChatActions, ChatPermissions, Screen[None]):
         # The attachment leaves the panel with the message (it is on its way); a failed send brings
         # both back (_restore_text), so keeping it attached meanwhile would only invite a second use.
         self.attached.clear()
+        if view is not None and view.busy:
+            self.queue_message(view, sent)
+            return
         self.unsent.remember(sent, text, attachments)
         self._send(sent, plan_mode=self.composer.plan_mode)
 

@@ -49,6 +49,10 @@ def preview(text: str) -> str:
 class QueuedMessages(OptionList):
     """The queue of the open session; hidden while it is empty."""
 
+    DEFAULT_CSS = """
+    QueuedMessages { height: auto; max-height: 6; border: round $warning 50%; border-title-color: $text-warning; }
+    """
+
     HELP = """\
 ## Queued messages
 
@@ -76,11 +80,12 @@ Typed while the agent was answering; each is sent when the running answer ends, 
 
     def show(self, queue: MessageQueue | None) -> None:
         texts = queue.texts if queue is not None else []
+        was = self.highlighted or 0  # (clearing forgets it)
         self.clear_options()
         self.add_options([Option(Content.assemble(("⏳ queued  ", "$text-warning"), preview(t))) for t in texts])
         self.display = bool(texts)
         if texts:
-            self.highlighted = min(self.highlighted or 0, len(texts) - 1)
+            self.highlighted = min(was, len(texts) - 1)
         self.border_title = f"{len(texts)} queued · sent when the answer ends · e edit · x drop" if texts else None
 
     def action_edit(self) -> None:

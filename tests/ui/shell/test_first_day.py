@@ -196,3 +196,29 @@ async def test_a_draft_of_a_session_not_listed_is_not_sent_into_a_new_one(tmp_pa
                 assert chat.current is None and chat.sessions.draft("hidden-mixerlead-1") == "for the other backend"
         finally:
             await asyncio.to_thread(cancel_all, server)
+
+
+async def test_a_message_sent_while_the_agent_works_is_queued_editable_and_sent_after(tmp_path):
+    from tui.widgets.queued import QueuedMessages
+
+    async with live_app(tmp_path) as (app, pilot, server):
+        chat = app.chat
+        queued = chat.query_one(QueuedMessages)
+        await send(pilot, app, "run `echo first`")
+        await wait_for(pilot, lambda: waiting(app), what="a permission request")
+        for text in ("list files", "a typo'd one", "read notes.md"):
+            await send(pilot, app, text)
+        assert queued.display and queued.option_count == 3 and chat.composer.text == ""
+        queued.focus()
+        await pilot.press("down", "x")  # drop the second
+        assert chat.queue_of(chat.current.id).texts == ["list files", "read notes.md"]
+        await pilot.press("e")  # take "read notes.md" back to edit it
+        assert chat.composer.text == "read notes.md" and chat.composer.has_focus and queued.option_count == 1
+        await pilot.press("ctrl+y", "y")
+        # The first answer ends; "list files" goes out by itself.
+        await wait_for(pilot, lambda: chat.current.turn.user_text == "list files" and chat.current.turn.status.finished,
+                       what="the queued message answered")
+        assert not queued.display
+        with server.client() as c:
+            users = [m["userInput"] for m in c.get(f"/api/sessions/{chat.current.id}/messages").json() if m["role"] == "user"]
+        assert users == ["run `echo first`", "list files"]

@@ -52,6 +52,11 @@ def test_permission_prompt(snap_compare, tmp_path):
         assert snap_compare(app, terminal_size=SIZE, run_before=lambda pilot: states.permission(pilot, app))
 
 
+def test_queued_message(snap_compare, tmp_path):
+    with app_on_server(tmp_path) as (app, _server):
+        assert snap_compare(app, terminal_size=SIZE, run_before=lambda pilot: states.queued(pilot, app))
+
+
 def test_error(snap_compare, tmp_path):
     with app_on_server(tmp_path, agent_factory=RateLimitedAgent) as (app, _server):
         assert snap_compare(app, terminal_size=SIZE, run_before=lambda pilot: states.error(pilot, app))
