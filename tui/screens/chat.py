@@ -21,6 +21,7 @@ from textual.widgets import ContentSwitcher, Footer, Static
 from tui import notify
 from tui.api import events as ev
 from tui.api.backend import ChatBackend, Conversation
+from tui.api.errors import ServerError
 from tui.api.turn import TurnStatus
 from tui.controllers import backend_info
 from tui.controllers.outbox import Unsent
@@ -168,7 +169,8 @@ class ChatScreen(ChatActions, ChatPermissions, ChatQueue, Screen[None]):
 
     @work(group="sessions", exclusive=True)
     async def _load_sessions(self, open_last: bool = False) -> None:
-        conversations = await self.sessions.load(lambda reason: self._set_connection("offline", reason=reason))
+        conversations = await self.sessions.load(lambda reason: self._set_connection(
+            "offline", reason=reason, answered=isinstance(self.sessions.last_failure, ServerError)))
         if conversations is None:
             return
         self.sidebar.set_sessions(conversations)
@@ -223,7 +225,9 @@ class ChatScreen(ChatActions, ChatPermissions, ChatQueue, Screen[None]):
 
     # ------------------------------------------------------------------ connection state
 
-    def _set_connection(self, state: str, *, attempt: int = 0, delay: float = 0.0, reason: str = "") -> None:
+    def _set_connection(self, state: str, *, attempt: int = 0, delay: float = 0.0, reason: str = "",
+                        answered: bool = False) -> None:
+        """`answered`: offline for the app, but the server did answer (an HTTP error), and the banner says so."""
         url = getattr(self.app, "server_url", "")
         if url and reason:
             reason = reason.replace(f" at {url}", "").replace(url, "the server")  # the status bar shows it already
@@ -233,7 +237,7 @@ class ChatScreen(ChatActions, ChatPermissions, ChatQueue, Screen[None]):
         except NoMatches:
             return  # the screen is being torn down (app exit) while a worker reports
         status.set(connection=state)
-        banner.show_state(state, attempt=attempt, delay=delay, reason=reason)
+        banner.show_state("refused" if answered and state == "offline" else state, attempt=attempt, delay=delay, reason=reason)
 
     # ------------------------------------------------------------------ sessions
 

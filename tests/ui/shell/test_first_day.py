@@ -222,3 +222,16 @@ async def test_a_message_sent_while_the_agent_works_is_queued_editable_and_sent_
         with server.client() as c:
             users = [m["userInput"] for m in c.get(f"/api/sessions/{chat.current.id}/messages").json() if m["role"] == "user"]
         assert users == ["run `echo first`", "list files"]
+
+
+async def test_a_server_that_answers_404_is_not_called_unreachable(tmp_path):
+    from starlette.applications import Starlette
+
+    from tests.api.mix.loopback import serve
+
+    with serve(Starlette()) as url:  # answers every request with 404
+        app = make_app(tmp_path / "client", server=url)
+        async with app.run_test(size=(110, 32)) as pilot:
+            await wait_for(pilot, lambda: app.chat.banner.display, what="the banner")
+            text = app.chat.banner.text
+            assert "unreachable" not in text.lower() and "answered with an error" in text, text
