@@ -101,6 +101,8 @@ class FilesScreen(Screen[None]):
 
 - `↑`/`↓` move through the files; the preview shows the highlighted one
 - `u` uploads a local file (choose it in the folder tree or type its path); a bar shows the progress
+- `a` attaches the highlighted file (an image, say) to the next message: `@name` in the composer, which
+  the agent is told to read
 - `s` saves a copy of the file on this computer (an existing file is never overwritten)
 - `d` deletes the file from the session (asks first)
 - `r` reloads the list · `escape` goes back to the chat
@@ -112,6 +114,7 @@ class FilesScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("u", "upload", "Upload"),
+        Binding("a", "attach", "Attach"),
         Binding("s", "save_copy", "Save copy"),
         Binding("d", "delete", "Delete"),
         Binding("r", "refresh", "Reload"),
@@ -253,6 +256,19 @@ class FilesScreen(Screen[None]):
         self._show_preview("\n".join(lines))
         if shown is not None:  # drawn with the terminal's graphics protocol, under its description
             await self.query_one("#files-preview-box").mount(shown)
+
+    # ------------------------------------------------------------------ attach
+
+    def action_attach(self) -> None:
+        info = self.selected
+        attach = getattr(self.app, "attach_session_file", None)
+        if info is None or info.is_dir or attach is None:
+            self.say("Highlight a file to attach it to the next message.", error=True)
+            return
+        if attach(self.session_id, info.name):
+            self.app.pop_screen()
+        else:
+            self.say("Open this session in the chat to attach its files.", error=True)
 
     # ------------------------------------------------------------------ upload
 
