@@ -50,7 +50,7 @@ class QueuedMessages(OptionList):
     """The queue of the open session; hidden while it is empty."""
 
     DEFAULT_CSS = """
-    QueuedMessages { height: auto; max-height: 6; border: round $warning 50%; border-title-color: $text-warning; }
+    QueuedMessages { display: none; height: auto; max-height: 6; border: round $warning 50%; border-title-color: $text-warning; }
     """
 
     HELP = """\

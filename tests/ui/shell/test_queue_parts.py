@@ -40,6 +40,7 @@ async def test_the_widget_hides_when_empty_and_posts_edit_and_drop():
     app = QueueHost()
     async with app.run_test() as pilot:
         widget = app.query_one(QueuedMessages)
+        assert not widget.display  # nothing queued yet: no empty box
         widget.show(MessageQueue())
         assert not widget.display
         widget.show(MessageQueue(["one", "two"]))
