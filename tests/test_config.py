@@ -95,7 +95,7 @@ def test_bad_config_is_explained(tmp_path, text, fragment):
     path.write_text(text)
     with pytest.raises(ConfigError) as exc:
         load_config(path)
-    assert fragment in str(exc.value)
+    assert fragment in str(exc.value) and str(path) in str(exc.value)  # which file, not "config:"
 
 
 def test_secrets_file_is_created_0600_and_env_wins(tmp_path):

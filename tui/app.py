@@ -301,6 +301,19 @@ class MixApp(IntegrationActions, App[None]):
             return
         self.push_screen(screen)
 
+    def attach_session_file(self, session_id: str, name: str) -> bool:
+        """`@name` into the composer of the open session (the message then names the file for the
+        agent to read: tui/widgets/completion.py attach_files). False when that session is not open."""
+        chat = self.chat
+        if chat.current is None or chat.current.id != session_id:
+            return False
+        chat.composer.insert(f"@{name} ")
+        if chat.completion.need_files is not None:
+            chat.completion.need_files()  # the names the mention is checked against
+        chat.composer.focus()
+        self.notify(f"{name} is attached to your next message.")
+        return True
+
     def action_files(self) -> None:
         from tui.screens.files import FilesScreen
 

@@ -153,7 +153,7 @@ class RoutedBackend(ChatBackend):
     async def model_label(self, conversation_id: str | None) -> str:
         """The status bar's model label for a conversation (None: the next new one)."""
         getter = getattr(self.backend_of(conversation_id), "current_model", None)
-        return str(await getter() or "") if getter is not None else ""
+        return str(await getter(conversation_id) or "") if getter is not None else ""
 
     def marks(self) -> dict[str, str]:
         """Backend name -> sidebar mark; empty while a single backend exists (nothing to tell apart)."""
@@ -225,13 +225,12 @@ class RoutedBackend(ChatBackend):
     async def cancel(self, conversation_id: str) -> None:
         await self.backend_of(conversation_id).cancel(conversation_id)
 
-    async def answer_permission(self, request_id: str, granted: bool) -> None:
+    async def answer_permission(self, request_id: str, granted: bool, remember: str | None = None) -> bool:
         # Permission ids carry no conversation; only backends with the capability ask for them.
         for backend in self.backends.values():
             if backend.capabilities.permissions:
-                await backend.answer_permission(request_id, granted)
-                return
-        await self.primary.answer_permission(request_id, granted)
+                return await backend.answer_permission(request_id, granted, remember)
+        return await self.primary.answer_permission(request_id, granted, remember)
 
     async def close(self) -> None:
         results = await asyncio.gather(*(b.close() for b in self.backends.values()), return_exceptions=True)

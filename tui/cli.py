@@ -182,9 +182,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(serve_web(host=args.host, port=args.port, config=config, paths=paths.ensure(),
                                      app_args=tab_args, open_browser=args.open))
 
+    from tui import graphics
     from tui.app import MixApp
     from tui.web import join_shared_server
 
+    graphics.prepare()  # asks a terminal that announces pictures about them, before the app owns it
     server_token = join_shared_server(config)  # when this app is one tab of `mix-tui web`
     MixApp(config=config, paths=paths, server_token=server_token, notes=notes).run()
     return 0

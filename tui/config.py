@@ -268,7 +268,10 @@ def load_config(path: Path) -> Config:
         raise ConfigError(f"config file {path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})") from None
     except OSError as exc:
         raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from None
-    return parse_config(raw)
+    try:
+        return parse_config(raw)
+    except ConfigError as exc:  # "config: 'theme' should be…" did not say which file
+        raise ConfigError(f"config file {path}: {str(exc).removeprefix('config: ')}") from None
 
 
 # ---------------------------------------------------------------- secrets

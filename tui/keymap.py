@@ -48,6 +48,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("fork_session", "ctrl+f", "fork_session", "Fork", "Fork the session at a message you choose", show=False, scope="chat"),
     ActionSpec("export_session", "ctrl+o", "export_session", "Export", "Export the session to a Markdown file", show=False, scope="chat"),
     ActionSpec("copy_last", "ctrl+g", "copy_last", "Copy", "Copy the last answer to the clipboard", show=False, scope="chat"),
+    # Shown in the footer only while a request waits (ChatPermissions.check_action); otherwise the
+    # key goes to the composer as usual.
+    ActionSpec("answer_permission", "ctrl+y", "focus_permission", "Permission",
+               "Go to the waiting permission request (y once, s this session, a always here, n deny)", scope="chat"),
     # The management views (tui/screens/files.py, models.py, credentials.py, tools.py).
     # Not f6/f7: the composer (a TextArea) uses them to select a line / everything.
     # (Help in lower case: the palette's titles, "Files: this session's files ...", stay as they were.)
@@ -70,11 +74,20 @@ ACTIONS: tuple[ActionSpec, ...] = (
 BY_ID = {a.id: a for a in ACTIONS}
 
 
+# Keys a focused text field or popup also answers (the completion popup and the session filter close
+# on Esc): their actions run only when the focused widget leaves the key alone.
+SHARED_KEYS = {"escape"}
+
+
 def bindings(scope: str) -> list[Binding]:
-    """The Bindings of one scope (app and integration actions run on the app: no "app." prefix)."""
+    """The Bindings of one scope (app and integration actions run on the app: no "app." prefix).
+
+    Every other action key is a priority binding, checked before the focused widget sees the key:
+    a terminal sends Alt+K as ESC k, which the composer or the filter would type as "k", and a key
+    rebound in the config (F6, F7) would otherwise go to the composer's own binding for it."""
     return [
         Binding(a.key, a.action if scope == "chat" else a.action.removeprefix("app."), a.description,
-                show=a.show, priority=a.priority, id=a.id, tooltip=a.help)
+                show=a.show, priority=a.priority or a.key not in SHARED_KEYS, id=a.id, tooltip=a.help)
         for a in ACTIONS
         if a.scope == scope
     ]

@@ -91,7 +91,7 @@ def test_complete_after_a_tool_adds_its_content_as_a_new_block(turn):
     feed(turn, ev.ContentDelta("Running."), ev.ToolSnapshot("t1", "bash", "", "completed"))
     turn.apply(ev.Complete(content="All done."))
     assert [type(b) for b in turn.blocks] == [TextBlock, ToolCall, TextBlock]
-    assert turn.final_text == "All done." and turn.answer == "Running.All done."
+    assert turn.final_text == "All done." and turn.answer == "Running.\n\nAll done."  # a tool call between: two paragraphs
 
 
 def test_nothing_changes_after_the_turn_ended(turn):

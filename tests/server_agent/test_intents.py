@@ -51,3 +51,23 @@ def test_requests_are_understood(text, kind, args):
 def test_plan_mode_reminder_is_ignored():
     intent = parse_request("read a.md\n<system-reminder>Plan mode is active.</system-reminder>")
     assert (intent.kind, intent.args) == ("read", {"file_path": "a.md"})
+
+
+@pytest.mark.parametrize("typed, kind, args", [
+    ("read @notes.md", "read", {"file_path": "notes.md"}),
+    ("search for hello in @docs/a.md", "search", {"pattern": "hello", "path": "docs/a.md", "regex": False}),
+    ("in @notes.md replace hello with bye", "edit",
+     {"file_path": "notes.md", "old_string": "hello", "new_string": "bye", "replace_all": False}),
+])
+def test_the_composers_file_mentions_are_understood(typed, kind, args):
+    """What the composer sends for `@file`: the mention and a closing line naming the file."""
+    from tui.widgets.completion import attach_files
+
+    sent = attach_files(typed, ["notes.md", "docs/a.md"])
+    assert "(Attached session files:" in sent
+    intent = parse_request(sent)
+    assert (intent.kind, intent.args) == (kind, args)
+
+
+def test_an_email_address_keeps_its_at():
+    assert parse_request('create a.txt with "me@example.com"').args["content"] == "me@example.com\n"

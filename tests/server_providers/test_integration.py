@@ -122,6 +122,8 @@ def test_preferences_only_accept_configured_providers_and_their_models(tmp_path,
         assert r.status_code == 400 and r.json()["error"]["reason"] == "INVALID_MODEL"
         r = c.post("/api/preferences", json={"preferred_provider": "ollama"})
         assert r.status_code == 400 and "not configured" in r.json()["error"]["message"]
+        r = c.post("/api/preferences", json={"preferred_provider": "anthropic"})
+        assert r.status_code == 400 and "add an Anthropic API key first" in r.json()["error"]["message"]
         r = c.post("/api/preferences", json={"preferred_provider": "offline"})
         assert r.status_code == 200 and r.json()["main_agent_model"] == "offline-1"
 

@@ -50,6 +50,7 @@ class ChatMessage:
     tool_calls: list[ToolCall] = field(default_factory=list)
     model: str = ""
     index: int = 0  # position in the conversation (what fork counts)
+    note: str = ""  # what the app says about the message, shown beside it, never part of it ("not sent: …")
 
 
 @dataclass
@@ -95,7 +96,10 @@ class ChatBackend(abc.ABC):
     async def cancel(self, conversation_id: str) -> None:
         raise NotImplementedError
 
-    async def answer_permission(self, request_id: str, granted: bool) -> None:
+    async def answer_permission(self, request_id: str, granted: bool, remember: str | None = None) -> bool:
+        """Allow or deny; `remember` ("session" or "always": this tool in this folder) also keeps the
+        answer where the server can. Returns False when a standing answer was asked for and the server
+        keeps none (the request was then allowed once)."""
         raise NotImplementedError
 
     async def fork(self, conversation_id: str, message_count: int, title: str | None = None) -> Conversation:

@@ -204,6 +204,16 @@ class Resynced:
     error: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class ToolResult:
+    """Synthesised by the client, not sent by the server: the stream never carries a tool's output,
+    so the backend reads it from the stored messages once the call has finished."""
+
+    tool_call_id: str
+    result: str
+    is_error: bool = False
+
+
 Event = Union[
     Connected,
     Heartbeat,
@@ -228,4 +238,5 @@ Event = Union[
     MalformedEvent,
     ConnectionChanged,
     Resynced,
+    ToolResult,
 ]

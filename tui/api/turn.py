@@ -99,6 +99,11 @@ class PermissionState:
     answer: bool | None = None  # True granted (or a question answered), False denied, None pending
     clock: Callable[[], float] = time.monotonic  # the clock `received_at` was read from
     question: ev.Notification | None = None  # an agent's question: it waits in the same queue and countdown
+    settled_by_server: bool = False  # the server decided before the user answered (its auto-deny)
+
+    @property
+    def auto_denied(self) -> bool:
+        return self.settled_by_server and self.answer is False
 
     @property
     def deadline(self) -> float:
@@ -116,7 +121,7 @@ class ToolCall:
     status: ToolStatus = ToolStatus.PREPARING
     progress: str = ""
     success: bool | None = None
-    result: str | None = None  # known from message history, not from the live stream
+    result: str | None = None  # from message history, or read back from it once the call finished (ToolResult)
     is_error: bool = False
     started_at: float | None = None
     finished_at: float | None = None
@@ -179,8 +184,10 @@ class TurnModel:
 
     @property
     def answer(self) -> str:
-        """All answer text of the turn, preamble included, in order."""
-        return "".join(b.text for b in self.blocks if isinstance(b, TextBlock))
+        """All answer text of the turn, preamble included, in order; the pieces a tool call or thinking
+        came between are separate paragraphs ("I'll read `app.py`." then "Here is…", not run together)."""
+        pieces = [b.text.strip("\n") for b in self.blocks if isinstance(b, TextBlock)]
+        return "\n\n".join(p for p in pieces if p)
 
     @property
     def final_text(self) -> str:
@@ -215,7 +222,7 @@ class TurnModel:
 
     def apply(self, event: ev.Event) -> bool:
         """Fold one event in. Returns True when the state changed (the view may want to redraw)."""
-        if self.status.finished:
+        if self.status.finished and type(event) is not ev.ToolResult:
             return False  # deltas can straggle in after `complete`; the turn is settled
         handler = getattr(self, "_on_" + type(event).__name__, None)
         if handler is None:
@@ -344,6 +351,15 @@ class TurnModel:
         if tool.permission and tool.permission.answer is None:
             # The server settled it (granted, denied or timed out) before we heard back.
             tool.permission.answer = e.success
+            tool.permission.settled_by_server = True
+        return True
+
+    def _on_ToolResult(self, e: ev.ToolResult) -> bool:
+        tool = self.tools.get(e.tool_call_id)
+        if tool is None or (tool.result == e.result and tool.is_error == e.is_error):
+            return False
+        tool.result = e.result
+        tool.is_error = e.is_error
         return True
 
     def _on_PermissionRequest(self, e: ev.PermissionRequest) -> bool:

@@ -35,6 +35,7 @@ class SessionList:
         self._backend_name = backend_name
         self._backend = backend
         self.loaded = False  # listed at least once
+        self.last_failure: BaseException | None = None  # why the last listing failed
         self.pending_open: str | None = None  # the session to reopen once the list is in
 
     @property
@@ -58,6 +59,7 @@ class SessionList:
                 conversations = await backend.list_conversations()
                 break
             except Exception as exc:  # every failure: say it, keep trying
+                self.last_failure = exc  # (whether the server answered at all decides the wording)
                 on_failure(error_text(exc))
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MOST)

@@ -21,6 +21,7 @@ from textual.widgets import ContentSwitcher, Footer, Static
 from tui import notify
 from tui.api import events as ev
 from tui.api.backend import ChatBackend, Conversation
+from tui.api.errors import ServerError
 from tui.api.turn import TurnStatus
 from tui.controllers import backend_info
 from tui.controllers.outbox import Unsent
@@ -29,11 +30,14 @@ from tui.controllers.session_list import SessionList
 from tui.controllers.wording import error_text
 from tui.keymap import bindings
 from tui.screens.chat_actions import ChatActions
+from tui.screens.chat_permissions import ChatPermissions
+from tui.screens.chat_queue import ChatQueue
 from tui.widgets.attached_context import AttachedContext, Attachment
 from tui.widgets.banner import ReconnectBanner
 from tui.widgets.completion import CompletionPopup
 from tui.widgets.composer import Composer
-from tui.widgets.permission_prompt import PermissionAnswered, PermissionPrompt, QuestionAnswered
+from tui.widgets.permission_prompt import PermissionPrompt
+from tui.widgets.queued import QueuedMessages
 from tui.widgets.rate_limit_banner import RateLimitBanner
 from tui.widgets.sidebar import Sidebar
 from tui.widgets.status_bar import StatusBar
@@ -42,7 +46,7 @@ if TYPE_CHECKING:
     from tui.widgets.transcript import Transcript
 
 
-class ChatScreen(ChatActions, Screen[None]):
+class ChatScreen(ChatActions, ChatPermissions, ChatQueue, Screen[None]):
     """Also the `SessionListener` of every open session (the `stream_*`, `turn_*` … methods below);
     the keys that act on a whole session are in `ChatActions`."""
 
@@ -57,6 +61,7 @@ class ChatScreen(ChatActions, Screen[None]):
         self.continuity: Any = None  # the continuity notice, mounted the first time a backend reports one
         self._model_owner: str | None = None  # backend whose model the status bar shows
         self.unsent = Unsent()
+        self._draft_of: str | None = None  # the session whose draft the composer holds (None: a new one)
 
     # ------------------------------------------------------------------ layout
 
@@ -69,6 +74,7 @@ class ChatScreen(ChatActions, Screen[None]):
                 with ContentSwitcher(id="transcripts", initial="empty-state"):
                     yield Static(self._empty_text(), id="empty-state", markup=False)
                 yield PermissionPrompt(id="permission-prompt")
+                yield QueuedMessages(id="queued")
                 yield AttachedContext(id="attached-context")
                 yield CompletionPopup(id="completion")
                 yield Composer(id="composer")
@@ -133,7 +139,7 @@ class ChatScreen(ChatActions, Screen[None]):
         self.composer.prompt_history = self.store.prompts(app.backend_name)
         # The draft comes back before the server is even up: the user's text is never waiting on I/O.
         last = self.sessions.pending_open = self.sessions.last_open()
-        self.composer.load(self.sessions.draft(last))
+        self.load_draft(last)
         self.composer.focus()
         from tui.widgets.completion import install
 
@@ -163,7 +169,8 @@ class ChatScreen(ChatActions, Screen[None]):
 
     @work(group="sessions", exclusive=True)
     async def _load_sessions(self, open_last: bool = False) -> None:
-        conversations = await self.sessions.load(lambda reason: self._set_connection("offline", reason=reason))
+        conversations = await self.sessions.load(lambda reason: self._set_connection(
+            "offline", reason=reason, answered=isinstance(self.sessions.last_failure, ServerError)))
         if conversations is None:
             return
         self.sidebar.set_sessions(conversations)
@@ -174,6 +181,11 @@ class ChatScreen(ChatActions, Screen[None]):
         reopen = self.sessions.take_pending(conversations)
         if open_last and reopen is not None and self.current is None:
             self.open_session(reopen)
+        elif self.current is None and self._draft_of is not None:
+            # The last session's draft was shown at start-up, but that session is not listed (gone, or
+            # on a backend not configured now): it stays its draft, and a new message starts empty.
+            self._save_draft_now()
+            self.load_draft(None)
 
     def refresh_model(self, *, force: bool = False) -> None:
         """Show the model of the open conversation (or of the next new one) in the status bar;
@@ -213,7 +225,9 @@ class ChatScreen(ChatActions, Screen[None]):
 
     # ------------------------------------------------------------------ connection state
 
-    def _set_connection(self, state: str, *, attempt: int = 0, delay: float = 0.0, reason: str = "") -> None:
+    def _set_connection(self, state: str, *, attempt: int = 0, delay: float = 0.0, reason: str = "",
+                        answered: bool = False) -> None:
+        """`answered`: offline for the app, but the server did answer (an HTTP error), and the banner says so."""
         url = getattr(self.app, "server_url", "")
         if url and reason:
             reason = reason.replace(f" at {url}", "").replace(url, "the server")  # the status bar shows it already
@@ -223,7 +237,7 @@ class ChatScreen(ChatActions, Screen[None]):
         except NoMatches:
             return  # the screen is being torn down (app exit) while a worker reports
         status.set(connection=state)
-        banner.show_state(state, attempt=attempt, delay=delay, reason=reason)
+        banner.show_state("refused" if answered and state == "offline" else state, attempt=attempt, delay=delay, reason=reason)
 
     # ------------------------------------------------------------------ sessions
 
@@ -246,7 +260,8 @@ class ChatScreen(ChatActions, Screen[None]):
             self.run_background(view.load_history(), "history")
         self.current = view
         self.query_one("#transcripts", ContentSwitcher).current = view.transcript.id
-        self.composer.load(self.sessions.draft(view.id))
+        self.load_draft(view.id)
+        self.show_queue()
         self.sidebar.set_current(conversation.id)
         if self.sidebar.state_of(conversation.id) == "unseen":
             self.sidebar.set_state(conversation.id, "")
@@ -269,7 +284,7 @@ class ChatScreen(ChatActions, Screen[None]):
         self.views.pop(view.id, None)
         if self.current is view:
             self.current = None
-            self.composer.load(self.sessions.draft(None))
+            self.load_draft(None)
             self._show_no_session()
             self._show_continuity()
 
@@ -278,6 +293,7 @@ class ChatScreen(ChatActions, Screen[None]):
         self.sidebar.set_current(None)
         self.status.set(session="", usage="", turn_state="idle", turn_started=None, turn_ended=None)
         self.prompt.set_pending([])
+        self.show_queue()
         self.rate_limit_banner.hide()
 
     def _show_usage(self, conversation: Conversation) -> None:
@@ -357,20 +373,6 @@ class ChatScreen(ChatActions, Screen[None]):
             self._show_turn_state(session)
             self.rate_limit_banner.hide()
 
-    def permission_arrived(self, session: SessionController) -> None:
-        turn = session.turn
-        assert turn is not None
-        self.sidebar.set_state(session.id, "permission")
-        pending = turn.pending_permissions
-        if self.current is session:
-            self.prompt.set_pending(pending)
-            self.prompt.focus()
-            self._show_turn_state(session)
-        if pending:
-            req = pending[-1].request
-            asks = "the agent asks you something" if pending[-1].question else f"{req.tool_name or 'a tool'} asks for permission"
-            notify.alert(self.app, f"mix-tui: {asks} in “{session.title}”")
-
     def turn_finished(self, session: SessionController) -> None:
         turn = session.turn
         assert turn is not None
@@ -395,6 +397,7 @@ class ChatScreen(ChatActions, Screen[None]):
             else:
                 self.notify(turn.error.error, title="The turn failed", severity="error", timeout=8)
         self.unsent.delivered(turn.user_text)  # delivered (or put back just above): nothing to keep
+        self.send_queued(session)
 
     def _show_turn_state(self, view: SessionController) -> None:
         turn = view.turn
@@ -434,10 +437,6 @@ class ChatScreen(ChatActions, Screen[None]):
             self._clear_session()  # handled here: a new session is the empty context
             return
         view = self.current
-        if view is not None and view.busy:
-            self.notify("Not sent: the agent is still answering. Press Esc to stop it first; your text is kept.",
-                        title="Not sent", severity="warning")
-            return
         self.composer.load("")
         attachments = list(self.attached.attachments)
         # Attached context goes out in front of the text, once; `@` files are named after it.
@@ -445,6 +444,9 @@ class ChatScreen(ChatActions, Screen[None]):
         # The attachment leaves the panel with the message (it is on its way); a failed send brings
         # both back (_restore_text), so keeping it attached meanwhile would only invite a second use.
         self.attached.clear()
+        if view is not None and view.busy:
+            self.queue_message(view, sent)
+            return
         self.unsent.remember(sent, text, attachments)
         self._send(sent, plan_mode=self.composer.plan_mode)
 
@@ -531,52 +533,16 @@ class ChatScreen(ChatActions, Screen[None]):
     @on(Composer.DraftChanged)
     def _draft_changed(self, event: Composer.DraftChanged) -> None:
         event.stop()
-        self.sessions.save_draft(self.current_id, event.text)
+        self.sessions.save_draft(self._draft_of, event.text)
 
     def _save_draft_now(self) -> None:
         if self.is_mounted:
-            self.sessions.save_draft(self.current_id, self.composer.text)
+            self.sessions.save_draft(self._draft_of, self.composer.text)
 
-    # ------------------------------------------------------------------ permissions
-
-    @on(PermissionAnswered)
-    def _permission_answered(self, event: PermissionAnswered) -> None:
-        event.stop()
-        self._record_answer(event.request_id, event.granted)
-        self._answer(event.request_id, event.granted)
-
-    @on(QuestionAnswered)
-    def _question_answered(self, event: QuestionAnswered) -> None:
-        event.stop()
-        self._record_answer(event.question_id, True)
-        self._answer_question(event.question_id, event.response_type, event.value)
-
-    def _record_answer(self, request_id: str, granted: bool) -> None:
-        for view in self.views.values():
-            if view.record_permission_answer(request_id, granted):
-                turn = view.turn
-                assert turn is not None
-                self.prompt.set_pending(turn.pending_permissions)
-                if not turn.pending_permissions:
-                    self.sidebar.set_state(view.id, "busy" if view.busy else "")
-                    self.composer.focus()
-                if self.current is view:
-                    self._show_turn_state(view)
-                break
-
-    @work(group="permissions")
-    async def _answer_question(self, question_id: str, response_type: str, value: str | None) -> None:
-        answer = getattr(self.backend, "answer_notification", None)
-        if answer is None:
-            return  # a backend without questions never sends one
-        try:
-            await answer(question_id, response_type, value)
-        except Exception as exc:
-            self.notify(f"Could not send your answer: {error_text(exc)}", severity="error")
-
-    @work(group="permissions")
-    async def _answer(self, request_id: str, granted: bool) -> None:
-        try:
-            await self.backend.answer_permission(request_id, granted)  # type: ignore[union-attr]
-        except Exception as exc:
-            self.notify(f"Could not send your answer: {error_text(exc)}", severity="error")
+    def load_draft(self, conversation_id: str | None) -> None:
+        """Put a session's draft (None: the next new session's) in the composer. The text is saved back
+        to the session it was loaded for, not to whichever is open when it is saved: the last session's
+        draft shown at start-up went into the "new session" draft when that session opened, and came
+        back in front of the next new message."""
+        self._draft_of = conversation_id
+        self.composer.load(self.sessions.draft(conversation_id))

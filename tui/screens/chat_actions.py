@@ -39,7 +39,7 @@ class ChatActions:
             self.current = None
             self._show_no_session()
             self._set_connection(self.connection if self.connection != "reconnecting" else "connected")
-        self.composer.load(self.sessions.draft(None))
+        self.load_draft(None)
         self.composer.focus()
         self._show_continuity()
         if self.backend is not None:

@@ -38,7 +38,7 @@ class CredentialsScreen(Screen[None]):
 - `k` (or tab to the key field): type an API key, `enter` sends it; the server checks it before storing it.
   The key stays masked and is cleared once stored
 - `o` starts the provider's OAuth sign-in: open the URL shown, then paste the code and press `enter`
-- `d` removes the provider's stored credentials (asks first) · `v` checks the preferred provider's credentials
+- `d` removes the provider's stored credentials (asks first) · `v` checks the highlighted provider's credentials
 - `r` reloads · `escape` goes back
 """
 
@@ -243,15 +243,19 @@ class CredentialsScreen(Screen[None]):
 
     @work(group="creds-change", exclusive=True)
     async def _validate(self) -> None:
+        row = self.highlighted
+        asked = row.provider if row is not None else None
         try:
-            answer = await self.client.validate_auth()
+            answer = await self.client.validate_auth(asked)
         except Exception as exc:  # noqa: BLE001
             self.say(error_text(exc, "check the credentials"), error=True)
             return
+        other = f"This server checks only the preferred provider, {answer.provider}: " \
+            if asked and answer.provider and answer.provider != asked else ""
         if answer.valid:
-            self.say(f"✓ {answer.message or (answer.provider or 'the preferred provider') + ' is ready'}")
+            self.say(f"{other}✓ {answer.message or (answer.provider or 'the preferred provider') + ' is ready'}")
         else:
-            self.say(f"✗ {answer.error or 'not ready'}: {answer.message}".rstrip(": "), error=True)
+            self.say(f"{other}✗ {answer.error or 'not ready'}: {answer.message}".rstrip(": "), error=True)
 
     def action_back(self) -> None:
         self.dismiss(None)

@@ -20,6 +20,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, ProgressBar, Static
 
+from tui import graphics
 from tui.api.errors import ApiError, PayloadTooLarge
 from tui.api.mix.backend import mix_client_of
 from tui.api.mix.models import FileInfo
@@ -100,16 +101,20 @@ class FilesScreen(Screen[None]):
 
 - `↑`/`↓` move through the files; the preview shows the highlighted one
 - `u` uploads a local file (choose it in the folder tree or type its path); a bar shows the progress
+- `a` attaches the highlighted file (an image, say) to the next message: `@name` in the composer, which
+  the agent is told to read
 - `s` saves a copy of the file on this computer (an existing file is never overwritten)
 - `d` deletes the file from the session (asks first)
 - `r` reloads the list · `escape` goes back to the chat
-- text files are shown highlighted; for images the terminal shows no picture, only its size and dimensions
+- text files are shown highlighted; images are drawn where the terminal announces a graphics protocol
+  (kitty's or sixel), elsewhere their size and dimensions are shown
 """
 
     CSS_PATH = [themes_dir() / "views.tcss"]
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("u", "upload", "Upload"),
+        Binding("a", "attach", "Attach"),
         Binding("s", "save_copy", "Save copy"),
         Binding("d", "delete", "Delete"),
         Binding("r", "refresh", "Reload"),
@@ -161,6 +166,8 @@ class FilesScreen(Screen[None]):
         return self.files[table.cursor_row]
 
     def _show_preview(self, text: str, renderable: Any = None, lexer: str = "") -> None:
+        for old in self.query(".files-picture"):
+            old.remove()
         self.preview_text = text
         self.preview_lexer = lexer
         self.query_one("#files-preview", Static).update(renderable if renderable is not None else text)
@@ -236,14 +243,32 @@ class FilesScreen(Screen[None]):
                          f"(fits {THUMB_BOX}×{THUMB_BOX})")
         except Exception as exc:  # noqa: BLE001 — videos need ffmpeg on the server
             lines.append(error_text(exc, "get a thumbnail"))
+        shown = None
         if kind == "Image" and info.size <= 20 * 1024 * 1024:
             try:
                 full = await self.client.get_file(self.session_id, info.name)
                 lines.append(f"Full size: {_dimensions(full.data)}")
+                shown = graphics.picture(full.data, classes="files-picture")
             except Exception as exc:  # noqa: BLE001
                 lines.append(error_text(exc, f"read {info.name}"))
-        lines.append("The terminal shows no image here: press s to save a copy and open it elsewhere.")
+        if shown is None:
+            lines.append("The terminal shows no image here: press s to save a copy and open it elsewhere.")
         self._show_preview("\n".join(lines))
+        if shown is not None:  # drawn with the terminal's graphics protocol, under its description
+            await self.query_one("#files-preview-box").mount(shown)
+
+    # ------------------------------------------------------------------ attach
+
+    def action_attach(self) -> None:
+        info = self.selected
+        attach = getattr(self.app, "attach_session_file", None)
+        if info is None or info.is_dir or attach is None:
+            self.say("Highlight a file to attach it to the next message.", error=True)
+            return
+        if attach(self.session_id, info.name):
+            self.app.pop_screen()
+        else:
+            self.say("Open this session in the chat to attach its files.", error=True)
 
     # ------------------------------------------------------------------ upload
 

@@ -1,4 +1,5 @@
-"""The server's tools and MCP servers, with their state; `r` asks again, `R` restarts an MCP server.
+"""The server's tools, MCP servers and standing permission answers, with their state; `r` asks again,
+`R` restarts an MCP server, `x` revokes a standing answer.
 
 `/api/tools/status` comes as a map of tools (Go) or an array (the spec); the client's model reads
 both, so this screen only shows categories of tools. MCP servers can be slow to answer (the
@@ -16,7 +17,9 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from tui.api.errors import NotFound
 from tui.api.mix.models import McpServer, ToolProvider, ToolsStatus
+from tui.api.mix.rules import PermissionRule
 from tui.screens.files import error_text, mix_client_of
 from tui.themes import themes_dir
 
@@ -64,6 +67,8 @@ class ToolsScreen(Screen[None]):
 - the first table lists the server's tools by category with their state (✓ ready, ✗ needs a key…)
 - the second lists the MCP servers with their live state; below, the highlighted one's tools, or why
   it failed with the last lines it wrote to stderr
+- the third lists the standing permission answers ("for this session", "always for this tool in this
+  folder"); `x` on one revokes it, and the tool asks again
 - `R` restarts the highlighted MCP server · `r` asks the server again · `tab` moves between the tables ·
   `escape` goes back
 """
@@ -73,6 +78,7 @@ class ToolsScreen(Screen[None]):
         Binding("escape", "back", "Back"),
         Binding("r", "refresh", "Reload"),
         Binding("R", "restart_mcp", "Restart MCP server"),
+        Binding("x", "revoke_rule", "Revoke rule"),
     ]
 
     def __init__(self, client: Any) -> None:
@@ -80,6 +86,7 @@ class ToolsScreen(Screen[None]):
         self.client = mix_client_of(client)
         self.status: ToolsStatus | None = None
         self.mcp: list[McpServer] = []
+        self.rules: list[PermissionRule] = []
 
     def compose(self) -> ComposeResult:
         yield Static("Tools and MCP servers", id="tools-title", classes="view-title")
@@ -90,6 +97,9 @@ class ToolsScreen(Screen[None]):
         yield DataTable(id="mcp-table", cursor_type="row", zebra_stripes=True)
         yield Static("Loading the MCP servers…", id="mcp-status", classes="view-status", markup=False)
         yield Static("", id="mcp-tools", classes="view-hint", markup=False)
+        yield Static("Permission rules", classes="view-section")
+        yield DataTable(id="rules-table", cursor_type="row", zebra_stripes=True)
+        yield Static("Loading the permission rules…", id="rules-status", classes="view-status", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -99,6 +109,9 @@ class ToolsScreen(Screen[None]):
         mcp = self.query_one("#mcp-table", DataTable)
         for label in ("Server", "State", "Tools"):
             mcp.add_column(label, key=label.lower())
+        rules = self.query_one("#rules-table", DataTable)
+        for label in ("Tool", "Allowed", "Where"):
+            rules.add_column(label, key=label.lower())
         tools.focus()
         self.action_refresh()
         self.set_interval(MCP_POLL_SECONDS, self._load_mcp)
@@ -111,6 +124,48 @@ class ToolsScreen(Screen[None]):
     def action_refresh(self) -> None:
         self._load_tools()
         self._load_mcp()
+        self._load_rules()
+
+    # ------------------------------------------------------------------ permission rules
+
+    @work(group="rules-load", exclusive=True)
+    async def _load_rules(self) -> None:
+        try:
+            rules = await self.client.list_permission_rules()
+        except NotFound:
+            self._say("rules", "This server asks every time: it keeps no permission rules.")
+            return
+        except Exception as exc:  # noqa: BLE001
+            self._say("rules", error_text(exc, "list the permission rules"), error=True)
+            return
+        self.show_rules(rules)
+
+    def show_rules(self, rules: list[PermissionRule]) -> None:
+        self.rules = rules
+        table = self.query_one("#rules-table", DataTable)
+        table.clear()
+        for rule in rules:
+            allowed = "for this session" if rule.scope == "session" else "always"
+            table.add_row(rule.tool, allowed, rule.where, key=rule.id)
+        self._say("rules", f"{len(rules)} standing answer{'s' if len(rules) != 1 else ''} · x revokes the highlighted one"
+                  if rules else "No standing answers: every tool that changes things asks first.")
+
+    def action_revoke_rule(self) -> None:
+        table = self.query_one("#rules-table", DataTable)
+        if not self.rules or not 0 <= table.cursor_row < len(self.rules):
+            self._say("rules", "Highlight a rule in the permission rules table first (tab moves there).")
+            return
+        self._revoke(self.rules[table.cursor_row])
+
+    @work(group="rules-change", exclusive=True)
+    async def _revoke(self, rule: PermissionRule) -> None:
+        try:
+            await self.client.delete_permission_rule(rule.id)
+        except Exception as exc:  # noqa: BLE001
+            self._say("rules", error_text(exc, "revoke the rule"), error=True)
+            return
+        self._load_rules()
+        self.notify(f"{rule.tool} asks again ({rule.where}).")
 
     # ------------------------------------------------------------------ tools
 
@@ -166,7 +221,7 @@ class ToolsScreen(Screen[None]):
         self.mcp = servers
         connected = sum(1 for s in servers if s.connected)
         self._say("mcp", f"{len(servers)} MCP servers · {connected} connected" if servers
-                  else "No MCP servers configured ([mcp.servers.NAME] in config.toml adds one).")
+                  else "No MCP servers configured ([mcp.servers.NAME] with a command in config.toml adds one).")
         self._show_mcp_tools(table.cursor_row)
 
     @on(DataTable.RowHighlighted, "#mcp-table")

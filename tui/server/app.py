@@ -308,7 +308,7 @@ async def stream_message(request: Request) -> Response:
 
 
 def create_app(settings: ServerSettings) -> Starlette:
-    from tui.server import files, security, system
+    from tui.server import files, permission_rules, security, system
     from tui.server.mcp import McpManager
     from tui.server.mcp.spec import secret_lookup
     from tui.server.providers import service
@@ -335,6 +335,7 @@ def create_app(settings: ServerSettings) -> Starlette:
     mcp = McpManager(settings.mcp_servers, secret_lookup(os.environ, catalog.secrets(settings.data_dir).get),
                      **settings.mcp_options)
     runner.external_tools = mcp
+    runner.permissions.rules = permission_rules.PermissionRules(settings.data_dir / "permission_rules.json")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -366,6 +367,7 @@ def create_app(settings: ServerSettings) -> Starlette:
         *system.routes(),
         *session_routes.routes(proto),
         *spec_routes.routes(proto),
+        *permission_rules.routes(),  # extension: standing answers (this session / this folder), F9 lists them
     ]
     if proto.has("notifications"):
         routes += notifications.routes()

@@ -71,13 +71,18 @@ def secrets(data_dir: Path) -> Secrets:
     return Secrets(data_dir / "secrets.json")
 
 
+def with_article(name: str) -> str:
+    """"an Anthropic", "an OpenAI", "a Mixpeek": the provider names read as they are spelled."""
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
+
+
 def key_problem(provider: str, key: str) -> str | None:
     """None when the key looks right for the provider, else a sentence saying what is wrong."""
     spec = available_providers().get(provider)
     if spec is None or spec.key_pattern is None:
         return f"{provider} does not take an API key"
     if not spec.key_pattern.match(key.strip()):
-        return f"That does not look like a {spec.display_name} API key (expected {spec.key_format})"
+        return f"That does not look like {with_article(spec.display_name)} API key (expected {spec.key_format})"
     return None
 
 

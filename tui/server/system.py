@@ -152,7 +152,10 @@ async def auth_status(request: Request) -> Response:
 
 
 async def auth_validate(request: Request) -> Response:
-    preferred = _preferred(request)
+    # `?provider=` checks that provider (an extension of this server; the Mix API checks only the
+    # preferred one, which is also the answer without it or for a name it does not know).
+    asked = request.query_params.get("provider", "")
+    preferred = asked if asked in catalog.available_providers() else _preferred(request)
     entry = catalog.auth_status(request.app.state.settings.data_dir, preferred).get(preferred)
     if entry is None:
         return JSONResponse({"valid": False, "error": "No preferred provider set", "message": "Choose a provider in preferences"})

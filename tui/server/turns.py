@@ -57,6 +57,12 @@ class PermissionBroker:
         self.hub = hub
         self.timeout = timeout
         self._pending: dict[str, PendingPermission] = {}
+        self.rules: Any = None  # tui.server.permission_rules.PermissionRules: standing answers, asked first
+
+    def waiting(self, permission_id: str) -> dict | None:
+        """The request still waiting under this id (its event data), or None."""
+        pending = self._pending.get(permission_id)
+        return pending.request if pending is not None and not pending.future.done() else None
 
     def pending(self, session_id: str | None = None) -> list[dict]:
         return [p.request for p in self._pending.values() if session_id is None or p.session_id == session_id]
@@ -66,6 +72,10 @@ class PermissionBroker:
         emit: Callable[[str, dict], Any],
     ) -> bool:
         pid = str(uuid.uuid4())
+        rule = self.rules.match(session_id, tool_name, path) if self.rules is not None else None
+        if rule is not None:  # allowed by a standing answer: nobody is asked
+            self._record(pid, session_id, tool_name, action, path, description, params, f"granted by rule {rule.id}", time.time())
+            return True
         data = {
             "type": "permission", "id": pid, "sessionId": session_id, "toolName": tool_name,
             "description": description, "action": action, "path": path, "params": params,
@@ -87,13 +97,17 @@ class PermissionBroker:
             raise
         finally:
             self._pending.pop(pid, None)
-            try:
-                self.store.record_permission(
-                    id=pid, session_id=session_id, tool_name=tool_name, action=action, path=path,
-                    description=description, params=params, decision=decision, requested_at=pending.requested_at,
-                )
-            except Exception:  # a lost audit row must not break the turn
-                log.exception("could not record permission decision")
+            self._record(pid, session_id, tool_name, action, path, description, params, decision, pending.requested_at)
+
+    def _record(self, pid: str, session_id: str, tool_name: str, action: str, path: str, description: str,
+                params: dict, decision: str, requested_at: float) -> None:
+        try:
+            self.store.record_permission(
+                id=pid, session_id=session_id, tool_name=tool_name, action=action, path=path,
+                description=description, params=params, decision=decision, requested_at=requested_at,
+            )
+        except Exception:  # a lost audit row must not break the turn
+            log.exception("could not record permission decision")
 
     def resolve(self, permission_id: str, granted: bool) -> bool:
         """Answer a pending request; False when the id is unknown or already answered."""

@@ -39,6 +39,9 @@ class ReconnectBanner(Static):
         reason = f" ({self.reason})" if self.reason else ""
         if self.state == "offline":
             return Content.assemble(("⚠ Server unreachable", "bold"), reason, " · your text and the conversation are kept")
+        if self.state == "refused":  # it answered, with an error: "unreachable" would send the user the wrong way
+            return Content.assemble(("⚠ The server answered with an error", "bold"), reason,
+                                    " · is it a Mix server? · retrying · your text is kept")
         left = max(0.0, (self.retry_at or 0.0) - self.clock())
         attempt = f" · attempt {self.attempt}" if self.attempt else ""
         if self.state == "rate_limited":  # the server is there and asked us to wait: not a lost connection

@@ -5,13 +5,15 @@ the command (PROTOCOL §5.6; the shapes are listed in tui/server/commands.py). E
 its own card; anything else stays Markdown. A `!command` answer is a fenced block (maybe after an
 `Error: …` line) and is shown as command output with the command on top.
 
-Cards are plain `Static`s drawing one `Content`: cheap, and never touched again once shown.
+Cards are plain `Static`s drawing one `Content`: cheap, and drawn again only when their width changes.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import textwrap
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -21,6 +23,9 @@ from textual.widgets import Static
 COMMAND_TYPES = ("help", "clear", "session", "sessions", "tools", "mcp", "context", "status", "login", "logout")
 BAR_WIDTH = 30
 MAX_ROWS = 60  # rows of a list card; the rest is summarised
+# The card's text width while a card is drawn (0: unknown). A table's last column wraps within it under
+# its own heading instead of running back into the first column.
+_table_width: ContextVar[int] = ContextVar("table_width", default=0)
 
 
 def parse_command_output(text: str) -> dict | None:
@@ -88,13 +93,18 @@ def _table(headers: list[str], rows: list[list[str | tuple[str, str]]], widths: 
     head = Content.assemble(*[(h.ljust(widths[i]) + ("  " if i < len(headers) - 1 else ""), "bold $text-muted")
                               for i, h in enumerate(headers)])
     lines.append(head)
+    indent = sum(w + 2 for w in widths[:-1])
+    room = _table_width.get() - indent
     for row in rows[:MAX_ROWS]:
         cells: list[tuple[str, str] | str] = []
         for i, cell in enumerate(row):
             text, style = (cell, "") if isinstance(cell, str) else cell
             last = i == len(row) - 1
-            text = _clip(text, widths[i]) if not last else text
-            cells.append((text if last else text.ljust(widths[i]) + "  ", style))
+            if not last:
+                text = _clip(text, widths[i]).ljust(widths[i]) + "  "
+            elif room >= 12 and len(text) > room:
+                text = ("\n" + " " * indent).join(textwrap.wrap(text, room))
+            cells.append((text, style))
         lines.append(Content.assemble(*cells))
     if len(rows) > MAX_ROWS:
         lines.append(Content.styled(f"… {len(rows) - MAX_ROWS} more", "$text-muted"))
@@ -312,7 +322,22 @@ class CommandCard(Static):
         self.kind = kind
         self.border_title = f"/{kind} · {title}" if title.lower() != kind else f"/{kind}"
         self._body = body
+        self._width = 0
         self.update(body)
+
+    def on_resize(self) -> None:
+        width = self.content_size.width
+        if width and width != self._width:
+            self._width = width
+            self._draw()
+
+    def _draw(self) -> None:
+        token = _table_width.set(self._width)
+        try:
+            _title, self._body, _extra = RENDERERS[self.kind](self.data)
+        finally:
+            _table_width.reset(token)
+        self.update(self._body)
 
     @property
     def text(self) -> str:
@@ -323,8 +348,7 @@ class CommandCard(Static):
         data = parse_command_output(text)
         if data is not None and data != self.data:
             self.data = data
-            _title, self._body, _extra = RENDERERS[self.kind](data)
-            self.update(self._body)
+            self._draw()
 
 
 # ---------------------------------------------------------------------------- `!` shell commands

@@ -206,7 +206,12 @@ class ComposerCompletion:
             self.popup.move(+1)
             return True
         if key in ("tab", "enter"):
-            return self.accept()
+            # A key typed just before may not have reached `refresh` yet (its Changed message is still
+            # queued): look at the text again, or `a` then a quick Tab gave `@app.py a`.
+            row, col = self.composer.cursor_location
+            if completion_at(self.composer.text, row, col) != self.query:
+                self.refresh()
+            return self.popup.is_open and self.accept()
         return False
 
     def accept(self) -> bool:

@@ -24,3 +24,8 @@ def redraw_waits(last_redraw: float, now: float | None = None) -> bool:
     """Whether a live redraw due now should wait for the user's typing to be painted first."""
     now = time.perf_counter() if now is None else now
     return now - _last_key < KEY_PRIORITY and now - last_redraw < MAX_DEFER
+
+
+def seconds_since_key(now: float | None = None) -> float:
+    """How long ago the composer last saw a key (a request arriving meanwhile must not take the focus)."""
+    return (time.perf_counter() if now is None else now) - _last_key

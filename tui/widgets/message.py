@@ -79,11 +79,14 @@ class UserMessage(MessageView):
 - `f`: fork the session here (a new session with the conversation up to this message)
 """
 
-    def __init__(self, text: str, *, index: int | None = None) -> None:
+    def __init__(self, text: str, *, index: int | None = None, note: str = "") -> None:
         super().__init__(index=index, classes="message user-message")
         self.text = text
+        self.note = note  # e.g. "not sent: …": said under the text, not part of it (copy leaves it out)
 
     def render(self) -> Content:
+        if self.note:
+            return Content.assemble(self.text, "\n", (f"⚠ {self.note}", "italic $text-warning"))
         return Content(self.text)
 
     def copy_text(self) -> str:

@@ -1,8 +1,9 @@
 """The permission prompt: what exactly the tool will do, and a countdown to the server's auto-deny.
 
 Shows the first pending request; further ones queue behind it ("1 of 3"). The screen docks it
-and focuses it while requests are pending; `y`/`a` allow, `n`/`d` deny. Answering posts
-`PermissionAnswered` and hides that request at once (the screen tells the server and the turn).
+and focuses it while requests are pending; `y` allows once, `s` for the rest of the session, `a`
+always for this tool in this folder (where the server keeps such rules), `n`/`d` deny. Answering
+posts `PermissionAnswered` and hides that request at once (the screen tells the server and the turn).
 
 An agent's question (the `notification` event) waits in the same queue with the same countdown:
 a choice is answered with its number (or `y`/`n` for Yes/No), a text question in the answer field
@@ -28,10 +29,11 @@ from tui.widgets.tool_card import render_diff
 class PermissionAnswered(Message):
     """The user allowed or denied a tool. Handler: `on_permission_answered`."""
 
-    def __init__(self, request_id: str, granted: bool) -> None:
+    def __init__(self, request_id: str, granted: bool, remember: str | None = None) -> None:
         super().__init__()
         self.request_id = request_id
         self.granted = granted
+        self.remember = remember  # None: this once · "session" · "always" (this tool in this folder)
 
 
 class QuestionAnswered(Message):
@@ -85,6 +87,12 @@ def describe(state: PermissionState) -> tuple[Content, Content | None]:
     return what, body
 
 
+def answer_keys(tool: str) -> Content:
+    return Content.assemble(
+        ("y", "bold $text-success"), " allow once   ", ("s", "bold $text-success"), " for this session   ",
+        ("a", "bold $text-success"), f" always allow {tool} in this folder   ", ("n", "bold $text-error"), " deny")
+
+
 class PermissionPrompt(Widget, can_focus=True):
     """Asks to allow or deny the first pending tool permission."""
 
@@ -94,13 +102,16 @@ class PermissionPrompt(Widget, can_focus=True):
 A tool wants to run a command or change a file and waits for your answer. The server denies
 by itself when the countdown ends.
 
-- `y` or `a`: allow
+- `y`: allow this once
+- `s`: allow this tool for the rest of the session
+- `a`: always allow this tool in this folder (F9 lists such rules and revokes them)
 - `n` or `d`: deny
 """
 
     BINDINGS = [
-        Binding("y", "allow", "Allow"),
-        Binding("a", "allow", "Allow", show=False),
+        Binding("y", "allow", "Allow once"),
+        Binding("s", "allow_session", "Session"),
+        Binding("a", "allow_always", "Always here"),
         Binding("n", "deny", "Deny"),
         Binding("d", "deny", "Deny", show=False),
         Binding("enter", "confirm", "OK", show=False),
@@ -109,7 +120,6 @@ by itself when the countdown ends.
 
     PermissionAnswered = PermissionAnswered
     QuestionAnswered = QuestionAnswered
-    PERMISSION_KEYS = Content.assemble(("y", "bold $text-success"), " allow   ", ("n", "bold $text-error"), " deny")
 
     def __init__(self, *, clock: Callable[[], float] | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -124,7 +134,7 @@ by itself when the countdown ends.
         yield Static(classes="permission-what", markup=False)
         yield Static(classes="permission-body", markup=False)
         yield Input(placeholder="your answer", classes="permission-answer")
-        yield Static(self.PERMISSION_KEYS, classes="permission-keys", markup=False)
+        yield Static(classes="permission-keys", markup=False)
 
     def on_mount(self) -> None:
         self.display = bool(self.pending)
@@ -159,10 +169,10 @@ by itself when the countdown ends.
             answer = self.query_one(".permission-answer", Input)
             answer.display = current.question is not None and current.question.response_type == "text"
             answer.value = ""
-            keys = self.PERMISSION_KEYS
             if current.question is not None:
                 what, body, keys = describe_question(current)
             else:
+                keys = answer_keys(current.request.tool_name or "this tool")
                 what, body = describe(current)
             self.query_one(".permission-keys", Static).update(keys)
             self.query_one(".permission-what", Static).update(what)
@@ -198,7 +208,7 @@ by itself when the countdown ends.
         if current is not None:
             self._update_title(current)
 
-    def _answer(self, granted: bool) -> None:
+    def _answer(self, granted: bool, remember: str | None = None) -> None:
         current = self.current
         if current is None:
             return
@@ -206,7 +216,7 @@ by itself when the countdown ends.
             self._answer_question_by_key("yes" if granted else "no")
             return
         self._answered.add(current.request.id)
-        self.post_message(PermissionAnswered(current.request.id, granted))
+        self.post_message(PermissionAnswered(current.request.id, granted, remember))
         self._render_current()
 
     def _reply(self, state: PermissionState, response_type: str, value: str | None) -> None:
@@ -228,6 +238,12 @@ by itself when the countdown ends.
 
     def action_allow(self) -> None:
         self._answer(True)
+
+    def action_allow_session(self) -> None:
+        self._answer(True, "session")
+
+    def action_allow_always(self) -> None:
+        self._answer(True, "always")
 
     def action_deny(self) -> None:
         self._answer(False)

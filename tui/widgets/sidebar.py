@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from rich.cells import cell_len, chop_cells
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -59,10 +60,15 @@ class SessionList(OptionList):
     """The options; printable keys go to the filter box so typing filters at once."""
 
     def on_key(self, event: Key) -> None:
-        if event.is_printable and event.character and event.key != "space":
+        typed = event.is_printable and event.character and event.key != "space"
+        if typed or event.key == "backspace":
             box = self.screen.query_one("#session-filter", Input)
             box.focus()
-            box.insert_text_at_cursor(event.character)
+            box.cursor_position = len(box.value)
+            if typed:
+                box.insert_text_at_cursor(event.character)  # type: ignore[arg-type]
+            else:
+                box.action_delete_left()  # the filter is edited from the list too
             event.stop()
             event.prevent_default()
 
@@ -107,7 +113,9 @@ Newest first. Type to filter by title. Marks: `●` answering, `?` waiting for y
 
     def compose(self) -> ComposeResult:
         yield Static("Sessions", id="sidebar-title")
-        yield Input(placeholder="filter…", id="session-filter")
+        # No select-on-focus: the first key typed in the list focuses the box, and the next key would
+        # replace it.
+        yield Input(placeholder="filter…", id="session-filter", select_on_focus=False)
         yield SessionList(id="session-list")
         yield Static("", id="sidebar-empty")
 
@@ -181,11 +189,13 @@ Newest first. Type to filter by title. Marks: `●` answering, `?` waiting for y
         if self._marks:
             backend = self._marks.get(item.conversation.backend, item.conversation.backend[:2]).ljust(2) + " "
             width -= len(backend)
+        # Cells, not characters: ✅ or 🇨🇭 take two cells, and counting them as one pushed the age onto
+        # a second line.
         room = max(4, width - len(when) - 3)
         title = item.title.replace("\n", " ")
-        if len(title) > room:
-            title = title[: room - 1] + "…"
-        pad = " " * max(1, width - 2 - len(title) - len(when))
+        if cell_len(title) > room:
+            title = chop_cells(title, room - 1)[0].rstrip() + "…"
+        pad = " " * max(1, width - 2 - cell_len(title) - len(when))
         return Content.assemble((mark, style), " ", (backend, "$text-secondary"), (title, "bold" if item.id == self._current else ""),
                                 pad, (when, "$text-muted"))
 
@@ -207,7 +217,10 @@ Newest first. Type to filter by title. Marks: `●` answering, `?` waiting for y
         empty = self.query_one("#sidebar-empty", Static)
         empty.display = not shown
         options.display = bool(shown)
-        empty.update("no match" if self._order else "no sessions yet\nctrl+n starts one")
+        if self._order:
+            empty.update(f"no match for “{self._filter}”\nesc in the filter clears it")
+        else:
+            empty.update("no sessions yet\nctrl+n starts one")
 
     def on_resize(self) -> None:
         self._refresh_options()
@@ -256,4 +269,9 @@ Newest first. Type to filter by title. Marks: `●` answering, `?` waiting for y
             self.post_message(self.Selected(option.id))
 
     def focus_list(self) -> None:
-        self.query_one(SessionList).focus()
+        """The list, or the filter box while a leftover filter hides every session (where it can be edited)."""
+        options = self.query_one(SessionList)
+        if options.display:
+            options.focus()
+        else:
+            self.query_one("#session-filter", Input).focus()

@@ -262,6 +262,10 @@ File edits show a diff, shell commands show the command and its output.
         label = STATUS_LABEL[status]
         if tool.is_error and status is ToolStatus.DONE:
             label, status_style = "error", "$text-error"
+        elif status is ToolStatus.FAILED and tool.permission is not None and tool.permission.answer is False:
+            # Who said no matters: a timeout is not a decision the user made.
+            label = (f"denied automatically · no answer in {tool.permission.timeout:.0f} s"
+                     if tool.permission.auto_denied else "denied by you")
         pieces: list[Any] = [(f"{arrow} ", "$text-muted"), (f"{icon} ", status_style), (name, "bold")]
         if summary:
             pieces.append((f"  {summary}", "$text-muted"))
@@ -303,8 +307,8 @@ File edits show a diff, shell commands show the command and its output.
             lines = [Content.assemble((f"{key}: ", "$text-muted"), format_param(value)) for key, value in params.items()]
             if lines:
                 sections.append(Content("\n").join(lines))
-        elif tool.input and tool.status is not ToolStatus.PREPARING:
-            sections.append(Content(format_param(tool.input)))
+        elif params is None and tool.input and tool.status is not ToolStatus.PREPARING:
+            sections.append(Content(format_param(tool.input)))  # not JSON: shown as it came; `{}` says nothing
 
         result = self.result_text()
         if result:
@@ -375,10 +379,25 @@ while the agent works.
 - `c`: copy the list
 """
 
+    class Shown(Message):
+        """A checklist appeared: the transcript folds the earlier ones (the newest list is the one)."""
+
     def __init__(self, tool: ToolCall, *, clock: Callable[[], float] | None = None, live: bool = False) -> None:
         super().__init__(tool, clock=clock, live=live)
         self.add_class("todo-card")
         self.tools: list[ToolCall] = [tool]
+        self.superseded = False
+
+    async def on_mount(self) -> None:
+        await super().on_mount()
+        self.post_message(self.Shown())
+
+    def supersede(self) -> None:
+        """A later turn wrote a newer list: fold this one to its header, marked as an earlier version."""
+        if not self.superseded:
+            self.superseded = True
+            self.collapsed = True
+            self._update_header(force=True)
 
     def track(self, tool: ToolCall) -> None:
         """A later todo_write of the same turn: it becomes the list shown."""
@@ -422,6 +441,8 @@ while the agent works.
                 pieces.append((active if len(active) <= 50 else active[:49] + "…", "$text-warning"))
         if len(self.tools) > 1:
             pieces.append((f"  · updated {len(self.tools) - 1}×", "$text-muted"))
+        if self.superseded:
+            pieces.append(("  · earlier list, the current one is below", "$text-muted"))
         return Content.assemble(*pieces)
 
     async def _update_body(self) -> None:

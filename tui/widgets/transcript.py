@@ -32,7 +32,7 @@ from tui.widgets import input_priority
 from tui.widgets.message import AssistantMessage, MessageAction, MessageView, UserMessage
 from tui.widgets.permission_prompt import PermissionAnswered
 from tui.widgets.streaming_markdown import warm_up_next
-from tui.widgets.tool_card import ToolCard
+from tui.widgets.tool_card import TodoCard, ToolCard
 
 FRAME = 1 / 30  # the most often the live answer is redrawn
 POLL = 1 / 60  # how often the model's version is checked (cheap)
@@ -304,7 +304,7 @@ The conversation. It follows the answer while it streams; scroll up and it stays
         message = entry.message
         assert message is not None
         if message.role == "user":
-            return UserMessage(message.text, index=message.index)
+            return UserMessage(message.text, index=message.index, note=message.note)
         if message.role == "assistant" or message.tool_calls:
             asked = previous.message.text.lstrip() if previous is not None and previous.message is not None \
                 and previous.message.role == "user" else ""
@@ -528,6 +528,14 @@ The conversation. It follows the answer while it streams; scroll up and it stays
             self._post(self.CopyRequested(event.text))
         elif event.action == "fork" and event.index is not None:
             self._post(self.ForkRequested(event.index))
+
+    def on_todo_card_shown(self, event: TodoCard.Shown) -> None:
+        """One checklist: every todo_write after the first updates the list, across turns and in history
+        (where each step is its own message), so only the newest card stays open."""
+        event.stop()
+        cards = list(self.query(TodoCard))
+        for card in cards[:-1]:
+            card.supersede()
 
     def on_tool_card_copy(self, event: ToolCard.Copy) -> None:
         event.stop()

@@ -120,6 +120,28 @@ async def test_permission_grant_through_the_backend(backend):
     await listener.stop()
 
 
+async def test_live_tool_calls_get_their_result_before_the_turn_settles(backend):
+    """The stream only says "Completed write tool in 428µs"; the output is read back from the stored
+    messages and reaches the turn before `complete` (events after it are ignored)."""
+    conv, listener = await listening(backend, "Results")
+    await backend.send(conv.id, 'create notes.md with "hello"')
+    await listener.wait(lambda: listener.turn.pending_permissions)
+    request = listener.turn.pending_permissions[0].request
+    listener.turn.answer_permission(request.id, True)
+    await backend.answer_permission(request.id, True)
+    await listener.wait(lambda: listener.turn.status.finished)
+    results = [e for e in listener.events if isinstance(e, ev.ToolResult)]
+    completes = [i for i, e in enumerate(listener.events) if isinstance(e, ev.Complete)]
+    assert results and listener.events.index(results[0]) < completes[0]
+    tool = listener.turn.tool_calls[0]
+    assert tool.result and "notes.md" in tool.result and "Completed" not in tool.result
+    await backend.send(conv.id, "list files")
+    await listener.wait(lambda: len([e for e in listener.events if isinstance(e, ev.Complete)]) == 2)
+    listed = [e for e in listener.events if isinstance(e, ev.ToolResult)][-1]
+    assert "notes.md" in listed.result and not listed.is_error
+    await listener.stop()
+
+
 async def test_deny_and_cancel(backend):
     conv, listener = await listening(backend, "Deny")
     await backend.send(conv.id, "run `echo nope`")
@@ -196,6 +218,42 @@ def late_failure_app(*, fail: bool) -> Starlette:
                              "reasoning": "r", "reasoningDuration": 1000})
 
     return Starlette(routes=[Route("/stream", stream), Route("/api/sessions/{id}/messages", send, methods=["POST"])])
+
+
+def dropped_mid_answer_app() -> Starlette:
+    """A seed-like server whose held-open send drops after the answer has started on the stream."""
+
+    async def stream(request: Request) -> Response:
+        async def body():
+            yield b'id: 1\nevent: connected\ndata: {"sessionId":"s"}\nretry: 30000\n\n'
+            await asyncio.sleep(0.1)
+            yield b'id: 2\nevent: content\ndata: {"type":"content","content":"Half an ans"}\n\n'
+            await asyncio.sleep(30)
+
+        return StreamingResponse(body(), media_type="text/event-stream")
+
+    async def send(request: Request) -> Response:
+        async def body():
+            await asyncio.sleep(0.4)
+            yield b'{"id": "m9", '
+            raise RuntimeError("the server went away mid-answer")
+
+        return StreamingResponse(body(), media_type="application/json")
+
+    return Starlette(routes=[Route("/stream", stream), Route("/api/sessions/{id}/messages", send, methods=["POST"])])
+
+
+async def test_a_drop_mid_answer_says_so_not_that_sending_failed():
+    with serve(dropped_mid_answer_app()) as url:
+        backend = MixBackend(MixClient(url), accept_window=0.05)
+        listener = await connected(Listener(backend, "s"))
+        await backend.send("s", "hi")
+        await listener.wait(lambda: listener.turn.status.finished)
+        error = listener.turn.error.error
+        assert "middle of the answer" in error and "sending the message" not in error, error
+        assert listener.turn.answer == "Half an ans"
+        await listener.stop()
+        await backend.close()
 
 
 async def test_a_late_send_failure_arrives_as_an_error_event():

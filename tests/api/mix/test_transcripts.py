@@ -175,7 +175,7 @@ async def test_03_tool_permission_granted():
     assert req.path.endswith(SESSION_ID)
     assert turn.pending_permissions == []
     assert turn.final_text == "Created `draft.md`."
-    assert turn.answer == "I'll create the file.Created `draft.md`."
+    assert turn.answer == "I'll create the file.\n\nCreated `draft.md`."  # a tool call between: two paragraphs
     assert turn.status is TurnStatus.COMPLETE
     assert turn.message_id == "a1b2c3d4-0003-4c1e-8f00-000000000004"
     snapshots = [e for e in seen if isinstance(e, ev.ToolSnapshot)]

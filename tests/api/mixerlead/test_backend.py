@@ -133,7 +133,8 @@ async def test_403_is_shown_without_retry_and_the_text_is_kept(make_backend) -> 
         assert fake.chat_calls == 1 and backend.sleeper.waits == []
         assert not [e for e in listener.events if isinstance(e, (ev.ContentDelta, ev.ConnectionChanged))]
         [user] = (await backend.load_messages(conv.id)).messages
-        assert user.text.startswith("please use the paid model") and "not sent" in user.text
+        # The text stays what was typed; the app's remark is beside it, not markdown inside it.
+        assert user.text == "please use the paid model" and user.note.startswith("not sent: This model is not available")
         assert backend.store.messages(conv.id)[0][0].status == "failed"
 
 

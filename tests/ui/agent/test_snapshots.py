@@ -90,3 +90,23 @@ async def context_warning(pilot) -> None:
 
 def test_snapshot_context_card(snap_compare) -> None:
     assert snap_compare(AgentHost(), terminal_size=SIZE, run_before=context_warning)
+
+
+async def tools_card(pilot) -> None:
+    """Long descriptions wrap under their own heading, not back into the first column."""
+    app: AgentHost = pilot.app
+    turn = await start_turn(app, pilot, "/tools")
+    data = {"type": "tools", "tools": [
+        {"name": "ls", "requiresPermission": False,
+         "description": "List the entries of a folder inside the session folder (not recursive)."},
+        {"name": "bash", "requiresPermission": True,
+         "description": "Run a shell command with `sh -c` in the session folder. Timeout in seconds (default 30, "
+                        "at most 120); combined output is cut after 30000 bytes. Asks the user first."},
+        {"name": "todo_write", "requiresPermission": False, "description": "Replace the session's todo list. ✅ 🇨🇭"},
+    ]}
+    await feed(pilot, turn, [ev.Complete(content=json.dumps(data))])
+    await pilot.pause(0.3)
+
+
+def test_snapshot_tools_card(snap_compare) -> None:
+    assert snap_compare(AgentHost(), terminal_size=SIZE, run_before=tools_card)

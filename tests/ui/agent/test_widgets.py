@@ -67,6 +67,62 @@ async def test_todo_list_is_one_checklist_updated_in_place() -> None:
         assert "Todos updated" not in body(card)  # the tool's result text is noise here
 
 
+async def test_a_live_tool_card_shows_the_result_read_back_and_no_empty_parameters() -> None:
+    app = AgentHost()
+    async with app.run_test(size=(100, 30)) as pilot:
+        turn = await start_turn(app, pilot, "list files")
+        await feed(pilot, turn, [
+            ev.ToolSnapshot(id="l1", name="ls", input="", status="completed"),
+            ev.ToolExecutionStart(tool_call_id="l1", tool_name="ls", progress="Executing ls tool"),
+            ev.ToolExecutionComplete(tool_call_id="l1", tool_name="ls", progress="Completed ls tool in 428µs"),
+            ev.ToolSnapshot(id="l1", name="ls", input="{}", status="completed"),
+            ev.ToolResult(tool_call_id="l1", result="notes.md  (6 bytes)"),
+        ])
+        card = app.transcript.live_view.query_one(ToolCard)
+        assert body(card) == "notes.md  (6 bytes)"  # not "{}" and not "Completed ls tool in 428µs"
+
+
+def write_waiting(call_id: str) -> list[ev.Event]:
+    return [
+        ev.ToolUseStart(id=call_id, name="write"),
+        ev.ToolParametersComplete(id=call_id, name="write", input=json.dumps({"file_path": "a.md", "content": "x"})),
+        ev.ToolExecutionStart(tool_call_id=call_id, tool_name="write"),
+        ev.PermissionRequest(id=f"p-{call_id}", tool_name="write", description="Create file a.md"),
+    ]
+
+
+def denied(call_id: str) -> ev.ToolExecutionComplete:
+    return ev.ToolExecutionComplete(tool_call_id=call_id, tool_name="write", success=False,
+                                    progress="Failed write tool after 30s: permission denied")
+
+
+async def test_an_auto_deny_does_not_read_like_the_users_deny() -> None:
+    app = AgentHost()
+    async with app.run_test(size=(100, 30)) as pilot:
+        turn = await start_turn(app, pilot, "create a.md")
+        await feed(pilot, turn, write_waiting("w1") + [denied("w1")])  # nobody answered: the server's timeout
+        await feed(pilot, turn, write_waiting("w2"))
+        turn.answer_permission("p-w2", False)  # the user said no
+        await feed(pilot, turn, [denied("w2")])
+        headers = [text_of(c.query_one(".tool-header")) for c in app.transcript.live_view.query(ToolCard)]
+        assert "denied automatically · no answer in 30 s" in headers[0] and "by you" not in headers[0]
+        assert "denied by you" in headers[1] and "automatically" not in headers[1]
+
+
+async def test_a_later_turns_todo_list_folds_the_earlier_checklist() -> None:
+    app = AgentHost()
+    async with app.run_test(size=(100, 30)) as pilot:
+        first = await start_turn(app, pilot, "plan it")
+        await feed(pilot, first, todo_events("t1", ["in_progress", "pending", "pending"]) + [ev.Complete(content="Started.")])
+        app.transcript.finish_turn()
+        second = await start_turn(app, pilot, "go on")
+        await feed(pilot, second, todo_events("t2", ["completed", "in_progress", "pending"]))
+        await pilot.pause(0.1)
+        old, new = app.transcript.query(TodoCard)
+        assert old.collapsed and "earlier list" in text_of(old.query_one(".tool-header"))
+        assert not new.collapsed and body(new).splitlines()[0] == "☑ Look at the files"
+
+
 async def test_plan_card_offers_the_choice_once_the_turn_ends_and_records_it() -> None:
     app = AgentHost()
     plan = "## Plan: notes\n\n### Steps\n\n1. Create `notes.md`\n2. Check the result\n"

@@ -47,6 +47,20 @@ async def test_choosing_through_the_backend_sets_the_conversation_model(tmp_path
         await backend.close()
 
 
+async def test_after_a_restart_the_status_label_is_the_conversations_model(tmp_path: Path) -> None:
+    """Pro chosen for a conversation, the app restarted: the status bar said "MixerLead · Auto"
+    while the picker marked Pro current. Both now read the conversation's stored choice."""
+    with running_fake_mixerlead() as (_url, fake):
+        backend = MixerLeadBackend(fake_client(fake), tmp_path / "client.db")
+        conv = await backend.create_conversation("x")
+        backend.set_model("ml-pro", conv.id)
+        await backend.close()
+        again = MixerLeadBackend(fake_client(fake), tmp_path / "client.db")
+        assert await again.current_model(conv.id) == "MixerLead · Pro Reasoner"
+        assert await again.current_model() == "MixerLead · Auto"  # new conversations keep the default
+        await again.close()
+
+
 async def test_escape_keeps_the_current_model_and_errors_still_offer_auto() -> None:
     with running_fake_mixerlead() as (_url, fake):
         client = fake_client(fake, api_key="ml_live_wrong")

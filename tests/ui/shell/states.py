@@ -104,6 +104,17 @@ async def permission(pilot, app: MixApp) -> None:
     await pilot.pause(0.3)
 
 
+async def queued(pilot, app: MixApp) -> None:
+    """A message typed while the agent waits for permission: queued above the composer."""
+    await permission(pilot, app)
+    await pilot.press("ctrl+l")
+    app.chat.composer.load("and then list the files")
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: app.chat.query_one("#queued").display, what="the queue")
+    app.clear_notifications()
+    await pilot.pause(0.3)
+
+
 async def help_screen(pilot, app: MixApp) -> None:
     await settle(pilot, app)
     await pilot.press("f1")

@@ -8,9 +8,11 @@ from tui.api.backend import ChatMessage, Conversation
 from tui.keymap import ACTIONS, display_key
 from tui.notify import osc9
 from tui.controllers.export import export_markdown
-from tui.controllers.wording import title_from
+from tui.controllers.wording import slug, title_from
 from tui.screens.help import help_markdown
-from tui.widgets.sidebar import age
+from rich.cells import cell_len
+
+from tui.widgets.sidebar import Sidebar, SessionItem, age
 from tui.widgets.status_bar import safe_url
 
 
@@ -28,6 +30,14 @@ def test_age():
     assert age(None, now) == ""
 
 
+def test_session_rows_fit_their_width_in_cells_with_wide_characters():
+    sidebar = Sidebar()
+    for title in ("plain", "✅ Ship the release notes for Friday", "🇨🇭 Grüße aus Zürich 🎉🎉🎉🎉", "日本語のタイトルです長い長い"):
+        item = SessionItem(Conversation(id="x", title=title, backend="mix", created_at=datetime.now(timezone.utc)))
+        row = sidebar._label(item, 27).plain
+        assert cell_len(row) == 27 and row.endswith(" now"), row
+
+
 def test_osc9_strips_control_characters():
     assert osc9("done\x1b]0;evil\x07") == "\x1b]9;done ]0;evil\x07"
 
@@ -43,6 +53,13 @@ def test_help_lists_every_action_with_overrides():
     for spec in ACTIONS:
         assert f"`{spec.id}`" in text
     assert "Alt+N" in text and "Ctrl+N" not in text
+
+
+def test_export_file_names_keep_the_words_of_the_title():
+    assert slug("Grüße aus Zürich") == "grusse-aus-zurich"  # was "gr-e-aus-z-rich"
+    assert slug("Crème brûlée / plan") == "creme-brulee-plan"
+    assert slug("日本語のドキュメント") == "日本語のドキュメント"  # other scripts kept, their marks too
+    assert slug("✅ Ship it 🇨🇭") == "ship-it" and slug("✅") == "session"
 
 
 def test_export_markdown():

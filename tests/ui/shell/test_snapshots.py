@@ -52,9 +52,22 @@ def test_permission_prompt(snap_compare, tmp_path):
         assert snap_compare(app, terminal_size=SIZE, run_before=lambda pilot: states.permission(pilot, app))
 
 
+def test_queued_message(snap_compare, tmp_path):
+    with app_on_server(tmp_path) as (app, _server):
+        assert snap_compare(app, terminal_size=SIZE, run_before=lambda pilot: states.queued(pilot, app))
+
+
 def test_error(snap_compare, tmp_path):
     with app_on_server(tmp_path, agent_factory=RateLimitedAgent) as (app, _server):
         assert snap_compare(app, terminal_size=SIZE, run_before=lambda pilot: states.error(pilot, app))
+
+
+def test_wide_characters_in_session_titles(snap_compare, tmp_path):
+    """✅ and 🇨🇭 take two cells: each row keeps its age on its own line."""
+    with app_on_server(tmp_path) as (app, server):
+        for title in ("plain title", "✅ Ship the release notes for Friday", "🇨🇭 Grüße aus Zürich und Bern 🎉🎉", "日本語のタイトルです長い"):
+            server.create_session(title)
+        assert snap_compare(app, terminal_size=SIZE, run_before=lambda pilot: states.empty(pilot, app))
 
 
 def test_reconnecting(snap_compare, tmp_path):

@@ -114,3 +114,16 @@ async def test_copy_code_block_and_tool_result() -> None:
         await pilot.pause()
         copies = [m.text for m in app.of_type(Transcript.CopyRequested)]
         assert copies == ["print('hi')", "total 0\ndraft.md"]
+
+
+async def test_a_message_that_was_not_sent_says_so_beside_the_text_not_as_raw_markdown() -> None:
+    app = HostApp()
+    async with app.run_test(size=(100, 20)) as pilot:
+        app.transcript.show_history(MessagePage(messages=[
+            ChatMessage(id="u1", role="user", text="use the paid model", note="not sent: not on your plan", index=0)],
+            start=0, total=1))
+        await pilot.pause()
+        [user] = app.transcript.message_widgets
+        shown = str(user.render())
+        assert shown == "use the paid model\n⚠ not sent: not on your plan" and "_(" not in shown
+        assert user.copy_text() == "use the paid model"

@@ -96,3 +96,16 @@ def test_snapshot_of_the_completion_popup(snap_compare) -> None:
         await pilot.pause()
 
     assert snap_compare(ComposerHost(), terminal_size=(90, 16), run_before=typed)
+
+
+async def test_a_key_typed_just_before_tab_is_part_of_what_is_completed() -> None:
+    """The terminal delivers `a` and Tab in one read: Tab is handled before the text's Changed message."""
+    app = ComposerHost()
+    async with app.run_test(size=(90, 20)) as pilot:
+        composer = app.query_one(Composer)
+        await pilot.press(*"read @")
+        await pilot.pause()
+        assert app.query_one(CompletionPopup).is_open
+        composer.insert("nu")  # typed; the popup has not seen it yet
+        assert app.completion.handle_key("tab")
+        assert composer.text == "read @numbers.csv "

@@ -97,7 +97,7 @@ async def test_a_rejected_key_shows_the_servers_answer_and_stays_masked(server, 
         await settle(pilot, app)
         said = status(app)
         assert said.startswith("Could not store the anthropic key: Mix server at") and "400" in said
-        assert "does not look like a Anthropic API key" in said or "does not look like an Anthropic API key" in said
+        assert "does not look like an Anthropic API key" in said
         assert "view-error" in app.shown.query_one("#creds-status").classes
         assert app.shown.query_one("#creds-key", Input).value == BAD_KEY  # kept to fix, still masked
         assert BAD_KEY not in screen_text(app)
@@ -156,6 +156,18 @@ async def test_validate_reports_the_preferred_provider(server) -> None:
         await pilot.press("v")
         await settle(pilot, app)
         assert status(app) == "✓ offline is ready"
+    await client.aclose()
+
+
+async def test_validate_checks_the_highlighted_row_not_the_preferred_provider(server) -> None:
+    client = MixClient(server.url)
+    app = Host(lambda: CredentialsScreen(client))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await choose(pilot, app, "anthropic")
+        await pilot.press("v")
+        await settle(pilot, app)
+        assert "anthropic" in status(app) and "offline" not in status(app) and status(app).startswith("✗")
     await client.aclose()
 
 

@@ -94,6 +94,25 @@ async def test_image_preview_says_dimensions_and_that_no_picture_is_shown(served
     await client.aclose()
 
 
+async def test_a_terminal_announcing_kitty_graphics_gets_the_picture(served, monkeypatch) -> None:
+    from textual_image.widget import TGPImage
+
+    from tui import graphics
+
+    assert graphics.announced({"TERM": "xterm-kitty"}) == "kitty" and graphics.announced({"TERM": "xterm-256color"}) == ""
+    assert graphics.announced({"TERM": "foot", "MIX_TUI_GRAPHICS": "none"}) == ""
+    monkeypatch.setattr(graphics, "protocol", "kitty")
+    server, sid = served
+    put_file(server, sid, "red.png", png_bytes(400, 200))
+    client = MixClient(server.url)
+    app = Host(lambda: FilesScreen(client, sid))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await wait_until(pilot, lambda: app.shown.query(TGPImage))
+        assert "Full size: 400×200" in app.shown.preview_text and "shows no image" not in app.shown.preview_text
+    await client.aclose()
+
+
 async def test_upload_through_the_picker_shows_progress_and_lists_the_file(served, tmp_path: Path) -> None:
     server, sid = served
     local = tmp_path / "local"

@@ -87,6 +87,16 @@ async def test_mcp_state_is_live_with_stderr_of_a_failed_server_and_restart(tmp_
         await client.aclose()
 
 
+async def test_no_mcp_servers_names_the_real_config_syntax(tmp_path: Path) -> None:
+    with running_server(tmp_path / "server") as server:
+        client = MixClient(server.url)
+        app = Host(lambda: ToolsScreen(client))
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot, app)
+            assert "[mcp.servers.NAME]" in said(app, "mcp") and "[[mcp_servers]]" not in said(app, "mcp")
+        await client.aclose()
+
+
 async def test_go_shaped_tools_map_and_connected_mcp_tools_are_shown(tmp_path: Path) -> None:
     # The Go server's shapes (PROTOCOL §3.1): tools keyed by provider; an MCP server with tools.
     go_status = ToolsStatus.from_json({"categories": {"search": {"display_name": "Web search", "tools": {
@@ -127,6 +137,7 @@ async def test_server_errors_are_shown_plainly(tmp_path: Path) -> None:
 
 def test_snapshot_of_the_tools_screen(snap_compare, tmp_path: Path) -> None:
     with running_server(tmp_path / "server", config=MCP) as server:
+        server.app.state.runner.permissions.rules.add("always", "write", "", "/work/project")
         client = MixClient(server.url)
 
         async def loaded(pilot) -> None:
@@ -135,3 +146,24 @@ def test_snapshot_of_the_tools_screen(snap_compare, tmp_path: Path) -> None:
             await pilot.pause()
 
         assert snap_compare(Host(lambda: ToolsScreen(client)), terminal_size=SIZE, run_before=loaded)
+
+
+async def test_permission_rules_are_listed_and_revoked_with_x(tmp_path: Path) -> None:
+    with running_server(tmp_path / "server") as server:
+        rules = server.app.state.runner.permissions.rules
+        sid = server.create_session()["id"]
+        rules.add("session", "bash", sid, "")
+        rules.add("always", "write", sid, "/work/project")
+        client = MixClient(server.url)
+        app = Host(lambda: ToolsScreen(client))
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot, app)
+            assert table(app, "rules") == [["bash", "for this session", f"this session ({sid[:8]})"],
+                                           ["write", "always", "folder /work/project"]]
+            app.shown.query_one("#rules-table", DataTable).focus()
+            await pilot.press("down", "x")
+            await settle(pilot, app)
+            assert table(app, "rules") == [["bash", "for this session", f"this session ({sid[:8]})"]]
+            assert [r.tool for r in rules.rules()] == ["bash"]
+            assert '"rules": []' in (tmp_path / "server" / "permission_rules.json").read_text()
+        await client.aclose()

@@ -115,6 +115,27 @@ async def test_at_completes_session_files_and_attaches_them(tmp_path: Path) -> N
             assert messages_of(server, sid)[0] == "summarise @notes.md\n\n(Attached session files: ./notes.md)"
 
 
+async def test_an_image_is_attached_from_the_files_view(tmp_path: Path) -> None:
+    from tests.ui.views.test_files import png_bytes
+
+    with running_server(tmp_path / "server") as server:
+        sid = server.create_session("pictures")["id"]
+        put_file(server, sid, "photo.png", png_bytes())
+        app = make_app(tmp_path / "client", server=server.url)
+        async with app.run_test(size=SIZE) as pilot:
+            await open_first_session(pilot, app)
+            await pilot.press("f3")
+            await wait_for(pilot, lambda: isinstance(app.screen, FilesScreen) and app.screen.files, what="the files")
+            await pilot.press("a")
+            await wait_for(pilot, lambda: app.screen is app.chat, what="back in the chat")
+            assert app.chat.composer.text == "@photo.png " and app.chat.composer.has_focus
+            await pilot.press(*"what is in it?")
+            await wait_for(pilot, lambda: "photo.png" in app.chat.completion.file_names, what="the file names")
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: messages_of(server, sid), what="the message sent")
+            assert messages_of(server, sid)[0] == "@photo.png what is in it?\n\n(Attached session files: ./photo.png)"
+
+
 async def test_server_commands_are_in_the_palette(tmp_path: Path) -> None:
     from tui.screens.palette import ServerCommands
 

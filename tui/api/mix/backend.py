@@ -16,18 +16,69 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
+import logging
 from typing import Any, AsyncIterator, Callable, Mapping
 
 from tui.api import events as ev
 from tui.api.backend import Capabilities, ChatBackend, ChatMessage, Conversation, MessagePage
-from tui.api.errors import ApiError, NotFound
+from tui.api.errors import ApiError, ConnectionFailed, NotFound
 from tui.api.mix.client import MixClient
 from tui.api.mix.errors import MethodNotAllowed
 from tui.api.mix.models import SendResult, to_chat_messages
 
+log = logging.getLogger(__name__)
+
 _END = object()
 _TERMINAL = (ev.Complete, ev.Error, ev.RateLimitError)
+_STEP_MOVED_ON = (ev.ContentDelta, ev.ThinkingDelta, ev.ToolUseStart)  # the finished calls' results are stored
 PUMP_SLICE = 64  # events decoded between two turns of the event loop
+RESULT_WAIT = 1.5  # seconds the end of a turn waits for the finished calls' results to be read back
+
+
+class _ToolResults:
+    """Reads the output of finished tool calls back from the stored messages: the stream says only
+    "Completed ls tool in 428µs". A read starts once the agent has moved on (the server stores the
+    results before its next step) and again before the turn's last event, which waits for it, so the
+    results reach the turn before it settles."""
+
+    def __init__(self, client: MixClient, conversation_id: str, put: Callable[[Any], None]) -> None:
+        self.client, self.conversation_id, self.put = client, conversation_id, put
+        self.waiting: set[str] = set()
+        self._read: asyncio.Task | None = None
+
+    def finished(self, event: ev.ToolExecutionComplete) -> None:
+        if not event.parent_tool_call_id:
+            self.waiting.add(event.tool_call_id)
+
+    def step_moved_on(self) -> None:
+        if self._read is None or self._read.done():
+            self._read = asyncio.create_task(self._read_back(), name=f"mix-tool-results-{self.conversation_id}")
+
+    async def before_end(self) -> None:
+        for _ in range(2):  # the read in flight may have started before the last results were stored
+            if not self.waiting:
+                return
+            self.step_moved_on()
+            assert self._read is not None
+            await asyncio.wait({self._read}, timeout=RESULT_WAIT)
+
+    def close(self) -> None:
+        if self._read is not None:
+            self._read.cancel()
+
+    async def _read_back(self) -> None:
+        try:
+            messages = await self.client.list_messages(self.conversation_id)
+        except Exception as exc:  # noqa: BLE001 — the card keeps its progress line; the history has the rest
+            log.info("could not read tool results of %s: %s", self.conversation_id, type(exc).__name__)
+            return
+        for message in messages:
+            if message.role != "tool":
+                continue
+            for call in message.tool_calls:
+                if call.id in self.waiting and call.result is not None:
+                    self.waiting.discard(call.id)
+                    self.put(ev.ToolResult(tool_call_id=call.id, result=call.result, is_error=call.is_error))
 
 
 class MixBackend(ChatBackend):
@@ -53,6 +104,7 @@ class MixBackend(ChatBackend):
         self.complete_grace = complete_grace
         self._subscribers: dict[str, set[asyncio.Queue]] = {}
         self._terminals: dict[str, int] = {}  # terminal events seen per conversation (for the send fallback)
+        self._received: dict[str, int] = {}  # events seen per conversation (did the answer start?)
         self._background: set[asyncio.Task] = set()
         self._history: dict[str, tuple[list[ChatMessage], int]] = {}  # merged messages, stored count
 
@@ -103,7 +155,8 @@ class MixBackend(ChatBackend):
             conv.title = titles[conversation_id]
         return conv
 
-    async def current_model(self) -> str:
+    async def current_model(self, conversation_id: str | None = None) -> str:
+        """The server's main model (one for every session)."""
         prefs = (await self.client.get_preferences()).preferences
         return prefs.main_agent_model if prefs else ""
 
@@ -125,6 +178,7 @@ class MixBackend(ChatBackend):
 
     async def send(self, conversation_id: str, text: str, *, plan_mode: bool = False) -> None:
         seen = self._terminals.get(conversation_id, 0)
+        received = self._received.get(conversation_id, 0)
         task = asyncio.create_task(self.client.send_message(conversation_id, text, plan_mode=plan_mode),
                                    name=f"mix-send-{conversation_id}")
         done, _ = await asyncio.wait({task}, timeout=self.accept_window)
@@ -132,9 +186,9 @@ class MixBackend(ChatBackend):
             self._after_send(conversation_id, task.result(), seen)  # raises what the server said
             return
         self._background.add(task)
-        task.add_done_callback(lambda t: self._sent_in_background(conversation_id, t, seen))
+        task.add_done_callback(lambda t: self._sent_in_background(conversation_id, t, seen, received))
 
-    def _sent_in_background(self, conversation_id: str, task: asyncio.Task, seen: int) -> None:
+    def _sent_in_background(self, conversation_id: str, task: asyncio.Task, seen: int, received: int) -> None:
         self._background.discard(task)
         if task.cancelled():
             return
@@ -144,6 +198,10 @@ class MixBackend(ChatBackend):
         elif self._terminals.get(conversation_id, 0) == seen:
             # The stream has not ended the turn: this error is the only word the UI will get.
             message = str(exc) if isinstance(exc, ApiError) else f"sending failed: {exc}"
+            if isinstance(exc, ConnectionFailed) and self._received.get(conversation_id, 0) > received:
+                # A seed-era server holds the send open for the whole turn: the answer had started.
+                message = (f"The connection to the Mix server at {self.base_url} dropped in the middle of the "
+                           "answer; what arrived is kept")
             self._inject(conversation_id, ev.Error(error=message, type="send_failed"))
 
     def _after_send(self, conversation_id: str, result: SendResult, seen: int) -> None:
@@ -194,14 +252,22 @@ class MixBackend(ChatBackend):
 
     async def _pump(self, conversation_id: str, queue: asyncio.Queue) -> None:
         put = queue.put_nowait
-        terminals = self._terminals
+        terminals, received = self._terminals, self._received
         stream = self.client.stream(conversation_id)
+        results = _ToolResults(self.client, conversation_id, put)
         count = 0
         try:
             async for event in stream:
-                if type(event) in _TERMINAL and not event.parent_tool_call_id:  # type: ignore[union-attr]
+                cls = type(event)
+                received[conversation_id] = received.get(conversation_id, 0) + 1
+                if results.waiting and cls in _STEP_MOVED_ON:
+                    results.step_moved_on()
+                if cls in _TERMINAL and not event.parent_tool_call_id:  # type: ignore[union-attr]
+                    await results.before_end()
                     terminals[conversation_id] = terminals.get(conversation_id, 0) + 1
-                elif type(event) is ev.Resynced:
+                elif cls is ev.ToolExecutionComplete:
+                    results.finished(event)  # type: ignore[arg-type]
+                elif cls is ev.Resynced:
                     self._history.pop(conversation_id, None)
                 put(event)
                 count += 1
@@ -215,6 +281,7 @@ class MixBackend(ChatBackend):
             put(exc)
             return
         finally:
+            results.close()
             with contextlib.suppress(Exception):
                 await stream.aclose()  # type: ignore[attr-defined]
         put(_END)
@@ -240,8 +307,17 @@ class MixBackend(ChatBackend):
         self._history.pop(conversation_id, None)
         return conv
 
-    async def answer_permission(self, request_id: str, granted: bool) -> None:
+    async def answer_permission(self, request_id: str, granted: bool, remember: str | None = None) -> bool:
+        """Answer one request; `remember` ("session" or "folder") keeps the answer where the server can.
+        False when the server could not keep it (it was allowed this once)."""
         try:
+            if granted and remember:
+                try:
+                    await self.client.remember_permission(request_id, remember)
+                    return True
+                except NotFound:  # a Mix server keeps no standing answers: allowed this once
+                    await self.client.grant_permission(request_id)
+                    return False
             if granted:
                 await self.client.grant_permission(request_id)
             else:
@@ -249,7 +325,8 @@ class MixBackend(ChatBackend):
         except NotFound:
             # Spec servers: nothing waits on it any more (timed out, answered, the turn ended).
             # Go servers said 200 here; either way the request is over and there is nothing to tell.
-            return
+            pass
+        return True
 
     async def close(self) -> None:
         for task in list(self._background):

@@ -42,6 +42,7 @@ from tui.api.mix.models import (
     ToolsStatus,
     providers_from_json,
 )
+from tui.api.mix.rules import PermissionRule
 from tui.api.mix.stream import ReconnectPolicy, run_stream
 
 DEFAULT_BASE_URL = "http://localhost:8088"
@@ -280,8 +281,12 @@ class MixClient:
     async def auth_status(self) -> AuthStatus:
         return AuthStatus.from_json(await self._json("GET", "/api/auth/status", what="reading provider sign-in status"))
 
-    async def validate_auth(self) -> AuthValidation:
-        return AuthValidation.from_json(await self._json("GET", "/api/auth/validate", what="checking the provider credentials"))
+    async def validate_auth(self, provider: str | None = None) -> AuthValidation:
+        """The preferred provider's credentials; `provider` asks for that one (servers that cannot
+        answer for the preferred one: compare `provider` in the answer)."""
+        params = {"provider": provider} if provider else None
+        return AuthValidation.from_json(await self._json("GET", "/api/auth/validate", params=params,
+                                                         what="checking the provider credentials"))
 
     async def delete_credentials(self, provider: str) -> AuthResult:
         data = await self._json("DELETE", f"/api/auth/{self._seg(provider)}", what=f"removing the {provider} credentials")
@@ -307,6 +312,21 @@ class MixClient:
     async def grant_permission(self, request_id: str) -> PermissionResult:
         data = await self._json("POST", f"/api/permissions/{self._seg(request_id)}/grant", what="granting a permission")
         return PermissionResult.from_json(data, granted=True, request_id=request_id)
+
+    async def remember_permission(self, request_id: str, scope: str) -> PermissionRule:
+        """Grant a waiting request and keep the answer: `scope` "session" or "always" (this tool in
+        this folder). The embedded server's extension; NotFound from servers without it."""
+        data = await self._json("POST", f"/api/permissions/{self._seg(request_id)}/remember", json={"scope": scope},
+                                what="granting a permission")
+        return PermissionRule.from_json(data.get("rule") if isinstance(data, dict) else None)
+
+    async def list_permission_rules(self) -> list[PermissionRule]:
+        data = await self._json("GET", "/api/permission-rules", what="listing the permission rules")
+        rules = data.get("rules") if isinstance(data, dict) else None
+        return [PermissionRule.from_json(r) for r in rules or []]
+
+    async def delete_permission_rule(self, rule_id: str) -> None:
+        await self._request("DELETE", f"/api/permission-rules/{self._seg(rule_id)}", what="revoking a permission rule")
 
     async def deny_permission(self, request_id: str) -> PermissionResult:
         data = await self._json("POST", f"/api/permissions/{self._seg(request_id)}/deny", what="denying a permission")

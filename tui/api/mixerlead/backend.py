@@ -110,10 +110,15 @@ class MixerLeadBackend(ChatBackend):
         conv = self.store.get(conversation_id) if conversation_id else None
         return (conv.model if conv and conv.model else self.model) or AUTO_MODEL_ID
 
-    async def current_model(self) -> str:
-        """A short label for the status bar."""
-        found = next((m for m in self.models if m.id == self.model), None)
-        return f"MixerLead · {found.label if found else ('Auto' if self.model == AUTO_MODEL_ID else self.model)}"
+    async def current_model(self, conversation_id: str | None = None) -> str:
+        """A short label for the status bar: the model `conversation_id` uses (its stored choice, what
+        the picker marks current), or the one for new conversations."""
+        model_id = self.model_for(conversation_id)
+        if model_id != AUTO_MODEL_ID and not self.models:
+            with contextlib.suppress(Exception):  # the id is shown instead of the name
+                await self.list_models()
+        found = next((m for m in self.models if m.id == model_id), None)
+        return f"MixerLead · {found.label if found else ('Auto' if model_id == AUTO_MODEL_ID else model_id)}"
 
     # ------------------------------------------------------------ continuity
 
@@ -160,15 +165,14 @@ class MixerLeadBackend(ChatBackend):
 
     @staticmethod
     def _message(m: StoredMessage) -> ChatMessage:
-        text = m.text
+        text, note = m.text, ""
         if m.role == "assistant" and m.status != "complete":
             note = {"interrupted": "the reply was cut off", "cancelled": "cancelled"}.get(m.status, m.status)
             text = f"{text}\n\n_({note}{': ' + m.error if m.error and m.status == 'interrupted' else ''})_".lstrip()
         elif m.role == "user" and m.status in ("failed", "pending", "cancelled"):
             # Kept so nothing typed is ever lost; marked so it is clear MixerLead never answered it.
-            why = f": {m.error}" if m.error else ""
-            text = f"{text}\n\n_(not sent{why})_"
-        return ChatMessage(id=m.id, role=m.role, text=text, model=m.model, index=m.index)
+            note = f"not sent: {m.error}" if m.error else "not sent"
+        return ChatMessage(id=m.id, role=m.role, text=text, model=m.model, index=m.index, note=note)
 
     # ------------------------------------------------------------ events
 

@@ -39,8 +39,14 @@ def _looks_like_file(path: str) -> bool:
     return "." in path.strip("./") or "/" in path
 
 
+# What the composer adds to a message that mentions session files (tui/widgets/completion.py
+# attach_files): the closing line, and the `@` of each mention; the agent reads the names themselves.
+_ATTACHED = re.compile(r"\n*\(Attached session files: [^\n]*\)\s*$")
+_MENTION = re.compile(r"(?:^|(?<=\s))@(?=[\w.~/])")
+
+
 def clean_request(text: str) -> str:
-    text = _REMINDER.sub("", text).strip()
+    text = _MENTION.sub("", _ATTACHED.sub("", _REMINDER.sub("", text))).strip()
     previous = None
     while previous != text:
         previous = text

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from tui.server.catalog import with_article
 from tui.server.providers.models import ALL, DISPLAY, KEYED, OFFLINE, OFFLINE_MODEL
 from tui.server.providers.registry import ProviderRegistry
 from tui.server.providers.router import pick_default
@@ -101,7 +102,7 @@ async def check_preferences(registry: ProviderRegistry, update: dict, merged: di
         return "INVALID_PROVIDER", f"Unknown provider '{name}'"
     if not registry.is_available(name):
         how = ("set [ollama] base_url in config.toml" if name == "ollama"
-               else f"add a {DISPLAY[name]} API key first")
+               else f"add {with_article(DISPLAY[name])} API key first")
         return "INVALID_PROVIDER", f"{DISPLAY[name]} is not configured: {how}"
     models = await registry.models(name) if name == "ollama" else registry.cached_models(name)
     if name != current.get("preferred_provider"):
