@@ -261,7 +261,7 @@ async def test_every_response_matches_the_seed_contract(tmp_path):
             await c.get(f"/api/sessions/{sid}/files/%2e%2e%2fserver.db")
             await c.delete(f"/api/sessions/{sid}/files/notes.txt")
             await c.delete(f"/api/sessions/{sid}/files/notes.txt")
-            # permissions (unknown ids: Go answers 200)
+            # permissions (unknown ids: 404, as the spec documents; Go answers 200)
             await c.post(f"/api/permissions/{missing}/grant")
             await c.post(f"/api/permissions/{missing}/deny")
             # streaming send
@@ -280,9 +280,15 @@ async def test_every_response_matches_the_seed_contract(tmp_path):
             frames += await sse.until("session_deleted")
             reply = asyncio.create_task(plain.post(f"/api/sessions/{sid}/messages", json={"content": "create a file a.txt containing hi"}))
             frames += await sse.until("permission")
-            await plain.post(f"/api/permissions/{frames[-1].data['id']}/grant")
-            frames += await sse.until("complete", "error")
-            await reply
+            async with httpx.AsyncClient(base_url=server.url, event_hooks={"response": [hook]}) as answering:
+                await answering.post(f"/api/permissions/{frames[-1].data['id']}/grant")
+                frames += await sse.until("complete", "error")
+                await reply
+                reply = asyncio.create_task(plain.post(f"/api/sessions/{sid}/messages", json={"content": "create a file b.txt containing no"}))
+                frames += await sse.until("permission")
+                await answering.post(f"/api/permissions/{frames[-1].data['id']}/deny")
+                frames += await sse.until("complete", "error")
+                await reply
         async with httpx.AsyncClient(base_url=server.url, event_hooks={"response": [hook]}) as c:
             await c.delete(f"/api/sessions/{sid}")
             await c.delete(f"/api/sessions/{sid}")

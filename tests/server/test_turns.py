@@ -94,8 +94,9 @@ async def test_permission_denied_turn(tmp_path):
             assert after[0].event == "tool_execution_complete" and after[0].data["success"] is False
             assert after[-1].data["content"] == "Permission was denied; nothing written."
             assert not (server.settings.storage_dir / sid / "note.txt").exists()
-            # a second answer to the same id is harmless
-            assert (await c.post(f"/api/permissions/{perm['id']}/grant")).status_code == 200
+            # a permission is answered once: a second answer is refused and changes nothing
+            again = await c.post(f"/api/permissions/{perm['id']}/grant")
+            assert again.status_code == 409 and again.json()["error"]["type"] == "conflict"
             assert server.app.state.store.permission_decisions(sid)[0]["decision"] == "denied"
 
 
@@ -111,10 +112,12 @@ async def test_unanswered_permission_is_denied_after_timeout(tmp_path):
             assert server.app.state.store.permission_decisions(sid)[0]["decision"] == "timeout"
 
 
-def test_grant_and_deny_unknown_ids_answer_200(mix_server):
+def test_grant_and_deny_of_ids_never_issued_answer_404(mix_server):
     with mix_server.client() as c:
-        assert c.post("/api/permissions/nope/grant").json() == {"status": "granted", "id": "nope", "message": "Permission granted successfully"}
-        assert c.post("/api/permissions/nope/deny").json()["status"] == "denied"
+        for verb in ("grant", "deny"):
+            r = c.post(f"/api/permissions/nope/{verb}")
+            assert r.status_code == 404, verb
+            assert r.json() == {"error": {"code": 404, "message": "Permission with ID 'nope' not found", "type": "not_found"}}
 
 
 async def test_cancel_mid_turn(tmp_path):

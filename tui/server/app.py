@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from tui.server import catalog, commands, errors
+from tui.server import catalog, commands, errors, inputs
 from tui.server.hub import Hub, single_event_stream
 from tui.server.settings import ServerSettings, default_agent_factory
 from tui.server.store import MessageRow, SessionRow, Store
@@ -93,11 +93,7 @@ def message_json(m: MessageRow) -> dict:
 
 async def strict_body(request: Request, allowed: set[str]) -> dict | Response:
     """Decode a JSON object, rejecting unknown keys like Go's DisallowUnknownFields."""
-    raw = await request.body()
-    try:
-        body = json.loads(raw) if raw.strip() else None
-    except ValueError as exc:
-        return errors.validation("body", f"invalid JSON: {exc}")
+    body = await inputs.read_json(request)
     if not isinstance(body, dict):
         return errors.validation("body", "expected a JSON object")
     for key in body:
@@ -275,14 +271,8 @@ async def send_message(request: Request) -> Response:
 
 
 async def message_history(request: Request) -> Response:
-    def number(name: str, default: int, minimum: int) -> int:
-        try:
-            value = int(request.query_params.get(name, default))
-        except ValueError:
-            return default
-        return value if value >= minimum else default
-
-    limit, offset = number("limit", 50, 1), number("offset", 0, 0)
+    limit = inputs.int_param(request, "limit", 50, 1, 1000)
+    offset = inputs.int_param(request, "offset", 0, 0, 2**62)
     return JSONResponse([message_json(m) for m in _state(request).store.user_history(limit, offset)])
 
 
@@ -290,15 +280,23 @@ async def message_history(request: Request) -> Response:
 
 
 async def grant_permission(request: Request) -> Response:
-    pid = request.path_params["id"]
-    _state(request).runner.permissions.resolve(pid, True)
-    return JSONResponse({"status": "granted", "id": pid, "message": "Permission granted successfully"})
+    return _answer_permission(request, True)
 
 
 async def deny_permission(request: Request) -> Response:
+    return _answer_permission(request, False)
+
+
+def _answer_permission(request: Request, granted: bool) -> Response:
+    """404 for an id never issued (or already forgotten), 409 for one already answered."""
     pid = request.path_params["id"]
-    _state(request).runner.permissions.resolve(pid, False)
-    return JSONResponse({"status": "denied", "id": pid, "message": "Permission denied successfully"})
+    answer = _state(request).runner.permissions.resolve(pid, granted)
+    if answer == "unknown":
+        return errors.not_found("Permission", pid)
+    if answer == "answered":
+        return errors.error(409, f"Permission '{pid}' was already answered", "conflict")
+    verb = "granted" if granted else "denied"
+    return JSONResponse({"status": verb, "id": pid, "message": f"Permission {verb} successfully"})
 
 
 # ---------------------------------------------------------------- streaming
@@ -321,8 +319,8 @@ async def stream(request: Request) -> Response:
 async def stream_message(request: Request) -> Response:
     """Seed-era streaming send (PROTOCOL §4.2): the turn's events go to the session's SSE connections."""
     try:
-        body = json.loads(await request.body())
-    except ValueError:
+        body = await inputs.read_json(request)
+    except inputs.BadInput:
         return errors.plain(400, "Invalid JSON in request body")
     content = body.get("content") if isinstance(body, dict) else None
     if not isinstance(content, str) or not content.strip():
@@ -333,7 +331,7 @@ async def stream_message(request: Request) -> Response:
         return errors.not_found("Session", sid)
     text, plan_mode = content, False
     with contextlib.suppress(ValueError):
-        inner = json.loads(content)
+        inner = inputs.decode_json(content.encode("utf-8"))
         if isinstance(inner, dict) and isinstance(inner.get("text"), str):
             text, plan_mode = inner["text"], inner.get("plan_mode") is True
     if text.startswith("/"):
@@ -404,5 +402,6 @@ def create_app(settings: ServerSettings) -> Starlette:
     app.state.hub = hub
     app.state.runner = runner
     app.state.providers = providers
+    app.add_middleware(inputs.InputGuard)
     app.add_middleware(security.LoopbackGuard, token=settings.token)
     return app

@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from tui import __version__
 from tui.config import SECRET_ENV_VARS
-from tui.server import catalog, commands
+from tui.server import catalog, commands, inputs
 from tui.server.errors import error
 from tui.server.providers import service
 
@@ -27,8 +27,8 @@ REASONING_EFFORTS = ("", "low", "medium", "high")
 
 async def _lenient_json(request: Request) -> dict | Response:
     try:
-        body = json.loads(await request.body() or b"{}")
-    except ValueError:
+        body = await inputs.read_json(request, empty={})
+    except inputs.BadInput:
         return error(400, "Invalid JSON in request body", "INVALID_JSON")
     if not isinstance(body, dict):
         return error(400, "Request body must be a JSON object", "INVALID_JSON")

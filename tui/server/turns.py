@@ -22,6 +22,7 @@ log = logging.getLogger("tui.server")
 
 CANCELLED_ERROR = "request cancelled by user"
 TERMINAL_EVENTS = ("complete", "error", "rate_limit_error")
+ANSWERED_MEMORY = 1000
 
 
 @dataclass
@@ -56,6 +57,7 @@ class PermissionBroker:
         self.hub = hub
         self.timeout = timeout
         self._pending: dict[str, PendingPermission] = {}
+        self._answered: dict[str, None] = {}  # recently answered ids, oldest first, so a replay gets 409
 
     def pending(self, session_id: str | None = None) -> list[dict]:
         return [p.request for p in self._pending.values() if session_id is None or p.session_id == session_id]
@@ -86,6 +88,7 @@ class PermissionBroker:
             raise
         finally:
             self._pending.pop(pid, None)
+            self._remember(pid)  # timed out or cancelled counts as answered too
             try:
                 self.store.record_permission(
                     id=pid, session_id=session_id, tool_name=tool_name, action=action, path=path,
@@ -94,13 +97,21 @@ class PermissionBroker:
             except Exception:  # a lost audit row must not break the turn
                 log.exception("could not record permission decision")
 
-    def resolve(self, permission_id: str, granted: bool) -> bool:
-        """Answer a pending request; False when the id is unknown or already answered."""
+    def resolve(self, permission_id: str, granted: bool) -> str:
+        """Answer a pending request once: "ok", "answered" (a second answer) or "unknown"."""
         pending = self._pending.get(permission_id)
-        if pending is None or pending.future.done():
-            return False
+        if pending is None:
+            return "answered" if permission_id in self._answered else "unknown"
+        if pending.future.done():
+            return "answered"
         pending.future.set_result(granted)
-        return True
+        self._remember(permission_id)
+        return "ok"
+
+    def _remember(self, permission_id: str) -> None:
+        self._answered[permission_id] = None
+        while len(self._answered) > ANSWERED_MEMORY:
+            del self._answered[next(iter(self._answered))]
 
     def cancel_session(self, session_id: str) -> None:
         for p in list(self._pending.values()):
