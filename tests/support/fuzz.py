@@ -19,6 +19,8 @@ from urllib.parse import quote
 
 from hypothesis import strategies as st
 
+from tests.support.serve_process import poll_until
+
 SURROGATE = "\ud800"
 HOSTILE_TEXT = [
     "", " ", SURROGATE, f"/{SURROGATE}", "a\x00b", "\x00", "x" * 5000, "é" * 300, "..", "../../etc/passwd",
@@ -186,18 +188,6 @@ def app_routes(app: object) -> list[tuple[str, str]]:
 
 
 # ---------------------------------------------------------------- a whole run
-
-
-def poll_until(condition, timeout: float = 10.0, step: float = 0.02) -> bool:
-    """Wait (blocking) until `condition()` is true; False when `timeout` seconds pass first."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(step)
-    return True
 
 
 class StreamWatch:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import shutil
 import uuid
 from datetime import datetime
@@ -27,6 +28,8 @@ from tui.server.turns import TurnRunner
 
 __all__ = ["ServerSettings", "create_app", "default_agent_factory"]
 
+ENDED_EARLY = ("canceled", "interrupted", "error")
+log = logging.getLogger("tui.server")
 SSE_HEADERS = {"Cache-Control": "no-cache", "Connection": "keep-alive", "X-Accel-Buffering": "no"}
 
 
@@ -85,6 +88,8 @@ def message_json(m: MessageRow) -> dict:
         data["reasoningDuration"] = m.reasoning_duration  # seconds, as Go sends (PROTOCOL §9)
     if m.model:
         data["model"] = m.model  # a later-spec field (BackendMessage)
+    if m.finish_reason in ENDED_EARLY:
+        data["finishReason"] = m.finish_reason  # the spec's ExportMessage field: the answer was cut short
     return data
 
 
@@ -354,6 +359,9 @@ def create_app(settings: ServerSettings) -> Starlette:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.storage_dir.mkdir(parents=True, exist_ok=True)
     store = Store(settings.db_path)
+    interrupted = store.close_interrupted()
+    if interrupted:
+        log.warning("closed %d turn(s) interrupted by the previous server's end", interrupted)
     if store.get_preferences() is None:
         store.save_preferences(catalog.default_preferences())
     providers = ProviderRegistry(catalog.secrets(settings.data_dir), settings.config)

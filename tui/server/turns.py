@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from tui.server.drafts import AnswerDraft
 from tui.server.hub import Hub
 from tui.server.store import Store
 
@@ -136,6 +137,7 @@ class SessionTurnContext:
         self.history = history
         self._runner = runner
         self._result = result
+        self.draft = AnswerDraft(runner.store, session_id)
 
     async def emit(self, event: str, data: dict) -> None:
         result = self._result
@@ -145,6 +147,7 @@ class SessionTurnContext:
             result.streamed_text.append(data.get("content", ""))
         elif event in TERMINAL_EVENTS:
             result.event, result.data = event, data
+        self.draft.observe(event, data)
         self._runner.hub.publish(self.session_id, event, data)
 
     async def request_permission(self, *, tool_name: str, description: str, action: str, path: str, params: dict) -> bool:
@@ -157,10 +160,16 @@ class SessionTurnContext:
         self, role: str, text: str, *, tool_calls: list[dict] | None = None, reasoning: str = "",
         reasoning_duration: float | None = None, finish_reason: str = "", model: str = "",
     ) -> str:
-        mid = self._runner.store.add_message(
-            self.session_id, role, text, tool_calls=tool_calls, reasoning=reasoning,
-            reasoning_duration=reasoning_duration, finish_reason=finish_reason, model=model,
-        )
+        store = self._runner.store
+        mid = self.draft.adopt() if role == "assistant" else None
+        if mid is not None:  # the streamed draft becomes the stored answer, in its place
+            store.update_message(mid, text=text, tool_calls=tool_calls, reasoning=reasoning,
+                                 reasoning_duration=reasoning_duration, finish_reason=finish_reason, model=model)
+        else:
+            mid = store.add_message(
+                self.session_id, role, text, tool_calls=tool_calls, reasoning=reasoning,
+                reasoning_duration=reasoning_duration, finish_reason=finish_reason, model=model,
+            )
         self._result.message_ids.append(mid)
         return mid
 
@@ -232,6 +241,7 @@ class TurnRunner:
         lock = self._locks.setdefault(session_id, asyncio.Lock())
         result = TurnResult()
         started = False
+        ctx: SessionTurnContext | None = None
         try:
             async with lock:
                 started = True
@@ -241,6 +251,7 @@ class TurnRunner:
                     if not self.store.session_exists(session_id):
                         raise LookupError(f"session {session_id} no longer exists")
                     result.message_ids.append(self.store.add_message(session_id, "user", text))
+                    ctx.draft.open()
                     if text.startswith("!"):
                         from tui.server.agent import run_shell_passthrough
 
@@ -262,4 +273,7 @@ class TurnRunner:
             elif not started:
                 result.event, result.data = "error", {"error": CANCELLED_ERROR}
             # Swallow the cancellation: the turn is over and callers await its result.
+        finally:
+            if ctx is not None:  # what streamed and was not stored by the agent is kept, marked
+                ctx.draft.close("canceled" if result.data.get("error") == CANCELLED_ERROR else "error")
         return result
