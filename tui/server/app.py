@@ -352,6 +352,7 @@ async def stream_message(request: Request) -> Response:
 
 def create_app(settings: ServerSettings) -> Starlette:
     from tui.server import files, security, system
+    from tui.server.sandbox import Sandbox
     from tui.server.providers import service
     from tui.server.providers.registry import ProviderRegistry
     from tui.server.providers.router import ProviderRouter
@@ -374,6 +375,7 @@ def create_app(settings: ServerSettings) -> Starlette:
     runner = TurnRunner(
         store, hub, settings.storage_dir, agent_factory=agent_factory,
         chunk_delay=settings.agent_delay, permission_timeout=settings.permission_timeout,
+        sandbox=Sandbox.detect(settings.config.embedded.shell_sandbox, settings.config.embedded.shell_network),
     )
 
     @contextlib.asynccontextmanager

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import shutil
 import uuid
 from pathlib import Path
 from typing import BinaryIO
@@ -18,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from tui.server import safefs
 from tui.server.errors import error, not_found, plain, validation
 
 THUMB_DIR = ".thumbnails"
@@ -152,9 +152,12 @@ async def upload_file(request: Request) -> Response:
             return validation("file", f"unusable file name '{original}'")
         if target.is_symlink() or target.is_dir():
             return validation("file", f"'{name}' exists and is not a regular file")
-        tmp = folder / f".upload-{uuid.uuid4().hex}"
         try:
-            await asyncio.to_thread(_save_upload, upload.file, tmp, target)
+            await asyncio.to_thread(_save_upload, upload.file, folder, name)
+        except safefs.Escape:
+            return validation("file", "the session folder is not a plain folder (a symlink); nothing was written")
+        except IsADirectoryError:
+            return validation("file", f"'{name}' exists and is not a regular file")
         except OSError as exc:
             return error(500, f"Internal error during file upload: {exc.strerror or exc}", "internal_error")
         _drop_thumbnails(folder, name)
@@ -163,15 +166,11 @@ async def upload_file(request: Request) -> Response:
         await form.close()
 
 
-def _save_upload(source: BinaryIO, tmp: Path, target: Path) -> None:
-    """Copy the (possibly spooled-to-disk) upload next to its target, then rename over it."""
+def _save_upload(source: BinaryIO, folder: Path, name: str) -> None:
+    """Copy the (possibly spooled-to-disk) upload into the folder, opened without following links."""
     source.seek(0)
-    try:
-        with tmp.open("xb") as out:
-            shutil.copyfileobj(source, out, 1024 * 1024)
-        tmp.replace(target)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with safefs.folder_fd(folder, []) as dir_fd:
+        safefs.write_into(dir_fd, name, source=source)
 
 
 def _drop_thumbnails(folder: Path, name: str) -> None:
@@ -257,7 +256,14 @@ async def delete_file(request: Request) -> Response:
     folder, path = resolved
     if path.is_dir() and not path.is_symlink():
         return validation("filename", "cannot delete a directory")
-    path.unlink()
+    try:
+        await asyncio.to_thread(safefs.unlink, folder, path.name)
+    except safefs.Escape:
+        return validation("filename", "the session folder is not a plain folder (a symlink); nothing was deleted")
+    except IsADirectoryError:
+        return validation("filename", "cannot delete a directory")
+    except FileNotFoundError:
+        return not_found("File", path.name)
     _drop_thumbnails(folder, path.name)
     return Response(status_code=204)
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from tui.server.sandbox import UNCONFINED, Sandbox
 from tui.server.drafts import AnswerDraft
 from tui.server.hub import Hub
 from tui.server.store import Store
@@ -138,6 +139,7 @@ class SessionTurnContext:
         self._runner = runner
         self._result = result
         self.draft = AnswerDraft(runner.store, session_id)
+        self.sandbox = runner.sandbox  # how the shell tool confines commands
 
     async def emit(self, event: str, data: dict) -> None:
         result = self._result
@@ -184,8 +186,9 @@ class SessionTurnContext:
 class TurnRunner:
     def __init__(
         self, store: Store, hub: Hub, storage_dir: Path, *, agent_factory: Callable[[], Any],
-        chunk_delay: float, permission_timeout: float,
+        chunk_delay: float, permission_timeout: float, sandbox: Sandbox = UNCONFINED,
     ) -> None:
+        self.sandbox = sandbox
         self.store = store
         self.hub = hub
         self.storage_dir = storage_dir
