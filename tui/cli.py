@@ -65,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--ready-file", help=argparse.SUPPRESS)
     serve.add_argument("--agent-delay", type=float, default=None, help="seconds between streamed chunks of the offline agent")
     serve.add_argument("--heartbeat", type=float, default=None, help="seconds between SSE heartbeats (default 45)")
+    serve.add_argument("--protocol", choices=("latest", "seed"), default="latest",
+                       help="the Mix spec to speak: latest (openapi-latest.yaml, default) or seed (openapi-seed.yaml)")
     return parser
 
 
@@ -101,6 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ready_file=args.ready_file,
             agent_delay=args.agent_delay,
             heartbeat=args.heartbeat,
+            protocol=args.protocol,
         )
 
     if args.theme:

@@ -16,6 +16,15 @@ def echo_server(tmp_path: Path) -> Iterator[RunningServer]:
 
 
 @pytest.fixture(autouse=True)
+def _seed_protocol(monkeypatch):
+    """These tests pin the seed-era wire (synchronous send, `tool` snapshots, /stream/{id}/message);
+    the latest spec is driven by tests/conformance."""
+    from tests.fixtures import mix_server as fixture_module
+
+    monkeypatch.setattr(fixture_module, "DEFAULT_PROTOCOL", "seed")
+
+
+@pytest.fixture(autouse=True)
 def _no_provider_keys_from_the_environment(monkeypatch):
     """Auth status reads env keys too (tui.config.Secrets); tests must not depend on the developer's."""
     for var in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "OPENROUTER_API_KEY"):

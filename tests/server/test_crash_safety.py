@@ -8,7 +8,7 @@ import time
 
 from tests.fixtures.mix_server import async_running_server
 from tests.server.sse import SSEReader
-from tests.support.serve_process import EventLog, poll_until, start_serve
+from tests.support.serve_process import EventLog, create_session, poll_until, start_serve
 from tui.server.drafts import FLUSH_INTERVAL
 
 
@@ -60,10 +60,10 @@ def test_a_server_killed_mid_turn_keeps_what_was_seen_and_closes_the_turn(tmp_pa
     server = start_serve(data, agent_delay=0.02)
     try:
         with server.client() as c:
-            sid = c.post("/api/sessions", json={"title": "crash"}).json()["id"]
+            sid = create_session(c, "crash")
             events = EventLog(server.port, sid)
             assert poll_until(lambda: events.count("connected") == 1)
-            c.post(f"/stream/{sid}/message", json={"content": "hello there, what can you do?"})
+            assert c.post(f"/api/sessions/{sid}/messages", json={"content": "hello there, what can you do?"}).status_code == 202
             assert poll_until(lambda: events.count("content") >= 30)
             killed_at = time.monotonic()
             server.kill()

@@ -10,7 +10,8 @@ import json
 import pytest
 
 from tests.fixtures.mix_server import running_server
-from tests.support.fuzz import RawRequest, StreamWatch, app_routes, poll_until, problem, run_fuzz, send_raw
+from tests.support.fuzz import RawRequest, app_routes, problem, run_fuzz, send_raw
+from tests.support.serve_process import EventLog, poll_until
 
 SAMPLE = 400
 
@@ -57,19 +58,21 @@ def test_the_inputs_that_once_gave_500_now_get_4xx_in_the_error_shape(tmp_path):
 
 
 def test_a_lone_surrogate_slash_command_does_not_end_the_sessions_streams(tmp_path):
-    with running_server(tmp_path) as server:
+    with running_server(tmp_path, protocol="seed") as server:
         port = server.port
         sid = server.create_session()["id"]
-        watch = StreamWatch(port, f"127.0.0.1:{port}", sid)
+        watch = EventLog(port, sid)
         try:
-            answer = send_raw(port, _post(port, f"/stream/{sid}/message", b'{"content":"/\\ud800"}'))
-            assert answer.status == 400, answer.body
+            assert poll_until(lambda: watch.count("connected") == 1)
+            for path in (f"/stream/{sid}/message", f"/api/sessions/{sid}/messages"):
+                answer = send_raw(port, _post(port, path, b'{"content":"/\\ud800"}'))
+                assert answer.status == 400, answer.body
             # nested in the seed's {"text"} envelope: not a command, at most a plain turn (escaped text)
             nested = json.dumps({"content": json.dumps({"text": "/\ud800"})}).encode()
             assert send_raw(port, _post(port, f"/stream/{sid}/message", nested)).status in (200, 400)
-            before = len(watch.data)
+            before = watch.count("complete")
             assert send_raw(port, _post(port, f"/stream/{sid}/message", b'{"content":"/status"}')).status == 200
-            assert poll_until(lambda: b"event: complete" in bytes(watch.data[before:]))
+            assert poll_until(lambda: watch.count("complete") > before)
             assert not watch.closed
         finally:
             watch.close()

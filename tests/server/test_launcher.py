@@ -104,7 +104,7 @@ def test_cli_serve_reports_port_and_exits_on_sigterm(tmp_path):
             time.sleep(0.02)
         info = json.loads(ready.read_text())
         assert info["pid"] == proc.pid
-        r = httpx.post(f"http://127.0.0.1:{info['port']}/api/sessions", json={"title": "cli"})
+        r = httpx.post(f"http://127.0.0.1:{info['port']}/api/sessions", json={"title": "cli", "browserMode": "local-browser-service"})
         assert r.status_code == 201  # no token: plain `mix-tui serve` is open to loopback like Mix
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(5) in (0, -signal.SIGTERM)

@@ -71,9 +71,9 @@ def test_api_keys_store_validate_status_delete(mix_server):
                            ({"provider": "openai", "api_key": ANTHROPIC_KEY}, "INVALID_API_KEY_FORMAT"),
                            ({"provider": "openai", "api_key": OPENROUTER_KEY}, "INVALID_API_KEY_FORMAT")):
             r = c.post("/api/auth/api-key", json=body)
-            assert r.status_code == 400 and r.json()["error"]["type"] == kind, body
+            assert r.status_code == 400 and r.json()["error"]["reason"] == kind, body
         r = c.post("/api/auth/api-key", content=b"{", headers={"content-type": "application/json"})
-        assert r.json()["error"]["type"] == "INVALID_JSON"
+        assert r.json()["error"]["reason"] == "INVALID_JSON"
         assert not secrets_file.exists()
         for provider, key in (("anthropic", ANTHROPIC_KEY), ("openai", OPENAI_KEY), ("openrouter", OPENROUTER_KEY)):
             r = c.post("/api/auth/api-key", json={"provider": provider, "api_key": key})
@@ -84,7 +84,7 @@ def test_api_keys_store_validate_status_delete(mix_server):
         r = c.delete("/api/auth/anthropic")
         assert r.status_code == 200 and r.json()["provider"] == "anthropic"
         assert c.get("/api/auth/status").json()["providers"]["anthropic"]["authenticated"] is False
-        assert c.delete("/api/auth/nope").json()["error"]["type"] == "INVALID_PROVIDER"
+        assert c.delete("/api/auth/nope").json()["error"]["reason"] == "INVALID_PROVIDER"
         validate = c.get("/api/auth/validate").json()
         assert validate == {"valid": True, "provider": "offline", "auth_method": "none", "message": "offline is ready"}
 
@@ -94,7 +94,7 @@ def test_oauth_is_refused_clearly(mix_server):
         for r in (c.post("/api/auth/oauth/anthropic"),
                   c.post("/api/auth/oauth-callback", json={"provider": "anthropic", "code": "c", "state": "s"})):
             assert r.status_code == 400
-            assert r.json()["error"]["type"] == "OAUTH_NOT_SUPPORTED"
+            assert r.json()["error"]["reason"] == "OAUTH_NOT_SUPPORTED"
             assert "not available in the offline server" in r.json()["error"]["message"]
 
 
@@ -112,7 +112,7 @@ def test_preferences(mix_server):
                            ({"sub_agent_max_tokens": 0}, "INVALID_TOKEN_COUNT"),
                            ({"main_agent_reasoning_effort": "extreme"}, "INVALID_REASONING_EFFORT")):
             r = c.post("/api/preferences", json=body)
-            assert r.status_code == 400 and r.json()["error"]["type"] == kind, body
+            assert r.status_code == 400 and r.json()["error"]["reason"] == kind, body
         assert c.post("/api/preferences", content=b"[", headers={"content-type": "application/json"}).status_code == 400
         assert c.get("/api/preferences").json()["preferences"]["main_agent_max_tokens"] == 2000
         reset = c.post("/api/preferences/reset").json()

@@ -63,7 +63,7 @@ def test_key_added_through_the_api_is_checked_chosen_used_and_removed(tmp_path, 
     with running_server(tmp_path) as server, server.client() as c:
         secrets_file = server.settings.data_dir / "secrets.json"
         r = c.post("/api/auth/api-key", json={"provider": "anthropic", "api_key": "sk-ant-api03-refused-refused-refused"})
-        assert r.status_code == 400 and r.json()["error"]["type"] == "INVALID_API_KEY"
+        assert r.status_code == 400 and r.json()["error"]["reason"] == "INVALID_API_KEY"
         assert "refused" in r.json()["error"]["message"] and not secrets_file.exists()
         r = c.post("/api/auth/api-key", json={"provider": "anthropic", "api_key": fa.API_KEY})
         assert r.status_code == 200 and r.json()["status"] == "success"
@@ -119,7 +119,7 @@ def test_preferences_only_accept_configured_providers_and_their_models(tmp_path,
         r = c.post("/api/preferences", json={"preferred_provider": "openai", "main_agent_model": "o3"})
         assert r.status_code == 200 and (r.json()["preferred_provider"], r.json()["main_agent_model"]) == ("openai", "o3")
         r = c.post("/api/preferences", json={"preferred_provider": "openai", "main_agent_model": "claude-sonnet-4-5"})
-        assert r.status_code == 400 and r.json()["error"]["type"] == "INVALID_MODEL"
+        assert r.status_code == 400 and r.json()["error"]["reason"] == "INVALID_MODEL"
         r = c.post("/api/preferences", json={"preferred_provider": "ollama"})
         assert r.status_code == 400 and "not configured" in r.json()["error"]["message"]
         r = c.post("/api/preferences", json={"preferred_provider": "offline"})

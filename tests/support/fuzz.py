@@ -19,7 +19,9 @@ from urllib.parse import quote
 
 from hypothesis import strategies as st
 
-from tests.support.serve_process import poll_until
+import httpx
+
+from tests.support.serve_process import EventLog, create_session, poll_until
 
 SURROGATE = "\ud800"
 HOSTILE_TEXT = [
@@ -190,36 +192,6 @@ def app_routes(app: object) -> list[tuple[str, str]]:
 # ---------------------------------------------------------------- a whole run
 
 
-class StreamWatch:
-    """A raw SSE connection to one session, read in a thread, to prove no input ends it."""
-
-    def __init__(self, port: int, host: str, session_id: str) -> None:
-        import threading
-
-        self.session_id = session_id
-        self.data = bytearray()
-        self.closed = False
-        self._sock = socket.create_connection(("127.0.0.1", port), timeout=None)
-        self._sock.sendall(f"GET /stream?sessionId={session_id} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
-        self._thread = threading.Thread(target=self._read, daemon=True)
-        self._thread.start()
-
-    def _read(self) -> None:
-        try:
-            while chunk := self._sock.recv(65536):
-                self.data.extend(chunk)
-        except OSError:
-            pass
-        self.closed = True
-
-    def close(self) -> None:
-        try:
-            self._sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self._sock.close()
-
-
 @dataclass
 class FuzzReport:
     requests: int = 0
@@ -235,11 +207,11 @@ def run_fuzz(port: int, routes: list[tuple[str, str]], count: int, *, seed: int 
     from hypothesis import HealthCheck, given, settings
 
     host = f"127.0.0.1:{port}"
-    fresh = [json.loads(send_raw(port, RawRequest("POST", b"/api/sessions", [("Host", host.encode()),
-                                                                                ("Content-Type", b"application/json")],
-                                                  b'{"title":"fuzz"}')).body)["id"] for _ in range(3)]
+    with httpx.Client(base_url=f"http://{host}", timeout=30) as client:
+        fresh = [create_session(client, "fuzz") for _ in range(3)]
     watched = fresh[0]
-    watch = StreamWatch(port, host, watched)
+    watch = EventLog(port, watched)
+    poll_until(lambda: watch.count("connected") == 1)
     report = FuzzReport()
 
     @settings(max_examples=count, deadline=None, database=None, derandomize=seed is not None,
@@ -262,11 +234,9 @@ def run_fuzz(port: int, routes: list[tuple[str, str]], count: int, *, seed: int 
 
     one()
     # The watched stream still delivers: a slash command on it must arrive as an event.
-    before = len(watch.data)
-    send_raw(port, RawRequest("POST", f"/stream/{watched}/message".encode(),
-                              [("Host", host.encode()), ("Content-Type", b"application/json")],
-                              json.dumps({"content": "/status"}).encode()))
-    poll_until(lambda: b"event: complete" in bytes(watch.data[before:]))
-    report.stream_alive = not watch.closed and b"event: complete" in bytes(watch.data[before:])
+    before = watch.count("complete")
+    with httpx.Client(base_url=f"http://{host}", timeout=30) as client:
+        client.post(f"/api/sessions/{watched}/messages", json={"content": "/status"})
+    report.stream_alive = poll_until(lambda: watch.count("complete") > before) and not watch.closed
     watch.close()
     return report

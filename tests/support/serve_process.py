@@ -76,6 +76,15 @@ def start_serve(data_dir: Path, *, agent_delay: float = 0.02, timeout: float = 3
     return ServeProcess(proc, port, data_dir)
 
 
+def create_session(client: httpx.Client, title: str) -> str:
+    """A new session's id, under either protocol (the latest one wants a browserMode)."""
+    response = client.post("/api/sessions", json={"title": title, "browserMode": "local-browser-service"})
+    if response.status_code == 400:  # the seed protocol refuses unknown fields
+        response = client.post("/api/sessions", json={"title": title})
+    response.raise_for_status()
+    return response.json()["id"]
+
+
 @dataclass
 class SeenEvent:
     at: float  # time.monotonic() when the frame was read

@@ -21,94 +21,28 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from tui.server import catalog, commands, errors, inputs
-from tui.server.hub import Hub, single_event_stream
+from tui.server.hub import Hub
+from tui.server.protocol import Protocol, Wire, duration_ms, protocol
 from tui.server.settings import ServerSettings, default_agent_factory
-from tui.server.store import MessageRow, SessionRow, Store
+from tui.server.shapes import message_json, session_json, strict_body
+from tui.server.store import SessionRow, Store
 from tui.server.turns import TurnRunner
 
-__all__ = ["ServerSettings", "create_app", "default_agent_factory"]
+__all__ = ["ServerSettings", "create_app", "default_agent_factory", "message_json", "session_json", "strict_body"]
 
-ENDED_EARLY = ("canceled", "interrupted", "error")
 log = logging.getLogger("tui.server")
 SSE_HEADERS = {"Cache-Control": "no-cache", "Connection": "keep-alive", "X-Accel-Buffering": "no"}
-
-
-# ---------------------------------------------------------------- wire shapes
-
-
-def session_json(s: SessionRow, *, with_first_message: bool = False) -> dict:
-    data: dict[str, Any] = {
-        "id": s.id,
-        "title": s.title,
-        "userMessageCount": s.user_messages,
-        "assistantMessageCount": s.assistant_messages,
-        "toolCallCount": s.tool_messages,  # Go counts tool-result messages, not calls (PROTOCOL §2)
-        "promptTokens": s.prompt_tokens,
-        "completionTokens": s.completion_tokens,
-        "cost": s.cost,
-        "createdAt": datetime.fromtimestamp(int(s.created_at)).astimezone().isoformat(),
-    }
-    if s.working_directory:
-        data["workingDirectory"] = s.working_directory
-    if with_first_message and s.first_user_message:
-        # Go sends the stored parts JSON of the first user message; the desktop client parses it.
-        data["firstUserMessage"] = json.dumps([{"type": "text", "data": {"text": s.first_user_message}}], separators=(",", ":"))
-    if s.parent_session_id:
-        data["parentSessionId"] = s.parent_session_id  # a later-spec field (v0.8)
-    return data
-
-
-def tool_call_json(call: dict) -> dict:
-    raw_input = call.get("input", "")
-    out: dict[str, Any] = {
-        "id": str(call.get("id", "")),
-        "name": str(call.get("name", "")),
-        "input": raw_input if isinstance(raw_input, str) else json.dumps(raw_input),
-        "type": str(call.get("type") or "tool_use"),
-        "finished": bool(call.get("finished", True)),
-    }
-    if call.get("result") is not None:
-        result = call["result"]
-        out["result"] = result if isinstance(result, str) else json.dumps(result)
-    is_error = call.get("isError", call.get("is_error"))
-    if is_error is not None:
-        out["isError"] = bool(is_error)
-    return out
-
-
-def message_json(m: MessageRow) -> dict:
-    data: dict[str, Any] = {"id": m.id, "sessionId": m.session_id, "role": m.role, "userInput": m.text}
-    if m.role != "user":
-        data["assistantResponse"] = m.text
-    if m.tool_calls:
-        data["toolCalls"] = [tool_call_json(c) for c in m.tool_calls]
-    if m.reasoning:
-        data["reasoning"] = m.reasoning
-    if m.reasoning_duration is not None:
-        data["reasoningDuration"] = m.reasoning_duration  # seconds, as Go sends (PROTOCOL §9)
-    if m.model:
-        data["model"] = m.model  # a later-spec field (BackendMessage)
-    if m.finish_reason in ENDED_EARLY:
-        data["finishReason"] = m.finish_reason  # the spec's ExportMessage field: the answer was cut short
-    return data
 
 
 # ---------------------------------------------------------------- request helpers
 
 
-async def strict_body(request: Request, allowed: set[str]) -> dict | Response:
-    """Decode a JSON object, rejecting unknown keys like Go's DisallowUnknownFields."""
-    body = await inputs.read_json(request)
-    if not isinstance(body, dict):
-        return errors.validation("body", "expected a JSON object")
-    for key in body:
-        if key not in allowed:
-            return errors.validation("body", f'json: unknown field "{key}"')
-    return body
-
-
 def _state(request: Request) -> Any:
     return request.app.state
+
+
+def _proto(request: Request) -> Protocol:
+    return request.app.state.protocol
 
 
 def _session_or_404(request: Request) -> SessionRow | Response:
@@ -121,11 +55,16 @@ def _session_or_404(request: Request) -> SessionRow | Response:
 
 
 async def list_sessions(request: Request) -> Response:
-    return JSONResponse([session_json(s, with_first_message=True) for s in _state(request).store.list_sessions()])
+    proto = _proto(request)
+    sessions = _state(request).store.list_sessions()  # this server makes no sub-agent sessions to hide
+    return JSONResponse([session_json(s, proto, with_first_message=True) for s in sessions])
 
 
 async def create_session(request: Request) -> Response:
-    body = await strict_body(request, {"title", "workingDirectory"})
+    from tui.server.session_routes import session_options
+
+    proto = _proto(request)
+    body = await strict_body(request, proto.create_fields)
     if isinstance(body, Response):
         return body
     title = body.get("title")
@@ -134,10 +73,13 @@ async def create_session(request: Request) -> Response:
     wd = body.get("workingDirectory", "")
     if not isinstance(wd, str):
         return errors.validation("workingDirectory", "must be a string")
+    options = session_options(body, proto)
+    if isinstance(options, Response):
+        return options
     state = _state(request)
-    session = state.store.create_session(title.strip(), working_directory=wd)
+    session = state.store.create_session(title.strip(), working_directory=wd, options=options)
     announce_session(state.hub, session)
-    return JSONResponse(session_json(session), status_code=201)
+    return JSONResponse(session_json(session, proto), status_code=201)
 
 
 def announce_session(hub: Hub, session: SessionRow) -> None:
@@ -149,7 +91,7 @@ def announce_session(hub: Hub, session: SessionRow) -> None:
 
 async def get_session(request: Request) -> Response:
     session = _session_or_404(request)
-    return session if isinstance(session, Response) else JSONResponse(session_json(session))
+    return session if isinstance(session, Response) else JSONResponse(session_json(session, _proto(request)))
 
 
 async def rename_session(request: Request) -> Response:
@@ -165,7 +107,7 @@ async def rename_session(request: Request) -> Response:
         return errors.validation("title", "title is required")
     state = _state(request)
     state.store.rename_session(session.id, title.strip())
-    return JSONResponse(session_json(state.store.get_session(session.id)))
+    return JSONResponse(session_json(state.store.get_session(session.id), _proto(request)))
 
 
 async def delete_session(request: Request) -> Response:
@@ -200,13 +142,16 @@ async def fork_session(request: Request) -> Response:
     if forked is None:
         return errors.not_found("Session", request.path_params["id"])
     announce_session(state.hub, forked)
-    return JSONResponse(session_json(forked), status_code=201)
+    return JSONResponse(session_json(forked, _proto(request)), status_code=201)
 
 
 async def cancel_session(request: Request) -> Response:
-    sid = request.path_params["id"]
-    _state(request).runner.cancel(sid)
-    return JSONResponse({"status": "cancelled", "sessionId": sid})
+    session = _session_or_404(request)
+    if isinstance(session, Response):
+        return session
+    running = _state(request).runner.cancel(session.id)
+    # The spec's {cancelled}; Go's {status, sessionId} too, for clients written against it.
+    return JSONResponse({"cancelled": running, "status": "cancelled", "sessionId": session.id})
 
 
 # ---------------------------------------------------------------- messages
@@ -216,7 +161,8 @@ async def list_messages(request: Request) -> Response:
     session = _session_or_404(request)
     if isinstance(session, Response):
         return session
-    return JSONResponse([message_json(m) for m in _state(request).store.list_messages(session.id)])
+    proto = _proto(request)
+    return JSONResponse([message_json(m, proto) for m in _state(request).store.list_messages(session.id)])
 
 
 def _message_text(body: dict) -> tuple[str, bool] | Response:
@@ -229,14 +175,23 @@ def _message_text(body: dict) -> tuple[str, bool] | Response:
     plan_mode = body.get("plan_mode", False)
     if not isinstance(plan_mode, bool):
         return errors.validation("plan_mode", "must be true or false")
+    if body.get("thinking_level") not in THINKING_LEVELS:
+        return errors.validation("thinking_level", "must be one of off, basic, medium, maximum")
+    steps = body.get("max_steps", 1)
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
+        return errors.validation("max_steps", "must be an integer >= 1")
     return text, plan_mode
+
+
+THINKING_LEVELS = (None, "off", "basic", "medium", "maximum")
 
 
 async def send_message(request: Request) -> Response:
     session = _session_or_404(request)
     if isinstance(session, Response):
         return session
-    body = await strict_body(request, {"content", "text", "plan_mode"})
+    proto = _proto(request)
+    body = await strict_body(request, proto.send_fields)
     if isinstance(body, Response):
         return body
     parsed = _message_text(body)
@@ -244,6 +199,8 @@ async def send_message(request: Request) -> Response:
         return parsed
     text, plan_mode = parsed
     state = _state(request)
+    mode = state.settings.send_mode or ("async" if proto.send_accepted else "sync")
+    accepted = JSONResponse({"status": "processing", "sessionId": session.id}, status_code=202)
 
     if text.startswith("/"):
         outcome = commands.run_slash(state, session.id, text)
@@ -252,14 +209,16 @@ async def send_message(request: Request) -> Response:
             return errors.error(500, outcome.data["error"], "internal_error")
         if not outcome.ok:
             return errors.error(404, f"{outcome.data['error']}. Available commands: {', '.join(commands.names())}", "not_found")
+        if mode == "async":
+            return accepted  # the command's output went out as the `complete` event
         return JSONResponse(
             {"id": f"cmd-{outcome.name}", "sessionId": session.id, "role": "assistant", "userInput": text,
              "assistantResponse": outcome.data["content"]}
         )
 
     task = state.runner.submit(session.id, text, plan_mode)
-    if state.settings.send_mode == "async":
-        return JSONResponse({"status": "processing", "sessionId": session.id}, status_code=202)
+    if mode == "async":
+        return accepted
     result = await asyncio.shield(task)
     if not result.ok:
         return errors.error(500, str(result.data.get("error", "the turn failed")), "internal_error")
@@ -271,17 +230,31 @@ async def send_message(request: Request) -> Response:
     if result.data.get("reasoning"):
         reply["reasoning"] = result.data["reasoning"]
     if result.data.get("reasoningDuration") is not None:
-        reply["reasoningDuration"] = result.data["reasoningDuration"]
+        reply["reasoningDuration"] = duration_ms(float(result.data["reasoningDuration"]))
     return JSONResponse(reply)
 
 
 async def message_history(request: Request) -> Response:
     limit = inputs.int_param(request, "limit", 50, 1, 1000)
     offset = inputs.int_param(request, "offset", 0, 0, 2**62)
-    return JSONResponse([message_json(m) for m in _state(request).store.user_history(limit, offset)])
+    proto = _proto(request)
+    return JSONResponse([message_json(m, proto) for m in _state(request).store.user_history(limit, offset)])
 
 
 # ---------------------------------------------------------------- permissions
+
+
+def _answer_permission(request: Request, granted: bool) -> Response:
+    """The spec's {granted}/{denied}, plus Go's {status, id, message}; 404 (the spec's only refusal)
+    when nothing waits on the id: never issued, or already answered (a permission is answered once)."""
+    pid = request.path_params["id"]
+    answer = _state(request).runner.permissions.resolve(pid, granted)
+    if answer == "unknown":
+        return errors.not_found("Permission", pid)
+    if answer == "answered":
+        return errors.error(404, f"Permission '{pid}' was already answered", "not_found")
+    word = "granted" if granted else "denied"
+    return JSONResponse({word: True, "status": word, "id": pid, "message": f"Permission {word} successfully"})
 
 
 async def grant_permission(request: Request) -> Response:
@@ -292,31 +265,16 @@ async def deny_permission(request: Request) -> Response:
     return _answer_permission(request, False)
 
 
-def _answer_permission(request: Request, granted: bool) -> Response:
-    """404 for an id never issued (or already forgotten), 409 for one already answered."""
-    pid = request.path_params["id"]
-    answer = _state(request).runner.permissions.resolve(pid, granted)
-    if answer == "unknown":
-        return errors.not_found("Permission", pid)
-    if answer == "answered":
-        return errors.error(409, f"Permission '{pid}' was already answered", "conflict")
-    verb = "granted" if granted else "denied"
-    return JSONResponse({"status": verb, "id": pid, "message": f"Permission {verb} successfully"})
-
-
 # ---------------------------------------------------------------- streaming
 
 
 async def stream(request: Request) -> Response:
     sid = request.query_params.get("sessionId", "")
     if not sid:
-        return Response(status_code=400)
+        return errors.validation("sessionId", "sessionId is required")
     state = _state(request)
     if not state.store.session_exists(sid):
-        return StreamingResponse(
-            iter(single_event_stream("error", {"error": f"Invalid session ID: {sid}"})),
-            media_type="text/event-stream", headers=SSE_HEADERS,
-        )
+        return errors.not_found("Session", sid)  # both specs: 404 (Go: one `error` event, then the end)
     conn = state.hub.register(sid)
     return StreamingResponse(state.hub.stream(conn), media_type="text/event-stream", headers=SSE_HEADERS)
 
@@ -326,10 +284,10 @@ async def stream_message(request: Request) -> Response:
     try:
         body = await inputs.read_json(request)
     except inputs.BadInput:
-        return errors.plain(400, "Invalid JSON in request body")
+        return errors.validation("body", "Invalid JSON in request body")
     content = body.get("content") if isinstance(body, dict) else None
     if not isinstance(content, str) or not content.strip():
-        return errors.plain(400, "Missing content parameter")
+        return errors.validation("content", "Missing content parameter")
     sid = request.path_params["id"]
     state = _state(request)
     if not state.store.session_exists(sid):
@@ -371,7 +329,8 @@ def create_app(settings: ServerSettings) -> Starlette:
         # The real default: each turn runs on the provider the preferences choose (offline when none).
         service.adopt_configured_at_start(providers, store)
         agent_factory = lambda: ProviderRouter(providers, store.get_preferences, on_choice=store.set_session_model)  # noqa: E731
-    hub = Hub(heartbeat=settings.heartbeat, max_age=settings.stream_max_age)
+    proto = protocol(settings.protocol)
+    hub = Hub(heartbeat=settings.heartbeat, max_age=settings.stream_max_age, wire=Wire(proto))
     runner = TurnRunner(
         store, hub, settings.storage_dir, agent_factory=agent_factory,
         chunk_delay=settings.agent_delay, permission_timeout=settings.permission_timeout,
@@ -388,13 +347,13 @@ def create_app(settings: ServerSettings) -> Starlette:
             await providers.aclose()
             store.close()
 
+    from tui.server import notifications, session_routes, spec_routes
+
     routes = [
         Route("/api/sessions", list_sessions, methods=["GET"]),
         Route("/api/sessions", create_session, methods=["POST"]),
         Route("/api/sessions/{id}", get_session, methods=["GET"]),
         Route("/api/sessions/{id}", delete_session, methods=["DELETE"]),
-        Route("/api/sessions/{id}", rename_session, methods=["PATCH"]),
-        Route("/api/sessions/{id}/fork", fork_session, methods=["POST"]),
         Route("/api/sessions/{id}/cancel", cancel_session, methods=["POST"]),
         Route("/api/sessions/{id}/messages", list_messages, methods=["GET"]),
         Route("/api/sessions/{id}/messages", send_message, methods=["POST"]),
@@ -402,16 +361,26 @@ def create_app(settings: ServerSettings) -> Starlette:
         Route("/api/permissions/{id}/grant", grant_permission, methods=["POST"]),
         Route("/api/permissions/{id}/deny", deny_permission, methods=["POST"]),
         Route("/stream", stream, methods=["GET"]),
-        Route("/stream/{id}/message", stream_message, methods=["POST"]),
         *files.routes(),
         *system.routes(),
+        *session_routes.routes(proto),
+        *spec_routes.routes(proto),
     ]
+    if proto.has("notifications"):
+        routes += notifications.routes()
+    if proto.has("stream_message"):
+        routes.append(Route("/stream/{id}/message", stream_message, methods=["POST"]))
+    if proto.has("fork") or settings.extensions:  # fork left the latest spec; we keep it as an extension
+        routes.append(Route("/api/sessions/{id}/fork", fork_session, methods=["POST"]))
+    if settings.extensions:
+        routes.append(Route("/api/sessions/{id}", rename_session, methods=["PATCH"]))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.settings = settings
     app.state.store = store
     app.state.hub = hub
     app.state.runner = runner
     app.state.providers = providers
+    app.state.protocol = proto
     app.add_middleware(inputs.InputGuard)
     app.add_middleware(security.LoopbackGuard, token=settings.token)
     return app

@@ -5,10 +5,30 @@ from __future__ import annotations
 from starlette.responses import JSONResponse, PlainTextResponse
 
 
+SPEC_TYPES = ("bad_request", "not_found", "internal_error", "unauthorized", "validation_error")
+
+
+def spec_type(status: int, kind: str) -> str:
+    """The spec's `type` enum for an error; Go's upper-case codes fold into it by status."""
+    if kind in SPEC_TYPES:
+        return kind
+    if status == 401:
+        return "unauthorized"
+    if status == 404:
+        return "not_found"
+    if status >= 500:
+        return "internal_error"
+    return "validation_error" if kind.startswith(("INVALID", "MISSING")) else "bad_request"
+
+
 def error(status: int, message: str, kind: str) -> JSONResponse:
-    """`{"error":{"code","message","type"}}`; `kind` is lower-case for generic errors and an upper-case
-    code (e.g. INVALID_PROVIDER) for the auth, preferences and tools endpoints, as Go does."""
-    return JSONResponse({"error": {"code": status, "message": message, "type": kind}}, status_code=status)
+    """`{"error":{"code","message","type"}}` with `type` from the spec's enum. Where Go uses an
+    upper-case code (INVALID_PROVIDER, OAUTH_NOT_SUPPORTED, … in the auth, preferences and tools
+    handlers) that code is kept as `error.reason`; `type` says the spec's kind."""
+    body: dict = {"code": status, "message": message, "type": spec_type(status, kind)}
+    if body["type"] != kind:
+        body["reason"] = kind
+    return JSONResponse({"error": body}, status_code=status)
 
 
 def not_found(resource: str, ident: str) -> JSONResponse:

@@ -12,13 +12,14 @@ import re
 import uuid
 from pathlib import Path
 from typing import BinaryIO
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from tui.server import safefs
-from tui.server.errors import error, not_found, plain, validation
+from tui.server.errors import error, not_found, validation
 
 THUMB_DIR = ".thumbnails"
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tiff", ".tif"}
@@ -83,11 +84,15 @@ def contained(folder: Path, name: str) -> Path:
     return candidate
 
 
-def file_info(path: Path, original: str | None = None) -> dict:
+def file_info(path: Path, original: str | None = None, request: Request | None = None) -> dict:
+    """FileInfo; with the request, the latest spec's `url` of the file (the seed spec has none)."""
     st = path.stat()
     info = {"name": path.name, "size": st.st_size, "modified": int(st.st_mtime), "isDir": path.is_dir()}
     if original and original != path.name:
         info["originalName"] = original
+    if request is not None and request.app.state.protocol.native_content_types:
+        sid = quote(request.path_params["id"], safe="")
+        info["url"] = f"{str(request.base_url).rstrip('/')}/api/sessions/{sid}/files/{quote(path.name, safe='')}"
     return info
 
 
@@ -103,7 +108,7 @@ async def list_files(request: Request) -> Response:
             continue
         try:
             contained(folder, entry.name)
-            out.append(file_info(entry))
+            out.append(file_info(entry, request=request))
         except (Unsafe, OSError):
             continue  # an escaping symlink or a vanished entry is not the user's file
     return JSONResponse(out)
@@ -161,7 +166,7 @@ async def upload_file(request: Request) -> Response:
         except OSError as exc:
             return error(500, f"Internal error during file upload: {exc.strerror or exc}", "internal_error")
         _drop_thumbnails(folder, name)
-        return JSONResponse(file_info(target, original), status_code=201)
+        return JSONResponse(file_info(target, original, request), status_code=201)
     finally:
         await form.close()
 
@@ -204,25 +209,27 @@ async def get_file(request: Request) -> Response:
         return resolved
     folder, path = resolved
     if path.is_dir():
-        return plain(400, "Cannot serve directory")
+        return validation("filename", "Cannot serve directory")
     thumb = request.query_params.get("thumb")
     if thumb is None:
-        return FileResponse(path, headers=NO_CACHE)
+        # The seed spec knows two content types only: the file as octets, or a JPEG thumbnail.
+        native = request.app.state.protocol.native_content_types
+        return FileResponse(path, headers=NO_CACHE, media_type=None if native else "application/octet-stream")
     ext = path.suffix.lower()
     if ext not in IMAGE_EXTS:
         if ext in VIDEO_EXTS:
-            return plain(400, "Video thumbnails are not supported by this server (no ffmpeg)")
-        return plain(400, "Thumbnails are only available for image files")
+            return validation("thumb", "Video thumbnails are not supported by this server (no ffmpeg)")
+        return validation("thumb", "Thumbnails are only available for image files")
     match = _THUMB.match(thumb)
     if not match or not 16 <= int(match.group(2)) <= 1024:
-        return plain(400, "Invalid thumb value: use N, wN or hN with N from 16 to 1024")
+        return validation("thumb", "Invalid thumb value: use N, wN or hN with N from 16 to 1024")
     mode, size = match.group(1), int(match.group(2))
     cache = folder / THUMB_DIR / f"{path.name}.{mode or 'b'}{size}.jpg"
     try:
         if not cache.exists() or cache.stat().st_mtime < path.stat().st_mtime:
             await asyncio.to_thread(make_thumbnail, path, cache, mode, size)
     except Exception as exc:  # Pillow cannot read it: say so instead of a 500
-        return plain(400, f"Thumbnail generation failed: {exc}")
+        return validation("thumb", f"Thumbnail generation failed: {exc}")
     return FileResponse(cache, media_type="image/jpeg", headers=NO_CACHE)
 
 

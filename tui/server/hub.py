@@ -12,6 +12,8 @@ import json
 import time
 from typing import AsyncIterator
 
+from tui.server.protocol import PROTOCOLS, Wire
+
 # PROTOCOL §5.2: retry interval per event kind, in ms
 RETRY_MS = {"heartbeat": 45000, "error": 750}
 DEFAULT_RETRY_MS = 30000
@@ -68,9 +70,10 @@ class Connection:
 
 
 class Hub:
-    def __init__(self, heartbeat: float = 45.0, max_age: float | None = None) -> None:
+    def __init__(self, heartbeat: float = 45.0, max_age: float | None = None, wire: Wire | None = None) -> None:
         self.heartbeat = heartbeat
         self.max_age = max_age
+        self.wire = wire or Wire(PROTOCOLS["latest"])  # what the agents emit -> the protocol's events
         self._by_session: dict[str, set[Connection]] = {}
 
     # ------------------------------------------------------------ publishing
@@ -79,12 +82,13 @@ class Hub:
         conns = self._by_session.get(session_id)
         if not conns:
             return
-        payload = _dumps(data)
         stale = None
-        for conn in conns:
-            conn.put(event, payload)
-            if conn.closed:
-                stale = [*(stale or ()), conn]
+        for wire_event, wire_data in self.wire.events(event, data):
+            payload = _dumps(wire_data)
+            for conn in conns:
+                conn.put(wire_event, payload)
+                if conn.closed:
+                    stale = [*(stale or ()), conn]
         for conn in stale or ():
             self.unregister(conn)  # a stream that never started or fell too far behind
 

@@ -118,6 +118,7 @@ def serve(
     ready_file: str | None = None,
     agent_delay: float | None = None,
     heartbeat: float | None = None,
+    protocol: str = "latest",
 ) -> int:
     die_with_parent()
     from tui.server.app import create_app
@@ -130,6 +131,7 @@ def serve(
         permission_timeout=config.embedded.permission_timeout,
         agent_delay=agent_delay if agent_delay is not None else config.embedded.agent_delay,
         config=config,
+        protocol=protocol,  # type: ignore[arg-type]  # the CLI offers only latest and seed
     )
     app = create_app(settings)
 
@@ -137,7 +139,8 @@ def serve(
         if ready_file:
             write_ready_file(ready_file, actual_port)
         if not ready_file:
-            print(f"mix-tui server listening on http://{host}:{actual_port} (data in {data_dir})", flush=True)
+            print(f"mix-tui server listening on http://{host}:{actual_port} ({protocol} protocol, data in {data_dir})",
+                  flush=True)
 
     server = MixUvicornServer(uvicorn_config(app, host, port), on_ready=ready)
     try:

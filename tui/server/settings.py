@@ -27,7 +27,10 @@ class ServerSettings:
     agent_delay: float = 0.012  # seconds between streamed chunks of the agent
     stream_max_age: float | None = None  # close SSE streams after this many seconds (None: never)
     config: Config = field(default_factory=Config)
-    send_mode: Literal["sync", "async"] = "sync"  # POST …/messages: 200 after the turn, or 202 at once
+    protocol: Literal["latest", "seed"] = "latest"  # the Mix spec spoken (tui.server.protocol)
+    # POST …/messages: 200 after the turn ("sync") or 202 at once ("async"); None: as the protocol says
+    send_mode: Literal["sync", "async"] | None = None
+    extensions: bool = True  # routes in neither spec (PATCH rename; fork under latest); False: the spec only
     agent_factory: Callable[[], Any] = default_agent_factory
     max_upload_bytes: int = DEFAULT_UPLOAD_CAP
 

@@ -83,10 +83,15 @@ def _m2_session_model(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE sessions ADD COLUMN model TEXT NOT NULL DEFAULT ''")
 
 
+def _m3_session_options(db: sqlite3.Connection) -> None:
+    # The latest spec's per-session settings (browserMode, cdpUrl, prompt, callbacks), as JSON.
+    db.execute("ALTER TABLE sessions ADD COLUMN options TEXT NOT NULL DEFAULT '{}'")
+
+
 STREAMING = "streaming"  # finish reason of an answer still being streamed (tui.server.drafts)
 INTERRUPTED = "interrupted"  # ... of one whose server died mid-turn
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m1_initial, _m2_session_model]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m1_initial, _m2_session_model, _m3_session_options]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -106,6 +111,7 @@ class SessionRow:
     first_user_message: str = ""
     provider: str = ""
     model: str = ""
+    options: dict = field(default_factory=dict)  # browserMode, cdpUrl, customSystemPrompt, promptMode, callbacks
 
 
 @dataclass
@@ -134,7 +140,7 @@ SELECT s.id, s.title, s.created_at, s.working_directory, s.parent_session_id, s.
        (SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id AND m.role = 'tool'),
        COALESCE((SELECT m.text FROM messages m WHERE m.session_id = s.id AND m.role = 'user'
                  ORDER BY m.position LIMIT 1), ''),
-       s.provider, s.model
+       s.provider, s.model, s.options
 FROM sessions s
 """
 
@@ -201,19 +207,44 @@ class Store:
 
     @staticmethod
     def _session(row: tuple) -> SessionRow:
-        return SessionRow(*row)
+        values = list(row)
+        try:
+            options = json.loads(values[-1] or "{}")
+        except ValueError:
+            options = {}
+        values[-1] = options if isinstance(options, dict) else {}
+        return SessionRow(*values)
 
-    def create_session(self, title: str, *, working_directory: str = "", parent_session_id: str | None = None) -> SessionRow:
+    def create_session(self, title: str, *, working_directory: str = "", parent_session_id: str | None = None,
+                       options: dict | None = None) -> SessionRow:
         sid = str(uuid.uuid4())
         now = time.time()
         self._tx(
             lambda db: db.execute(
-                "INSERT INTO sessions (id, title, created_at, updated_at, working_directory, parent_session_id)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (sid, title, now, now, working_directory, parent_session_id),
+                "INSERT INTO sessions (id, title, created_at, updated_at, working_directory, parent_session_id, options)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (sid, title, now, now, working_directory, parent_session_id, json.dumps(options or {})),
             )
         )
         return self.get_session(sid)  # type: ignore[return-value]
+
+    def update_session_options(self, session_id: str, changes: dict) -> SessionRow | None:
+        session = self.get_session(session_id)
+        if session is None:
+            return None
+        merged = {**session.options, **changes}
+        self._tx(lambda db: db.execute("UPDATE sessions SET options = ?, updated_at = ? WHERE id = ?",
+                                       (json.dumps(merged), time.time(), session_id)))
+        return self.get_session(session_id)
+
+    def rewind_session(self, session_id: str, message_id: str) -> MessageRow | None:
+        """Delete every message after `message_id` (which stays); None when it is not in this session."""
+        kept = self.get_message(message_id)
+        if kept is None or kept.session_id != session_id:
+            return None
+        self._tx(lambda db: db.execute("DELETE FROM messages WHERE session_id = ? AND position > ?",
+                                       (session_id, kept.position)))
+        return kept
 
     def get_session(self, session_id: str) -> SessionRow | None:
         rows = self._query(_SESSION_SELECT + " WHERE s.id = ?", (session_id,))
@@ -321,6 +352,10 @@ class Store:
         rows = self._query(f"SELECT {self._MSG_COLS} FROM messages WHERE id = ?", (message_id,))
         return self._message(rows[0]) if rows else None
 
+    def update_tool_calls(self, message_id: str, tool_calls: list[dict]) -> None:
+        self._tx(lambda db: db.execute("UPDATE messages SET tool_calls = ? WHERE id = ?",
+                                       (json.dumps(tool_calls, separators=(",", ":")), message_id)))
+
     def user_history(self, limit: int, offset: int) -> list[MessageRow]:
         rows = self._query(
             f"SELECT {self._MSG_COLS} FROM messages WHERE role = 'user' ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?",
@@ -347,8 +382,8 @@ class Store:
         def copy(db: sqlite3.Connection) -> None:
             db.execute(
                 "INSERT INTO sessions (id, title, created_at, updated_at, working_directory, parent_session_id,"
-                " prompt_tokens, completion_tokens, cost) VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0)",
-                (new_id, title, now, now, source.working_directory, source_id),
+                " prompt_tokens, completion_tokens, cost, options) VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, ?)",
+                (new_id, title, now, now, source.working_directory, source_id, json.dumps(source.options)),
             )
             for pos, m in enumerate(chosen):
                 db.execute(

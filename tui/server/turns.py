@@ -18,6 +18,7 @@ from typing import Any, Callable
 from tui.server.sandbox import UNCONFINED, Sandbox
 from tui.server.drafts import AnswerDraft
 from tui.server.hub import Hub
+from tui.server.notifications import Answer, NotificationBroker
 from tui.server.store import Store
 
 log = logging.getLogger("tui.server")
@@ -158,6 +159,14 @@ class SessionTurnContext:
             params=params, emit=self.emit,
         )
 
+    async def ask_user(self, *, title: str, message: str, response_type: str = "text",
+                       choices: list[str] | None = None) -> Answer | None:
+        """A question to the user (`notification`); their answer, or None without one."""
+        return await self._runner.notifications.ask(
+            self.session_id, title=title, message=message, response_type=response_type, choices=choices,
+            emit=self.emit,
+        )
+
     def store_message(
         self, role: str, text: str, *, tool_calls: list[dict] | None = None, reasoning: str = "",
         reasoning_duration: float | None = None, finish_reason: str = "", model: str = "",
@@ -173,6 +182,8 @@ class SessionTurnContext:
                 reasoning_duration=reasoning_duration, finish_reason=finish_reason, model=model,
             )
         self._result.message_ids.append(mid)
+        if role == "tool" and tool_calls:
+            self._runner.after_tools(self.session_id, mid, self.session_dir)
         return mid
 
     def record_usage(self, prompt_tokens: int, completion_tokens: int, cost: float) -> None:
@@ -195,9 +206,11 @@ class TurnRunner:
         self.agent_factory = agent_factory
         self.chunk_delay = chunk_delay
         self.permissions = PermissionBroker(store, hub, permission_timeout)
+        self.notifications = NotificationBroker(permission_timeout, enabled="notification" in hub.wire.protocol.events)
         self._agent: Any = None
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: dict[str, set[asyncio.Task]] = {}
+        self._callback_tasks: set[asyncio.Task] = set()
 
     @property
     def agent(self) -> Any:
@@ -226,6 +239,18 @@ class TurnRunner:
             if not tasks:
                 del self._tasks[session_id]
 
+    def after_tools(self, session_id: str, tool_message_id: str, session_dir: Path) -> None:
+        """Run the session's callbacks for the tool results just stored (tui.server.callbacks)."""
+        from tui.server import callbacks
+
+        session = self.store.get_session(session_id)
+        if session is None or not session.options.get("callbacks"):
+            return
+        task = asyncio.get_running_loop().create_task(
+            callbacks.run_for_message(self, session, tool_message_id, session_dir), name=f"callbacks-{session_id}")
+        self._callback_tasks.add(task)
+        task.add_done_callback(self._callback_tasks.discard)
+
     def cancel(self, session_id: str) -> bool:
         """Cancel the running turn and any queued ones of this session; True if there was any."""
         tasks = list(self._tasks.get(session_id, ()))
@@ -234,7 +259,7 @@ class TurnRunner:
         return bool(tasks)
 
     async def shutdown(self) -> None:
-        tasks = [t for ts in self._tasks.values() for t in ts]
+        tasks = [t for ts in self._tasks.values() for t in ts] + list(self._callback_tasks)
         for t in tasks:
             t.cancel()
         if tasks:
@@ -253,8 +278,11 @@ class TurnRunner:
                 try:
                     if not self.store.session_exists(session_id):
                         raise LookupError(f"session {session_id} no longer exists")
-                    result.message_ids.append(self.store.add_message(session_id, "user", text))
+                    user_id = self.store.add_message(session_id, "user", text)
+                    result.message_ids.append(user_id)
                     ctx.draft.open()
+                    await ctx.emit("user_message_created",
+                                   {"type": "user_message_created", "messageId": user_id, "content": text})
                     if text.startswith("!"):
                         from tui.server.agent import run_shell_passthrough
 
@@ -270,6 +298,7 @@ class TurnRunner:
                     await ctx.emit("error", {"error": "the agent ended the turn without an answer"})
         except asyncio.CancelledError:
             self.permissions.cancel_session(session_id)
+            self.notifications.cancel_session(session_id)
             if started and not result.event:
                 result.event, result.data = "error", {"error": CANCELLED_ERROR}
                 self.hub.publish(session_id, "error", result.data)

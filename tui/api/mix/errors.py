@@ -70,7 +70,8 @@ def parse_error_body(body: bytes | str) -> tuple[str, str | int | None, str | No
             err = data.get("error")
             if isinstance(err, dict):
                 msg = err.get("message") or err.get("error") or ""
-                return str(msg), err.get("code"), _opt(err.get("type"))
+                # `reason`: the embedded server's Go-style code (INVALID_PROVIDER) beside the spec's `type`
+                return str(msg), err.get("code"), _opt(err.get("reason")) or _opt(err.get("type"))
             if isinstance(err, str):
                 return err, data.get("code"), _opt(data.get("type"))
             if isinstance(data.get("message"), str):

@@ -122,7 +122,8 @@ class _Turn:
         full_input = tool_input_json(params)
         self.running = {"id": call_id, "name": name, "input": full_input}
         await ctx.emit("tool", {"type": "tool", "name": name, "input": "", "id": call_id, "status": "running"})
-        await ctx.emit("tool", {"type": "tool", "name": name, "input": "", "id": call_id, "status": "completed"})
+        # The parameters are complete before the call runs (latest servers say so with tool_use_* events).
+        await ctx.emit("tool", {"type": "tool", "name": name, "input": full_input, "id": call_id, "status": "completed"})
         result = await execute_tool(ctx, call_id, name, params)
         self.running = None
         await ctx.emit("tool", {"type": "tool", "name": name, "input": full_input, "id": call_id, "status": "completed"})

@@ -69,17 +69,18 @@ def _kill_group(proc: asyncio.subprocess.Process) -> None:
 
 
 async def run_command(command: str, cwd: Path, timeout: float = DEFAULT_TIMEOUT,
-                      cap: int = OUTPUT_CAP, sandbox: Sandbox = UNCONFINED) -> CommandOutcome:
+                      cap: int = OUTPUT_CAP, env: dict[str, str] | None = None,
+                      sandbox: Sandbox = UNCONFINED) -> CommandOutcome:
     """`sh -c command` in `cwd`. On cancellation the process group is killed and CancelledError re-raised.
     Raises safefs.Escape when `cwd` is (now) a symlink."""
     folder_fd = safefs.open_root(cwd)
     try:
-        return await _run(sandbox.argv(command, folder_fd, str(cwd)), folder_fd, timeout, cap)
+        return await _run(sandbox.argv(command, folder_fd, str(cwd)), folder_fd, timeout, cap, env)
     finally:
         os.close(folder_fd)
 
 
-async def _run(argv: list[str], folder_fd: int, timeout: float, cap: int) -> CommandOutcome:
+async def _run(argv: list[str], folder_fd: int, timeout: float, cap: int, env: dict[str, str] | None) -> CommandOutcome:
     # The shell may already be running (and forking) before create_subprocess_exec returns; a
     # cancel landing there would kill only the shell and orphan its children. So the start is
     # shielded, and a cancel during it kills the whole group once the process object exists.
@@ -87,6 +88,7 @@ async def _run(argv: list[str], folder_fd: int, timeout: float, cap: int) -> Com
         *argv,
         cwd=f"/proc/self/fd/{folder_fd}",  # the folder opened a moment ago, not whatever the path names now
         pass_fds=(folder_fd,),
+        env=env,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,

@@ -250,7 +250,8 @@ class _Turn:
                                         "status": "running"})
                 elif isinstance(event, ToolCallEnd):
                     step.calls.append(event)
-                    await emit("tool", {"type": "tool", "name": event.name, "input": "", "id": event.id,
+                    shown = tool_input_json(event.input) if isinstance(event.input, dict) else ""
+                    await emit("tool", {"type": "tool", "name": event.name, "input": shown, "id": event.id,
                                         "status": "completed"})
                 elif isinstance(event, Usage):
                     self._record_usage(event)
