@@ -88,7 +88,10 @@ async def tools_status(request: Request) -> Response:
                            "api_key_required": providers[name].key_pattern is not None,
                            "authenticated": entry["authenticated"]} for name, entry in status.items()],
             },
-        }
+        },
+        # An extension: how the shell tool is confined (tui.server.sandbox), for the F9 tools view.
+        "sandbox": {"active": state.runner.sandbox.active, "network": state.runner.sandbox.network,
+                    "description": state.runner.sandbox.describe()},
     })
 
 
