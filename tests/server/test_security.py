@@ -54,17 +54,12 @@ def test_token_required_everywhere_when_set(tmp_path):
 
 def _raw_request(port: int, head_lines: list[str]) -> int:
     """Send a hand-built request (httpx merges duplicate headers) and return its status code."""
-    import socket
+    from tests.support.fuzz import RawRequest, send_raw
 
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-        sock.sendall(("\r\n".join(head_lines) + "\r\n\r\n").encode("latin-1"))
-        reply = b""
-        while b"\r\n" not in reply:
-            chunk = sock.recv(4096)
-            if not chunk:
-                break
-            reply += chunk
-    return int(reply.split(b" ", 2)[1])
+    method, path, _ = head_lines[0].split(" ")
+    headers = [(k, v.strip().encode("latin-1")) for k, _, v in (line.partition(":") for line in head_lines[1:])
+               if k.lower() != "connection"]
+    return send_raw(port, RawRequest(method, path.encode(), headers)).status
 
 
 def test_any_foreign_origin_among_several_is_refused(mix_server):
