@@ -20,7 +20,7 @@ def test_generated_hostile_requests_never_get_a_5xx_nor_end_a_stream(tmp_path):
     with running_server(tmp_path) as server:
         report = run_fuzz(server.port, app_routes(server.app), SAMPLE, seed=19)
     assert report.failures == []
-    assert report.requests >= SAMPLE * 0.9 and report.stream_alive
+    assert report.requests == SAMPLE and report.stream_alive
     assert sum(n for status, n in report.statuses.items() if 400 <= status < 500) > SAMPLE // 4  # it did probe
 
 
