@@ -3,7 +3,6 @@ as the Go handlers use for these endpoints."""
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import datetime, timezone
 from typing import Any
