@@ -1,6 +1,7 @@
 """`make soak`: the server held under hostile input, crashes and load; figures to benchmarks/soak-results.md.
 
 1. fuzz: generated hostile requests (tests/support/fuzz.py) -> 5xx, bad error shapes, stream survival;
+   then the path-escape battery against the agent's tools -> escapes;
 2. kill -9 mid-turn: a real `mix-tui serve` killed with SIGKILL at a random point of a streaming turn,
    restarted on the same data each time -> lost sessions, user messages, partial answers, thinking,
    turns left streaming, integrity_check;
@@ -66,6 +67,77 @@ def soak_fuzz(count: int, figures: Figures, work: Path) -> None:
     figures.add("fuzz status mix", ", ".join(f"{k}: {v}" for k, v in sorted(report.statuses.items())))
     for failure in report.failures[:5]:
         print("  ", failure[:300])
+
+
+# ---------------------------------------------------------------- 1b. escapes
+
+
+def _outside_state(outside: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(outside.iterdir()) if p.is_file()}
+
+
+def soak_escapes(rounds: int, figures: Figures, work: Path) -> None:
+    """Traversal, links and folders swapped for links while the permission prompt waits, against the
+    agent's tools (sandbox as this machine allows); an escape is a secret read or anything changed outside."""
+    import asyncio
+    import shutil
+
+    from tests.server_agent.context import RecordingContext
+    from tui.server.agent.tools import execute_tool
+    from tui.server.sandbox import Sandbox
+
+    sandbox = Sandbox.detect()
+    attempts = escapes = 0
+
+    async def one(round_: int, tool: str, params: dict, swap: str | None) -> bool:
+        base = work / "escapes" / f"{round_}-{tool}-{attempts}"
+        session, outside = base / "storage" / "s", base / "outside"
+        (session / "sub").mkdir(parents=True)
+        outside.mkdir()
+        (outside / "secret.txt").write_text("top secret\n")
+        (outside / "notes.txt").write_text("inside\n")
+        (session / "sub" / "notes.txt").write_text("inside\n")
+        (session / "link").symlink_to(outside, target_is_directory=True)
+        (session / "leak.txt").symlink_to(outside / "secret.txt")
+        before = _outside_state(outside)
+
+        async def answer(request: dict) -> bool:
+            if swap:
+                folder = session / swap if swap != "." else session
+                shutil.rmtree(folder)
+                folder.symlink_to(outside, target_is_directory=True)
+            return True
+
+        ctx = RecordingContext(session, permission_answer=answer)
+        ctx.sandbox = sandbox  # type: ignore[attr-defined]
+        params = {k: v.replace("OUT", str(outside)) if isinstance(v, str) else v for k, v in params.items()}
+        result = await execute_tool(ctx, "toolu_soak", tool, params)
+        return "top secret" in result.text or _outside_state(outside) != before
+
+    paths = ["../../outside/secret.txt", "OUT/secret.txt", "link/secret.txt", "leak.txt", "sub/../../../outside/secret.txt"]
+    cases: list[tuple[str, dict, str | None]] = []
+    for path in paths:
+        cases += [("read", {"file_path": path}, None),
+                  ("write", {"file_path": path, "content": "pwned\n"}, None),
+                  ("edit", {"file_path": path, "old_string": "top", "new_string": "pwned"}, None)]
+    cases += [("write", {"file_path": "sub/notes.txt", "content": "pwned\n"}, "sub"),
+              ("write", {"file_path": "sub/new.txt", "content": "pwned\n"}, "sub"),
+              ("edit", {"file_path": "sub/notes.txt", "old_string": "inside", "new_string": "pwned"}, "sub"),
+              ("bash", {"command": "echo pwned > planted.txt"}, "."),
+              ("bash", {"command": "echo pwned > OUT/planted.txt"}, None),
+              ("bash", {"command": "echo pwned > link/planted.txt"}, None)]
+
+    async def run_all() -> None:
+        nonlocal attempts, escapes
+        for round_ in range(rounds):
+            for tool, params, swap in cases:
+                attempts += 1
+                escapes += await one(round_, tool, params, swap)
+
+    asyncio.run(run_all())
+    figures.add("path escapes", f"{escapes} of {attempts} attempts",
+                f"traversal, absolute, links, folders swapped for links while the prompt waits; shell sandbox "
+                f"{'on' if sandbox.active else 'off'}")
 
 
 # ---------------------------------------------------------------- 2. kill -9 mid-turn
@@ -203,6 +275,7 @@ def soak_load(concurrent: int, sequential: int, figures: Figures, work: Path) ->
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.soak")
     parser.add_argument("--fuzz", type=int, default=10_000)
+    parser.add_argument("--escapes", type=int, default=5, help="rounds of the path-escape battery (21 attempts each)")
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--concurrent", type=int, default=20)
     parser.add_argument("--sequential", type=int, default=200)
@@ -215,6 +288,8 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tmp)
         if args.fuzz:
             soak_fuzz(args.fuzz, figures, work)
+        if args.escapes:
+            soak_escapes(args.escapes, figures, work)
         if args.kills:
             soak_kills(args.kills, figures, work, random.Random(args.seed))
         if args.concurrent or args.sequential:
