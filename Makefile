@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test bench soak serve screenshots clean setup sandbox
+.PHONY: run test bench soak serve screenshots clean setup sandbox conformance
 
 setup: $(STAMP)
 
@@ -48,5 +48,19 @@ soak: $(STAMP)
 screenshots: $(STAMP)
 	$(BIN)/python -m pytest tests/ui/test_screenshots.py $(ARGS)
 
+# The seed-era Mix SDK (0.4.3) cannot share .venv with 0.8.1 (same package): its own venv, its own run
+# against `mix-tui serve --protocol seed` (tests/conformance/seed_sdk.py). 0.8.1 runs in `make test`.
+CONFORMANCE_VENV := .venv-conformance
+CONFORMANCE_STAMP := $(CONFORMANCE_VENV)/.installed-stamp
+
+$(CONFORMANCE_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(CONFORMANCE_VENV)
+	$(CONFORMANCE_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CONFORMANCE_VENV)/bin/python -m pip install --quiet -e . 'mix-python-sdk==0.4.3' 'openapi-core>=0.19'
+	touch $(CONFORMANCE_STAMP)
+
+conformance: $(CONFORMANCE_STAMP)
+	$(CONFORMANCE_VENV)/bin/python -m tests.conformance.seed_sdk
+
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache
+	rm -rf $(VENV) $(CONFORMANCE_VENV) build dist *.egg-info .pytest_cache

@@ -92,7 +92,7 @@ async def run(params: dict[str, Any]) -> dict[str, Any]:
         rec = FrameRecorder(app).install()
         await app.wait_backend(30)
         chat = app.chat
-        await wait_until(lambda: chat._session_list_loaded, 30, "the session list", step=0.01)
+        await wait_until(lambda: chat.sessions.loaded, 30, "the session list", step=0.01)
         item = next((i for i in chat.sidebar.items if i.id == params["session_id"]), None)
         if item is None:
             raise RuntimeError("the seeded session is not in the session list")

@@ -35,7 +35,7 @@ async def ours(params: dict[str, Any]) -> dict[str, Any]:
         rec = FrameRecorder(app).install()
         backend = await app.wait_backend(30)
         chat = app.chat
-        await wait_until(lambda: chat._session_list_loaded, 30, "the session list", step=0.01)
+        await wait_until(lambda: chat.sessions.loaded, 30, "the session list", step=0.01)
         conversation = await backend.create_conversation("benchmark")
         chat.sidebar.add_session(conversation)
         view = chat.open_session(conversation)

@@ -39,8 +39,8 @@ def test_mcp_reports_configured_servers_honestly(tmp_path):
                                  McpServerConfig(name="empty")])
     with running_server(tmp_path, config=config) as server, server.client() as c:
         assert c.get("/api/mcp").json() == [
-            {"name": "files", "connected": False, "status": "not started", "tools": None},
-            {"name": "empty", "connected": False, "status": "failed", "tools": None},
+            {"name": "files", "connected": False, "status": "not started"},
+            {"name": "empty", "connected": False, "status": "failed"},
         ]
         sid = server.create_session()["id"]
         import json

@@ -26,3 +26,11 @@ def outside(tmp_path: Path) -> Path:
 @pytest.fixture
 def ctx(session_dir: Path) -> RecordingContext:
     return RecordingContext(session_dir)
+
+
+@pytest.fixture(autouse=True)
+def _seed_protocol(monkeypatch):
+    """These tests pin the seed-era wire (synchronous send, `tool` snapshots); tests/conformance drives latest."""
+    from tests.fixtures import mix_server as fixture_module
+
+    monkeypatch.setattr(fixture_module, "DEFAULT_PROTOCOL", "seed")

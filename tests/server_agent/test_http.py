@@ -96,7 +96,7 @@ async def test_cancel_mid_command_over_http(mix_server: RunningServer):
         await c.post(f"/api/permissions/{permission['id']}/grant")
         await asyncio.sleep(0.2)  # the command is running now
         cancelled = await c.post(f"/api/sessions/{sid}/cancel")
-        assert cancelled.json() == {"status": "cancelled", "sessionId": sid}
+        assert cancelled.json() == {"cancelled": True, "status": "cancelled", "sessionId": sid}
         frames = await sse.until("complete", "error")
     names = [f[1] for f in frames]
     assert names[-2:] == ["tool_execution_complete", "error"]

@@ -27,7 +27,7 @@ async def test_a_key_added_in_the_credentials_view_gets_answers_from_the_provide
             server.create_session("real model")
             app = make_app(tmp_path / "client", server=server.url)
             async with app.run_test(size=SIZE) as pilot:
-                await wait_for(pilot, lambda: app.backend is not None and app.chat._session_list_loaded,
+                await wait_for(pilot, lambda: app.backend is not None and app.chat.sessions.loaded,
                                what="the session list")
                 app.chat.open_session((await app.backend.list_conversations())[0])
                 await pilot.pause()

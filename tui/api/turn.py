@@ -96,8 +96,9 @@ class PermissionState:
     request: ev.PermissionRequest
     received_at: float = field(default_factory=time.monotonic)
     timeout: float = 30.0
-    answer: bool | None = None  # True granted, False denied, None pending
+    answer: bool | None = None  # True granted (or a question answered), False denied, None pending
     clock: Callable[[], float] = time.monotonic  # the clock `received_at` was read from
+    question: ev.Notification | None = None  # an agent's question: it waits in the same queue and countdown
 
     @property
     def deadline(self) -> float:
@@ -353,6 +354,15 @@ class TurnModel:
         else:
             tool.permission = state
             tool.status = ToolStatus.WAITING_PERMISSION
+        return True
+
+    def _on_Notification(self, e: ev.Notification) -> bool:
+        """A question to the user queues with the permission requests (same prompt, same countdown)."""
+        stand_in = ev.PermissionRequest(id=e.id, session_id=e.session_id, tool_name="", description=e.title,
+                                        action="", path="", params={})
+        timeout = e.timeout if e.timeout else self.permission_timeout
+        self._orphan_permissions.append(PermissionState(request=stand_in, received_at=self.clock(), timeout=timeout,
+                                                        clock=self.clock, question=e))
         return True
 
     def _tool_waiting_for(self, tool_name: str) -> ToolCall | None:

@@ -1,14 +1,14 @@
 """The files of one Mix session: list, upload (with progress), preview, delete, save a copy.
 
 Every network call runs in a worker; errors land in the status line as one plain sentence.
-Also home of the two helpers the other management views share (`mix_client_of`, `error_text`).
+Also home of `error_text`, which the other management views share; they take `mix_client_of`
+(tui.api.mix.backend) and `human_size`/`human_time` (tui.formatting) from here too.
 """
 
 from __future__ import annotations
 
 import io
 import stat
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +21,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, ProgressBar, Static
 
 from tui.api.errors import ApiError, PayloadTooLarge
-from tui.api.mix.client import MixClient
+from tui.api.mix.backend import mix_client_of
 from tui.api.mix.models import FileInfo
+from tui.formatting import human_size, human_time
 from tui.screens.confirm import ConfirmScreen
 from tui.themes import themes_dir
 from tui.widgets.file_picker import FilePicker, SaveAsPicker
@@ -37,28 +38,6 @@ VIDEO_EXTENSIONS = (".mp4", ".webm", ".mov", ".avi", ".mkv", ".wmv", ".flv", ".m
 # ---------------------------------------------------------------- shared by the management views
 
 
-def mix_client_of(source: Any, conversation_id: str | None = None) -> MixClient:
-    """A MixClient, or the one behind a backend (MixBackend's `.client`; a RoutedBackend's Mix part)."""
-    if isinstance(source, MixClient):
-        return source
-    client = getattr(source, "client", None)
-    if isinstance(client, MixClient):
-        return client
-    backend_of = getattr(source, "backend_of", None)
-    if backend_of is not None:
-        inner = backend_of(conversation_id)
-        if inner is not source:
-            try:
-                return mix_client_of(inner)
-            except TypeError:
-                pass
-    for inner in getattr(source, "backends", {}).values():
-        client = getattr(inner, "client", None)
-        if isinstance(client, MixClient):
-            return client
-    raise TypeError("these views need a Mix server (the current backend is not one)")
-
-
 def error_text(exc: BaseException, doing: str = "") -> str:
     """One sentence a person can act on: the server's own words first."""
     prefix = f"Could not {doing}: " if doing else ""
@@ -69,22 +48,7 @@ def error_text(exc: BaseException, doing: str = "") -> str:
     return f"{prefix}unexpected error ({type(exc).__name__}: {exc})"
 
 
-# ---------------------------------------------------------------- formatting
-
-
-def human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"
-
-
-def human_time(when: datetime | None) -> str:
-    if when is None or when.timestamp() <= 0:
-        return "—"  # later servers send 0
-    return when.astimezone().strftime("%Y-%m-%d %H:%M")
+# ---------------------------------------------------------------- kinds of files
 
 
 def is_image(name: str) -> bool:

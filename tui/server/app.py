@@ -24,7 +24,7 @@ from tui.server import catalog, commands, errors, inputs
 from tui.server.hub import Hub
 from tui.server.protocol import Protocol, Wire, duration_ms, protocol
 from tui.server.settings import ServerSettings, default_agent_factory
-from tui.server.shapes import message_json, session_json, strict_body
+from tui.server.shapes import message_json, session_json, session_or_404, strict_body
 from tui.server.store import SessionRow, Store
 from tui.server.turns import TurnRunner
 
@@ -45,10 +45,7 @@ def _proto(request: Request) -> Protocol:
     return request.app.state.protocol
 
 
-def _session_or_404(request: Request) -> SessionRow | Response:
-    sid = request.path_params["id"]
-    session = _state(request).store.get_session(sid)
-    return session if session is not None else errors.not_found("Session", sid)
+_session_or_404 = session_or_404
 
 
 # ---------------------------------------------------------------- sessions

@@ -119,6 +119,9 @@ class Wire:
 
     def events(self, event: str, data: dict) -> Iterable[tuple[str, dict]]:
         p = self.protocol
+        private = {k: data[k] for k in data if k.startswith("_")}  # for the wire only, never sent
+        if private:
+            data = {k: v for k, v in data.items() if k not in private}
         if event == "rate_limit_error":  # in neither spec: an `error` whose type says what it is
             event, data = "error", {**data, "type": "rate_limit_error"}
         if event == "error" and data.get("retryAfter") is not None:
@@ -126,7 +129,7 @@ class Wire:
         if event == "complete" and isinstance(data.get("reasoningDuration"), float):
             data = {**data, "reasoningDuration": duration_ms(data["reasoningDuration"])}
         if event == "tool" and p.tool_use_events:
-            return self._tool_use(data)
+            return self._tool_use(data, private.get("_input", ""))
         for key in ("toolName", "name"):
             if key in data and event in ("tool_execution_start", "tool_execution_complete", "permission",
                                          "tool_use_start", "tool_use_parameter_streaming_complete"):
@@ -135,13 +138,14 @@ class Wire:
             return ()
         return ((event, data),)
 
-    def _tool_use(self, data: dict) -> list[tuple[str, dict]]:
-        """A `tool` snapshot -> tool_use_start (running) or the parameters, once, when first complete."""
+    def _tool_use(self, data: dict, known_input: str) -> list[tuple[str, dict]]:
+        """A `tool` snapshot -> tool_use_start (running) or the parameters, once, when first complete
+        (`known_input`: the parameters an agent already has while Go's snapshot still shows none)."""
         call_id, name = str(data.get("id", "")), self.protocol.tool_name(str(data.get("name", "")))
         extra = {k: data[k] for k in ("parentToolCallId", "assistantMessageId") if data.get(k)}
         if data.get("status") == "running":
             return [("tool_use_start", {"type": "tool_use_start", "name": name, "id": call_id, **extra})]
-        raw = data.get("input") or ""
+        raw = data.get("input") or known_input
         if not raw or call_id in self._announced:
             return []
         self._announced[call_id] = None

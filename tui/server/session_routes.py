@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from tui.server import callbacks, errors
 from tui.server.protocol import BROWSER_MODES, Protocol
-from tui.server.shapes import session_json, strict_body, tool_call_json
+from tui.server.shapes import session_json, session_or_404, strict_body, tool_call_json
 
 PROMPT_MODES = {"default": None, "append": 50 * 1024, "replace": 100 * 1024}  # mode -> size limit (bytes)
 MEDIA_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tiff", ".svg", ".mp4", ".webm", ".mov", ".avi",
@@ -64,14 +64,8 @@ def session_options(body: dict, proto: Protocol) -> dict | Response:
     return options
 
 
-def _session(request: Request) -> Any:
-    sid = request.path_params["id"]
-    session = request.app.state.store.get_session(sid)
-    return session if session is not None else errors.not_found("Session", sid)
-
-
 async def update_callbacks(request: Request) -> Response:
-    session = _session(request)
+    session = session_or_404(request)
     if isinstance(session, Response):
         return session
     body = await strict_body(request, {"callbacks"})
@@ -88,7 +82,7 @@ async def update_callbacks(request: Request) -> Response:
 
 
 async def rewind(request: Request) -> Response:
-    session = _session(request)
+    session = session_or_404(request)
     if isinstance(session, Response):
         return session
     body = await strict_body(request, {"messageId", "cleanupMedia"})
@@ -128,7 +122,7 @@ def _iso(ts: float) -> str:
 
 
 async def export(request: Request) -> Response:
-    session = _session(request)
+    session = session_or_404(request)
     if isinstance(session, Response):
         return session
     state = request.app.state

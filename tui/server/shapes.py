@@ -83,6 +83,13 @@ def message_json(m: MessageRow, proto: Protocol) -> dict:
     return data
 
 
+def session_or_404(request: Request) -> SessionRow | Response:
+    """The session named by the path's `id`, or the 404 to answer with."""
+    sid = request.path_params["id"]
+    session = request.app.state.store.get_session(sid)
+    return session if session is not None else errors.not_found("Session", sid)
+
+
 async def strict_body(request: Request, allowed: set[str] | frozenset[str]) -> dict | Response:
     """Decode a JSON object, rejecting unknown keys like Go's DisallowUnknownFields."""
     body = await inputs.read_json(request)  # BadInput (400) for unsound or unstorable JSON

@@ -59,9 +59,10 @@ async def get_command(request: Request) -> Response:
 
 async def list_mcp(request: Request) -> Response:
     servers = commands.mcp_servers(request.app.state)
-    # The wire shape (§3.1): tools null when not connected.
+    # Go sends `tools: null` when not connected; the specs are OpenAPI 3.1, where their `nullable` means
+    # nothing and null is not an array, so the key is left out instead (it is not required).
     return JSONResponse([{"name": s["name"], "connected": s["connected"], "status": s["status"],
-                          "tools": s["tools"] if s["connected"] else None} for s in servers])
+                          **({"tools": s["tools"]} if s["connected"] else {})} for s in servers])
 
 
 async def tools_status(request: Request) -> Response:

@@ -158,7 +158,7 @@ class ComposerCompletion:
 
     def set_files(self, files: Iterable[Any], session_id: str | None = None) -> None:
         """Files as the client's `FileInfo` objects; folders are left out."""
-        from tui.screens.files import human_size  # formatting only
+        from tui.formatting import human_size
 
         self.files_session = session_id
         self.files = [Item("@", f.name, human_size(f.size)) for f in files if not getattr(f, "is_dir", False)]
@@ -230,7 +230,7 @@ def install(screen: Any) -> ComposerCompletion:
     completion = ComposerCompletion(screen.composer, popup)
 
     async def mix_client() -> Any:
-        from tui.screens.files import mix_client_of
+        from tui.api.mix.backend import mix_client_of  # (httpx is imported only when first needed)
 
         backend = await screen.app.wait_backend()
         current = getattr(screen, "current", None)

@@ -3,6 +3,10 @@
 Shows the first pending request; further ones queue behind it ("1 of 3"). The screen docks it
 and focuses it while requests are pending; `y`/`a` allow, `n`/`d` deny. Answering posts
 `PermissionAnswered` and hides that request at once (the screen tells the server and the turn).
+
+An agent's question (the `notification` event) waits in the same queue with the same countdown:
+a choice is answered with its number (or `y`/`n` for Yes/No), a text question in the answer field
+(Enter sends), an acknowledgement with Enter or `y`. Answering posts `QuestionAnswered`.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from tui.api.turn import PermissionState
 from tui.widgets.tool_card import render_diff
@@ -28,6 +32,34 @@ class PermissionAnswered(Message):
         super().__init__()
         self.request_id = request_id
         self.granted = granted
+
+
+class QuestionAnswered(Message):
+    """The user answered an agent's question. Handler: `on_question_answered`."""
+
+    def __init__(self, question_id: str, response_type: str, value: str | None) -> None:
+        super().__init__()
+        self.question_id = question_id
+        self.response_type = response_type
+        self.value = value
+
+
+def describe_question(state: PermissionState) -> tuple[Content, Content, Content]:
+    """(the question, its choices or hint, the keys line) for an agent's question."""
+    q = state.question
+    assert q is not None
+    what = Content.assemble((f"{q.title}\n" if q.title else "", "bold"), (q.message, "bold"))
+    if q.response_type == "choice" and q.choices:
+        body = Content.assemble(*[part for i, c in enumerate(q.choices[:9], 1)
+                                  for part in ((f"{i}", "bold $text-accent"), f" {c}   ")])
+        keys = Content.assemble(("1–" + str(min(len(q.choices), 9)), "bold $text-accent"), " choose")
+    elif q.response_type == "text":
+        body = Content("Type your answer below.")
+        keys = Content.assemble(("Enter", "bold $text-accent"), " send the answer")
+    else:
+        body = Content("")
+        keys = Content.assemble(("Enter", "bold $text-success"), " or ", ("y", "bold $text-success"), " OK")
+    return what, body, keys
 
 
 def describe(state: PermissionState) -> tuple[Content, Content | None]:
@@ -71,9 +103,13 @@ by itself when the countdown ends.
         Binding("a", "allow", "Allow", show=False),
         Binding("n", "deny", "Deny"),
         Binding("d", "deny", "Deny", show=False),
+        Binding("enter", "confirm", "OK", show=False),
+        *[Binding(str(i), f"choose({i})", show=False) for i in range(1, 10)],
     ]
 
     PermissionAnswered = PermissionAnswered
+    QuestionAnswered = QuestionAnswered
+    PERMISSION_KEYS = Content.assemble(("y", "bold $text-success"), " allow   ", ("n", "bold $text-error"), " deny")
 
     def __init__(self, *, clock: Callable[[], float] | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -87,11 +123,8 @@ by itself when the countdown ends.
         yield Static(classes="permission-title", markup=False)
         yield Static(classes="permission-what", markup=False)
         yield Static(classes="permission-body", markup=False)
-        yield Static(
-            Content.assemble(("y", "bold $text-success"), " allow   ", ("n", "bold $text-error"), " deny"),
-            classes="permission-keys",
-            markup=False,
-        )
+        yield Input(placeholder="your answer", classes="permission-answer")
+        yield Static(self.PERMISSION_KEYS, classes="permission-keys", markup=False)
 
     def on_mount(self) -> None:
         self.display = bool(self.pending)
@@ -123,22 +156,38 @@ by itself when the countdown ends.
             return
         if current.request.id != self._shown_id:
             self._shown_id = current.request.id
-            what, body = describe(current)
+            answer = self.query_one(".permission-answer", Input)
+            answer.display = current.question is not None and current.question.response_type == "text"
+            answer.value = ""
+            keys = self.PERMISSION_KEYS
+            if current.question is not None:
+                what, body, keys = describe_question(current)
+            else:
+                what, body = describe(current)
+            self.query_one(".permission-keys", Static).update(keys)
             self.query_one(".permission-what", Static).update(what)
             body_view = self.query_one(".permission-body", Static)
-            body_view.display = body is not None
+            body_view.display = body is not None and bool(body.plain)
             if body is not None:
                 body_view.update(body)
+            if answer.display and self.has_focus:
+                answer.focus()
         self._update_title(current)
+
+    def on_focus(self) -> None:
+        current = self.current
+        if current is not None and current.question is not None and current.question.response_type == "text":
+            self.query_one(".permission-answer", Input).focus()
 
     def _update_title(self, current: PermissionState) -> None:
         total = len(self.pending)
         left = current.seconds_left(self.clock())
         queue = f" · 1 of {total}" if total > 1 else ""
+        asking = current.question is not None
         title = Content.assemble(
-            ("⚠ Permission needed", "bold $text-warning"),
+            ("? The agent asks" if asking else "⚠ Permission needed", "bold $text-warning"),
             (queue, "$text-muted"),
-            (f" · auto-deny in {left:.0f} s", "$text-error" if left <= 10 else "$text-muted"),
+            (f" · {'no answer' if asking else 'auto-deny'} in {left:.0f} s", "$text-error" if left <= 10 else "$text-muted"),
         )
         if title != self._countdown:
             self._countdown = title
@@ -153,12 +202,53 @@ by itself when the countdown ends.
         current = self.current
         if current is None:
             return
+        if current.question is not None:
+            self._answer_question_by_key("yes" if granted else "no")
+            return
         self._answered.add(current.request.id)
         self.post_message(PermissionAnswered(current.request.id, granted))
         self._render_current()
+
+    def _reply(self, state: PermissionState, response_type: str, value: str | None) -> None:
+        self._answered.add(state.request.id)
+        self.post_message(QuestionAnswered(state.request.id, response_type, value))
+        self._render_current()
+
+    def _answer_question_by_key(self, word: str) -> None:
+        """`y`/`n`: OK for an acknowledgement; the Yes/No choice when one is offered."""
+        current = self.current
+        assert current is not None and current.question is not None
+        q = current.question
+        if q.response_type == "acknowledge" and word == "yes":
+            self._reply(current, "acknowledge", None)
+        elif q.response_type == "choice":
+            match = next((c for c in q.choices if c.lower() == word), None)
+            if match is not None:
+                self._reply(current, "choice", match)
 
     def action_allow(self) -> None:
         self._answer(True)
 
     def action_deny(self) -> None:
         self._answer(False)
+
+    def action_confirm(self) -> None:
+        current = self.current
+        if current is not None and current.question is not None and current.question.response_type == "acknowledge":
+            self._reply(current, "acknowledge", None)
+
+    def action_choose(self, number: int) -> None:
+        current = self.current
+        if current is None or current.question is None or current.question.response_type != "choice":
+            return
+        choices = current.question.choices
+        if 1 <= number <= len(choices):
+            self._reply(current, "choice", choices[number - 1])
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        current = self.current
+        if current is None or current.question is None or not event.value.strip():
+            return
+        self._reply(current, "text", event.value.strip())
+        self.focus()

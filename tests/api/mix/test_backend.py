@@ -141,10 +141,19 @@ async def test_deny_and_cancel(backend):
     await listener.stop()
 
 
-async def test_paging_and_fork(backend):
+async def test_paging_and_fork(tmp_path):
+    async with async_running_server(tmp_path / "seed", token=TOKEN, protocol="seed") as seed:
+        backend = MixBackend(seed.url, token=TOKEN, accept_window=0.05)
+        try:
+            await _paging_and_fork(backend)
+        finally:
+            await backend.close()
+
+
+async def _paging_and_fork(backend):
     conv = await backend.create_conversation("Pages")
     for n in range(3):
-        await backend.client.send_message(conv.id, f"message {n}")  # sync: returns after each turn
+        await backend.client.send_message(conv.id, f"message {n}")  # seed: returns after each turn
     last = await backend.load_messages(conv.id, limit=2)
     assert (last.start, last.total, last.has_older) == (4, 6, True)
     assert [m.index for m in last.messages] == [4, 5]
@@ -184,7 +193,7 @@ def late_failure_app(*, fail: bool) -> Starlette:
             return JSONResponse({"error": {"code": 500, "message": "Internal error during agent run: boom", "type": "internal_error"}},
                                 status_code=500)
         return JSONResponse({"id": "m9", "sessionId": "", "role": "user", "userInput": "hi", "assistantResponse": "All done.",
-                             "reasoning": "r", "reasoningDuration": 1})
+                             "reasoning": "r", "reasoningDuration": 1000})
 
     return Starlette(routes=[Route("/stream", stream), Route("/api/sessions/{id}/messages", send, methods=["POST"])])
 

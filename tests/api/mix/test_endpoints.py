@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from tests.fixtures.mix_server import RunningServer, running_server
+from tui.api import events as ev
 from tui.api.errors import AuthRequired, BadRequest, ConnectionFailed, NotFound, ServerError
 from tui.api.mix import MixClient
 
@@ -27,6 +28,19 @@ def server(tmp_path_factory) -> Iterator[RunningServer]:
 @pytest.fixture
 async def client(server: RunningServer):
     async with MixClient(server.url, token=TOKEN, timeout=10) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def seed_server(tmp_path_factory) -> Iterator[RunningServer]:
+    """The embedded server speaking openapi-seed.yaml (synchronous send, /stream/{id}/message)."""
+    with running_server(tmp_path_factory.mktemp("mix-endpoints-seed"), token=TOKEN, protocol="seed") as srv:
+        yield srv
+
+
+@pytest.fixture
+async def seed_client(seed_server: RunningServer):
+    async with MixClient(seed_server.url, token=TOKEN, timeout=10) as c:
         yield c
 
 
@@ -90,11 +104,13 @@ async def test_tools_status(client):
     assert status.categories["agent"].tools and all(t.authenticated for t in status.categories["agent"].tools)
 
 
-async def test_generation_of_the_embedded_server_is_seed(client):
-    assert await client.detect_generation() == "seed"
-    assert client.generation == "seed"
+async def test_generation_of_the_embedded_server_follows_its_protocol(client, seed_client):
+    assert await client.detect_generation() == "latest"
+    assert (await client.system_info())["protocol"] == "latest"
+    assert await seed_client.detect_generation() == "seed"
+    assert seed_client.generation == "seed"
     with pytest.raises(NotFound):
-        await client.system_info()
+        await seed_client.system_info()
 
 
 # ---------------------------------------------------------------- auth
@@ -182,7 +198,8 @@ async def test_create_session_validation_error(client):
     assert info.value.type == "validation_error" and "title is required" in str(info.value)
 
 
-async def test_send_list_history_fork_cancel(client):
+async def test_send_list_history_fork_cancel(seed_client):
+    client = seed_client  # synchronous send: the reply carries the answer
     session = await client.create_session("Turns")
     result = await client.send_message(session.id, "hello there")
     assert result.accepted and not result.processing
@@ -201,21 +218,25 @@ async def test_send_list_history_fork_cancel(client):
     with pytest.raises(BadRequest):
         await client.fork_session(session.id, -1)
     cancelled = await client.cancel_session(session.id)
-    assert cancelled.cancelled and cancelled.session_id == session.id
+    assert not cancelled.cancelled and cancelled.session_id == session.id  # nothing was running
 
 
-async def test_send_errors(client):
+async def test_send_errors(client, seed_client):
     with pytest.raises(NotFound):
         await client.send_message("00000000-0000-4000-8000-000000000000", "hi")
-    session = await client.create_session("Slash")
-    reply = await client.send_message(session.id, "/help")
+    session = await seed_client.create_session("Slash")
+    reply = await seed_client.send_message(session.id, "/help")
     assert reply.message is not None and reply.message.id == "cmd-help"
+    session = await client.create_session("Slash")
+    accepted = await client.send_message(session.id, "/help")  # latest: 202, the output on the stream
+    assert accepted.processing and accepted.session_id == session.id
     with pytest.raises(NotFound) as info:
         await client.send_message(session.id, "/no-such-command")
     assert "Available commands" in str(info.value)
 
 
-async def test_stream_message(client):
+async def test_stream_message(seed_client):
+    client = seed_client  # a seed-era route
     session = await client.create_session("Streamed send")
     result = await client.stream_message(session.id, "/help")
     assert result.status == "broadcasted" and result.session_id == session.id
@@ -223,11 +244,11 @@ async def test_stream_message(client):
         await client.stream_message("00000000-0000-4000-8000-000000000000", "hi")
 
 
-async def test_permissions_answer_even_unknown_ids(client):
-    granted = await client.grant_permission("11111111-1111-4111-8111-111111111111")
-    assert granted.granted is True and granted.id == "11111111-1111-4111-8111-111111111111"
-    denied = await client.deny_permission("22222222-2222-4222-8222-222222222222")
-    assert denied.granted is False and "denied" in denied.message.lower()
+async def test_permissions_for_unknown_ids_are_not_found(client):
+    with pytest.raises(NotFound):
+        await client.grant_permission("11111111-1111-4111-8111-111111111111")
+    with pytest.raises(NotFound):
+        await client.deny_permission("22222222-2222-4222-8222-222222222222")
     async with MixClient(_closed_port_url()) as gone:
         with pytest.raises(ConnectionFailed):
             await gone.grant_permission("x")
@@ -271,3 +292,26 @@ async def test_files(client, tmp_path):
         await client.list_files("not-a-uuid")
     with pytest.raises(ServerError):
         await client.upload_file("not-a-uuid", b"x", filename="a.txt")
+
+
+async def test_a_notification_is_answered_and_a_session_rewound(client):
+    """Latest servers: the agent's question arrives as a Notification; the answer ends the turn."""
+    session = await client.create_session("Questions")
+    stream = client.stream(session.id)
+    seen = []
+    async for event in stream:
+        seen.append(event)
+        if isinstance(event, ev.Connected):
+            await client.send_message(session.id, "ask me to choose between tea or coffee")
+        elif isinstance(event, ev.Notification):
+            assert event.response_type == "choice" and event.choices == ("tea", "coffee")
+            await client.respond_notification(event.id, "choice", "coffee")
+        elif isinstance(event, (ev.Complete, ev.Error)):
+            break
+    await stream.aclose()
+    assert isinstance(seen[-1], ev.Complete) and "coffee" in seen[-1].content
+    with pytest.raises(NotFound):
+        await client.respond_notification(next(e for e in seen if isinstance(e, ev.Notification)).id, "choice", "tea")
+    messages = await client.list_messages(session.id)
+    rewound = await client.rewind_session(session.id, messages[0].id)
+    assert rewound.id == session.id and [m.role for m in await client.list_messages(session.id)] == ["user"]

@@ -214,3 +214,34 @@ async def test_plan_mode_from_the_command_palette(tmp_path):
         await pilot.press("enter")
         await wait_for(pilot, lambda: chat.composer.plan_mode, what="plan mode on")
         assert "plan mode" in chat.status.text
+
+
+async def wait_question(pilot, app) -> None:
+    chat = app.chat
+    await wait_for(pilot, lambda: chat.current is not None and chat.current.turn is not None
+                   and any(p.question for p in chat.current.turn.pending_permissions) and chat.prompt.display,
+                   what="the agent's question")
+
+
+async def test_the_agents_questions_are_answered_from_the_keyboard(tmp_path):
+    """The latest spec's `notification`: shown in the permission prompt's queue, answered by key."""
+    async with live_app(tmp_path) as (app, pilot, _server):
+        chat = app.chat
+        await send(pilot, app, "ask me to choose between tea or coffee")
+        await wait_question(pilot, app)
+        shown = str(chat.prompt.query_one(".permission-body").render())
+        assert "1 tea" in shown and "2 coffee" in shown
+        assert "The agent asks" in str(chat.prompt.query_one(".permission-title").render())
+        await pilot.press("2")
+        await wait_turn_done(pilot, app)
+        assert "coffee" in chat.current.turn.final_text and not chat.prompt.display
+
+        await send(pilot, app, "ask me for a title")
+        await wait_question(pilot, app)
+        answer = chat.prompt.query_one(".permission-answer")
+        await wait_for(pilot, lambda: answer.has_focus, what="the answer field to take the keys")
+        for key in "Moonrise":
+            await pilot.press(key)
+        await pilot.press("enter")
+        await wait_turn_done(pilot, app)
+        assert "Moonrise" in chat.current.turn.final_text

@@ -131,10 +131,18 @@ async def test_a_plan_from_history_is_not_actionable() -> None:
 
 
 def server_answer(server, session_id: str, text: str) -> str:
-    with server.client() as c:
-        r = c.post(f"/api/sessions/{session_id}/messages", json={"text": text})
-        r.raise_for_status()
-        return r.json()["assistantResponse"]
+    """The command's output as the server streams it (the latest spec's send answers 202 at once)."""
+    with server.client() as c, c.stream("GET", "/stream", params={"sessionId": session_id}) as stream:
+        lines = stream.iter_lines()
+        assert next(lines) == "id: 1"  # connected: the stream is registered before the send
+        c.post(f"/api/sessions/{session_id}/messages", json={"text": text}).raise_for_status()
+        event = ""
+        for line in lines:
+            if line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: ") and event == "complete":
+                return json.loads(line[6:])["content"]
+    raise AssertionError("the stream ended without a complete event")
 
 
 @pytest.mark.parametrize("command, expected", [

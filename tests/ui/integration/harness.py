@@ -44,7 +44,7 @@ async def integrated_app(tmp_path: Path, *, mixerlead: Any = None, mixpeek: Any 
         app = MixApp(config=config, paths=resolve_paths(tmp_path / "client", env={}))
         try:
             async with app.run_test(size=size) as pilot:
-                await wait_for(pilot, lambda: app.chat.connection == "connected" and app.chat._session_list_loaded,
+                await wait_for(pilot, lambda: app.chat.connection == "connected" and app.chat.sessions.loaded,
                                what="the app to connect")
                 yield app, pilot, server
         finally:

@@ -23,7 +23,7 @@ async def live_app(tmp_path: Path, *, size: tuple[int, int] = (110, 32), server_
         app = make_app(tmp_path / "client", server=server.url)
         try:
             async with app.run_test(size=size) as pilot:
-                await wait_for(pilot, lambda: app.chat.connection == "connected" and app.chat._session_list_loaded,
+                await wait_for(pilot, lambda: app.chat.connection == "connected" and app.chat.sessions.loaded,
                                what="the app to connect")
                 yield app, pilot, server
         finally:

@@ -19,7 +19,7 @@ def freeze(app: MixApp) -> None:
 
 
 async def settle(pilot, app: MixApp) -> None:
-    await wait_for(pilot, lambda: app.chat.connection == "connected" and app.chat._session_list_loaded, what="connected")
+    await wait_for(pilot, lambda: app.chat.connection == "connected" and app.chat.sessions.loaded, what="connected")
     app.chat.status.set(server=SHOWN_URL)
     app.chat.composer.cursor_blink = False
     await pilot.pause(0.05)

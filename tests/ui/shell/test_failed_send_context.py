@@ -41,7 +41,7 @@ async def test_a_failed_send_puts_back_the_typed_text_and_reattaches_the_context
         assert [(a.source, a.text) for a in chat.attached.attachments] == [("docs/turbines.md", NOTES)]
         assert chat.attached.display
         await wait_notified(pilot, app, lambda n: "Not sent" in n and "attached context were put back" in n)
-        assert chat._unsent == {}  # nothing kept once it is back
+        assert len(chat.unsent) == 0  # nothing kept once it is back
 
 
 async def test_a_delivered_message_leaves_nothing_attached(tmp_path):
@@ -53,7 +53,7 @@ async def test_a_delivered_message_leaves_nothing_attached(tmp_path):
         assert chat.current.turn.status is TurnStatus.COMPLETE
         assert chat.attached.attachments == [] and not chat.attached.display  # used once
         assert chat.composer.text == ""
-        assert chat._unsent == {}  # delivered: the typed text is not kept
+        assert len(chat.unsent) == 0  # delivered: the typed text is not kept
         async with server.async_client() as c:
             messages = (await c.get(f"/api/sessions/{chat.current.id}/messages")).json()
         stored = [m["userInput"] for m in messages if m["role"] == "user"]

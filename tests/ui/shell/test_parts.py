@@ -7,7 +7,8 @@ from datetime import datetime, timezone
 from tui.api.backend import ChatMessage, Conversation
 from tui.keymap import ACTIONS, display_key
 from tui.notify import osc9
-from tui.screens.chat import export_markdown, title_from
+from tui.controllers.export import export_markdown
+from tui.controllers.wording import title_from
 from tui.screens.help import help_markdown
 from tui.widgets.sidebar import age
 from tui.widgets.status_bar import safe_url

@@ -74,7 +74,7 @@ async def test_a_failed_usage_fetch_is_silent(tmp_path, caplog):
         # The session disappears from the server without an event: the next GET is a 404.
         assert server.app.state.store.delete_session(view.id)
         before = list(notifications(app))
-        with caplog.at_level(logging.DEBUG, logger="tui.screens.chat"):
+        with caplog.at_level(logging.DEBUG, logger="tui.controllers.session"):
             chat._refresh_usage(view)
             await wait_for(pilot, lambda: any("not refreshed" in r.getMessage() for r in caplog.records),
                            what="the failure logged at debug")

@@ -29,7 +29,7 @@ def ran(app, kind: str) -> bool:
 
 
 async def open_first_session(pilot, app) -> None:
-    await wait_for(pilot, lambda: app.backend is not None and app.chat._session_list_loaded, what="the session list")
+    await wait_for(pilot, lambda: app.backend is not None and app.chat.sessions.loaded, what="the session list")
     conversations = await app.backend.list_conversations()
     app.chat.open_session(conversations[0])
     await pilot.pause()

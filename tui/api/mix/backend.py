@@ -224,13 +224,49 @@ class MixBackend(ChatBackend):
     async def cancel(self, conversation_id: str) -> None:
         await self.client.cancel_session(conversation_id)
 
+    async def answer_notification(self, notification_id: str, response_type: str, value: str | None = None) -> None:
+        await self.client.respond_notification(notification_id, response_type, value)
+
+    async def rewind(self, conversation_id: str, message_id: str) -> Conversation:
+        """Where the server has no fork (latest spec): cut this session after `message_id` instead."""
+        conv = (await self.client.rewind_session(conversation_id, message_id)).to_conversation()
+        self._history.pop(conversation_id, None)
+        return conv
+
     async def answer_permission(self, request_id: str, granted: bool) -> None:
-        if granted:
-            await self.client.grant_permission(request_id)
-        else:
-            await self.client.deny_permission(request_id)
+        try:
+            if granted:
+                await self.client.grant_permission(request_id)
+            else:
+                await self.client.deny_permission(request_id)
+        except NotFound:
+            # Spec servers: nothing waits on it any more (timed out, answered, the turn ended).
+            # Go servers said 200 here; either way the request is over and there is nothing to tell.
+            return
 
     async def close(self) -> None:
         for task in list(self._background):
             task.cancel()
         await self.client.aclose()
+
+
+def mix_client_of(source: Any, conversation_id: str | None = None) -> MixClient:
+    """A MixClient, or the one behind a backend (MixBackend's `.client`; a RoutedBackend's Mix part)."""
+    if isinstance(source, MixClient):
+        return source
+    client = getattr(source, "client", None)
+    if isinstance(client, MixClient):
+        return client
+    backend_of = getattr(source, "backend_of", None)
+    if backend_of is not None:
+        inner = backend_of(conversation_id)
+        if inner is not source:
+            try:
+                return mix_client_of(inner)
+            except TypeError:
+                pass
+    for inner in getattr(source, "backends", {}).values():
+        client = getattr(inner, "client", None)
+        if isinstance(client, MixClient):
+            return client
+    raise TypeError("these views need a Mix server (the current backend is not one)")

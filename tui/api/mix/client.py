@@ -44,6 +44,7 @@ from tui.api.mix.models import (
 from tui.api.mix.stream import ReconnectPolicy, run_stream
 
 DEFAULT_BASE_URL = "http://localhost:8088"
+DEFAULT_BROWSER_MODE = "local-browser-service"  # this client drives no browser; the mode a server is told
 THUMBNAILS_DIR = ".thumbnails"
 
 ProgressCallback = Callable[[int, int], None]  # (bytes sent, total bytes)
@@ -279,6 +280,16 @@ class MixClient:
         data = await self._json("POST", f"/api/permissions/{self._seg(request_id)}/deny", what="denying a permission")
         return PermissionResult.from_json(data, granted=False, request_id=request_id)
 
+    # ------------------------------------------------------------------ notifications (latest)
+
+    async def respond_notification(self, notification_id: str, response_type: str, value: str | None = None) -> None:
+        """Answer a `notification` event: type "acknowledge", "text" or "choice" (with `value`)."""
+        body: dict[str, Any] = {"type": response_type}
+        if value is not None:
+            body["value"] = value
+        await self._request("POST", f"/api/notifications/{self._seg(notification_id)}/respond", json=body,
+                            what="answering the agent's question")
+
     # ------------------------------------------------------------------ sessions
 
     async def list_sessions(self) -> list[SessionData]:
@@ -289,6 +300,9 @@ class MixClient:
         body: dict[str, Any] = {"title": title}
         if working_directory:
             body["workingDirectory"] = working_directory  # newer servers reject it: only when asked
+        if (self._generation or await self.detect_generation()) == "latest":
+            # Required by the latest spec; seed servers refuse unknown fields, so only there.
+            body["browserMode"] = DEFAULT_BROWSER_MODE
         return SessionData.from_json(await self._json("POST", "/api/sessions", json=body, what="creating a session"))
 
     async def get_session(self, session_id: str) -> SessionData:
@@ -306,6 +320,12 @@ class MixClient:
     async def cancel_session(self, session_id: str) -> CancelResult:
         data = await self._json("POST", f"/api/sessions/{self._seg(session_id)}/cancel", what="cancelling the turn")
         return CancelResult.from_json(data, session_id)
+
+    async def rewind_session(self, session_id: str, message_id: str, *, cleanup_media: bool = True) -> SessionData:
+        """Latest servers: keep the messages up to and including `message_id`, delete the rest."""
+        data = await self._json("POST", f"/api/sessions/{self._seg(session_id)}/rewind",
+                                json={"messageId": message_id, "cleanupMedia": cleanup_media}, what="rewinding the session")
+        return SessionData.from_json(data)
 
     async def fork_session(self, session_id: str, message_index: int, *, title: str | None = None) -> SessionData:
         """`message_index` counts stored messages to copy (tool messages included), PROTOCOL §7."""

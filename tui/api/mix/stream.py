@@ -17,16 +17,16 @@ import codecs
 import json
 import random
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
+from typing import Any, AsyncIterator, Callable, Protocol
 
 import httpx
 from httpx_sse._decoders import SSEDecoder, SSELineDecoder
 
 from tui.api import events as ev
-from tui.api.errors import ApiError, ServerError
-
-if TYPE_CHECKING:
-    from tui.api.mix.client import MixClient
+from tui.api.errors import ApiError, ConnectionFailed, ServerError
+from tui.api.mix import errors as mix_errors
+from tui.api.mix.models import to_chat_messages
+from tui.api.mix.units import duration_seconds, retry_after_seconds
 
 MAX_EVENT_CHARS = 32 * 1024 * 1024  # one event's data beyond this is reported malformed, not decoded
 
@@ -87,18 +87,24 @@ def _permission(d: dict) -> ev.PermissionRequest:
 
 
 def _error(d: dict) -> ev.Error:
+    if d.get("type") == "rate_limit_error":  # the specs have no rate_limit_error event: an error of that type
+        return _rate_limit(d)
+    return _plain_error(d)
+
+
+def _plain_error(d: dict) -> ev.Error:
     err = d.get("error")
     if isinstance(err, dict):  # tolerate an envelope-shaped error
         err = err.get("message") or json.dumps(err)
     return ev.Error(
         error=_s(err) or _s(d.get("message")) or "unknown error", type=_opt(d.get("type")),
-        retry_after=_num(d.get("retryAfter")), attempt=_int(d.get("attempt")), max_attempts=_int(d.get("maxAttempts")),
-        parent_tool_call_id=_opt(d.get("parentToolCallId")),
+        retry_after=retry_after_seconds(d.get("retryAfter")), attempt=_int(d.get("attempt")),
+        max_attempts=_int(d.get("maxAttempts")), parent_tool_call_id=_opt(d.get("parentToolCallId")),
     )
 
 
 def _rate_limit(d: dict) -> ev.RateLimitError:
-    e = _error(d)
+    e = _plain_error(d)
     return ev.RateLimitError(error=e.error, type=e.type or "rate_limit_error", retry_after=e.retry_after, attempt=e.attempt,
                              max_attempts=e.max_attempts, parent_tool_call_id=e.parent_tool_call_id)
 
@@ -106,7 +112,7 @@ def _rate_limit(d: dict) -> ev.RateLimitError:
 def _complete(d: dict) -> ev.Complete:
     return ev.Complete(
         content=_s(d.get("content")), message_id=_opt(d.get("messageId")), reasoning=_s(d.get("reasoning")),
-        reasoning_duration=_num(d.get("reasoningDuration")), parent_tool_call_id=_opt(d.get("parentToolCallId")),
+        reasoning_duration=duration_seconds(d.get("reasoningDuration")), parent_tool_call_id=_opt(d.get("parentToolCallId")),
     )
 
 
@@ -254,7 +260,21 @@ def _fatal(exc: ApiError) -> bool:
     return isinstance(exc, ServerError) and exc.status in (400, 401, 403, 404, 405)
 
 
-async def run_stream(client: "MixClient", session_id: str, *, heartbeat: float, policy: ReconnectPolicy,
+class StreamClient(Protocol):
+    """What the stream needs of its client (MixClient, which imports this module, not the reverse)."""
+
+    base_url: str
+    timeout: float
+    _http: httpx.AsyncClient
+
+    def _observe_event(self, event: Any) -> None:
+        """Every event but deltas, as it arrives (the client learns the server's generation from them)."""
+
+    async def list_messages(self, session_id: str) -> Any:
+        """The session's messages over REST, for the resync after a reconnect."""
+
+
+async def run_stream(client: StreamClient, session_id: str, *, heartbeat: float, policy: ReconnectPolicy,
                      resync: bool = True) -> AsyncIterator[ev.Event]:
     """`client.stream(session_id)`: events for as long as the caller iterates."""
     loop = asyncio.get_running_loop()
@@ -273,11 +293,11 @@ async def run_stream(client: "MixClient", session_id: str, *, heartbeat: float, 
             try:
                 response = await http.send(request, stream=True)
             except httpx.HTTPError as exc:
-                raise client._transport_error(exc, "opening the event stream") from None
+                raise mix_errors.from_transport(exc, client.base_url, "opening the event stream") from None
             try:
                 if response.status_code != 200:
                     await response.aread()
-                    raise client._status_error(response, "opening the event stream")
+                    raise mix_errors.from_response(response, client.base_url, "opening the event stream")
                 chunks = response.aiter_bytes().__aiter__()
                 seen_connected = False
                 async with asyncio.timeout(watchdog) as guard:
@@ -315,7 +335,7 @@ async def run_stream(client: "MixClient", session_id: str, *, heartbeat: float, 
             except TimeoutError:
                 reason = f"no data from the server for {watchdog:g} s"
             except httpx.HTTPError as exc:
-                reason = str(client._transport_error(exc, "reading the event stream"))
+                reason = str(mix_errors.from_transport(exc, client.base_url, "reading the event stream"))
             finally:
                 await response.aclose()
         except ApiError as exc:
@@ -332,15 +352,11 @@ async def run_stream(client: "MixClient", session_id: str, *, heartbeat: float, 
         await asyncio.sleep(delay)
 
 
-def _give_up(client: "MixClient", reason: str) -> ApiError:
-    from tui.api.errors import ConnectionFailed
-
+def _give_up(client: StreamClient, reason: str) -> ApiError:
     return ConnectionFailed(f"Lost the event stream of the Mix server at {client.base_url} and could not get it back: {reason}")
 
 
-async def _resync(client: "MixClient", session_id: str) -> ev.Resynced:
-    from tui.api.mix.models import to_chat_messages
-
+async def _resync(client: StreamClient, session_id: str) -> ev.Resynced:
     try:
         messages = await client.list_messages(session_id)
     except ApiError as exc:

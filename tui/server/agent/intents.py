@@ -18,7 +18,7 @@ QUOTED = r"(?:\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|`[^`]*`)"
 
 @dataclass
 class Intent:
-    kind: str  # list | glob | read | search | write | edit | run | plan | proceed | help
+    kind: str  # list | glob | read | search | write | edit | run | ask | plan | proceed | help
     args: dict = field(default_factory=dict)
     text: str = ""  # the request as understood (polite wrappers removed)
 
@@ -52,6 +52,24 @@ def _strip_end(text: str) -> str:
     return text.rstrip().rstrip("?!.").rstrip()
 
 
+def _ask(line: str) -> dict | None:
+    """"ask me to choose between a, b or c" (choice), "ask me to confirm X" (yes/no), "ask me X" (text)."""
+    m = re.match(r"^ask me\s+(?P<rest>.+)$", line, re.I)
+    if not m:
+        return None
+    rest = m.group("rest").strip()
+    pick = re.match(r"^to (?:choose|pick|select)\s+(?:between|from|one of)?\s*(?P<options>.+)$", rest, re.I)
+    if pick:
+        options = [_unquote(o) for o in re.split(r"\s*,\s*|\s+(?:or|and)\s+", pick.group("options")) if o.strip()]
+        if len(options) >= 2:
+            return {"response_type": "choice", "choices": options, "question": f"Which one: {', '.join(options)}?"}
+    confirm = re.match(r"^to (?:confirm|approve)\s+(?P<what>.+)$", rest, re.I)
+    if confirm:
+        return {"response_type": "choice", "choices": ["Yes", "No"], "question": f"Do you confirm {confirm.group('what')}?"}
+    question = re.sub(r"^(?:for|about)\s+", "", rest, flags=re.I)
+    return {"response_type": "text", "choices": [], "question": question[0].upper() + question[1:] + "?"}
+
+
 def parse_request(raw: str) -> Intent:
     text = clean_request(raw)
     fence = _FENCE.search(text)
@@ -64,6 +82,11 @@ def parse_request(raw: str) -> Intent:
                  text, re.I | re.S)
     if m and not re.match(r"^plan\.\w+", text, re.I):
         return Intent("plan", {"task": m.group("task").strip()}, text)
+
+    # --- asking the user something (a `notification` the user answers)
+    asked = _ask(line)
+    if asked is not None:
+        return Intent("ask", asked, text)
 
     # --- proceeding with a plan (only meaningful when one was made; the agent checks)
     if re.match(r"^(?:proceed|go ahead|go for it|do it|yes|yep|continue|carry on|execute (?:the|this|that) plan|"

@@ -122,8 +122,10 @@ class _Turn:
         full_input = tool_input_json(params)
         self.running = {"id": call_id, "name": name, "input": full_input}
         await ctx.emit("tool", {"type": "tool", "name": name, "input": "", "id": call_id, "status": "running"})
-        # The parameters are complete before the call runs (latest servers say so with tool_use_* events).
-        await ctx.emit("tool", {"type": "tool", "name": name, "input": full_input, "id": call_id, "status": "completed"})
+        # Go's snapshot has no input yet; `_input` lets latest-spec streams announce the parameters now
+        # (tool_use_parameter_*, before the call runs). Keys starting with _ never reach the wire.
+        await ctx.emit("tool", {"type": "tool", "name": name, "input": "", "id": call_id, "status": "completed",
+                                "_input": full_input})
         result = await execute_tool(ctx, call_id, name, params)
         self.running = None
         await ctx.emit("tool", {"type": "tool", "name": name, "input": full_input, "id": call_id, "status": "completed"})
@@ -214,6 +216,7 @@ class OfflineAgent:
                      "Writing changes the folder, so the write tool will ask for permission first.",
             "edit": f"The user wants \"{a.get('old_string')}\" replaced with \"{a.get('new_string')}\" in {a.get('file_path')}. "
                     "Editing needs permission; the edit tool will show the diff.",
+            "ask": "The user wants me to ask them something; ask_user puts the question to them and waits.",
             "run": f"The user wants me to run `{a.get('command')}` in the session folder. "
                    "Commands need permission, so bash will ask before it runs.",
         }.get(intent.kind, "I'm not sure what the user wants.")
@@ -222,6 +225,17 @@ class OfflineAgent:
         """Carry out one concrete intent (a tool call and the answer to its result). True if it worked."""
         a = intent.args
         kind = intent.kind
+        if kind == "ask":
+            await turn.say("Let me ask you.")
+            params = {"question": a["question"], "title": "The offline agent asks", "response_type": a["response_type"]}
+            if a["choices"]:
+                params["choices"] = a["choices"]
+            result = await turn.call("ask_user", params)
+            if result.is_error:
+                await turn.say(f"I got no answer: {result.text}")
+                return False
+            await turn.say(f"You answered: **{result.metadata.get('answer') or 'OK'}**.")
+            return True
         if kind == "list":
             where = code(a["path"]) if a.get("path") else "the session folder"
             await turn.say(f"Let me look at {where}.")

@@ -95,6 +95,11 @@ TOOL_SPECS: list[ToolSpec] = [
                  "required": ["content", "status"]}}}, ["todos"]), True),
     ToolSpec("exit_plan_mode", "Present a plan (Markdown) to the user, who decides whether to proceed.",
              _schema({"plan": {"type": "string", "description": "The plan in Markdown."}}, ["plan"]), True),
+    ToolSpec("ask_user", "Ask the user a question and wait for the answer: free text, one of `choices`, or a plain "
+                         "acknowledgement (response_type acknowledge).",
+             _schema({"question": {"type": "string"}, "title": {"type": "string"},
+                      "response_type": {"type": "string", "enum": ["text", "choice", "acknowledge"]},
+                      "choices": {"type": "array", "items": {"type": "string"}}}, ["question"]), True),
 ]
 
 SPECS_BY_NAME = {spec.name: spec for spec in TOOL_SPECS}
@@ -331,6 +336,26 @@ def _exit_plan_mode(ctx: TurnContext, params: dict) -> ToolResult:
     return ToolResult("The plan was shown to the user, who will choose whether to proceed.", metadata={"plan": plan})
 
 
+async def _ask_user(ctx: TurnContext, params: dict) -> ToolResult:
+    """A question to the user (the `notification` event); the answer is the result."""
+    question = _str_param(params, "question")
+    if not question.strip():
+        raise ToolError("question must not be empty")
+    choices = params.get("choices") or []
+    if not isinstance(choices, list) or not all(isinstance(c, str) for c in choices):
+        raise ToolError("choices must be a list of strings")
+    kind = params.get("response_type") or ("choice" if choices else "text")
+    ask = getattr(ctx, "ask_user", None)
+    if ask is None:
+        return ToolResult("This server cannot ask the user questions.", is_error=True)
+    answer = await ask(title=str(params.get("title") or "Question"), message=question, response_type=kind,
+                       choices=choices)
+    if answer is None:
+        return ToolResult("The user did not answer.", is_error=True, metadata={"answer": None})
+    shown = answer.value or ("acknowledged" if answer.type == "acknowledge" else "")
+    return ToolResult(f"The user answered: {shown}", metadata={"answer": answer.value, "answer_type": answer.type})
+
+
 # --------------------------------------------------------- tools that change things (permission)
 
 @dataclass
@@ -457,6 +482,8 @@ async def execute_tool(ctx: TurnContext, call_id: str, name: str, params: dict) 
         if not isinstance(params, dict):
             return await finish(ToolResult("tool input must be a JSON object", is_error=True))
         try:
+            if key == "ask_user":
+                return await finish(await _ask_user(ctx, params))
             if key in _READ_ONLY:
                 result = await asyncio.to_thread(_READ_ONLY[key], ctx, params)  # file work off the event loop
                 return await finish(result)

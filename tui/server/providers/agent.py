@@ -251,8 +251,8 @@ class _Turn:
                 elif isinstance(event, ToolCallEnd):
                     step.calls.append(event)
                     shown = tool_input_json(event.input) if isinstance(event.input, dict) else ""
-                    await emit("tool", {"type": "tool", "name": event.name, "input": shown, "id": event.id,
-                                        "status": "completed"})
+                    await emit("tool", {"type": "tool", "name": event.name, "input": "", "id": event.id,
+                                        "status": "completed", "_input": shown})  # _input: see OfflineAgent
                 elif isinstance(event, Usage):
                     self._record_usage(event)
                 elif isinstance(event, Stop):
