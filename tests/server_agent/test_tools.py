@@ -17,7 +17,7 @@ CALL = "toolu_01TestCall000000000000"
 
 def test_specs_are_complete_json_schemas():
     names = [spec.name for spec in TOOL_SPECS]
-    assert names == ["ls", "glob", "read", "grep", "write", "edit", "bash", "todo_write", "exit_plan_mode"]
+    assert names == ["ls", "glob", "read", "grep", "write", "edit", "bash", "todo_write", "exit_plan_mode", "ask_user"]
     for spec in TOOL_SPECS:
         assert spec.input_schema["type"] == "object"
         assert set(spec.input_schema["required"]) <= set(spec.input_schema["properties"])

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from textual import work
 
+from tui.api.errors import NotFound
+from tui.api.mix.errors import MethodNotAllowed
 from tui.controllers.session import SessionController
 from tui.controllers.session_list import ExportFailed
 from tui.controllers.wording import error_text
@@ -176,12 +178,34 @@ class ChatActions:
             return
         try:
             new = await self.sessions.fork(view.conversation, message_index)
+        except (NotFound, MethodNotAllowed) as exc:
+            if getattr(exc, "type", None) or not hasattr(self.backend, "rewind"):
+                # A typed JSON error (not_found): the session itself is gone, not the route.
+                self.notify(f"Could not fork: {error_text(exc)}", severity="error")
+            else:
+                await self._offer_rewind(view, message_index)  # no fork route: the latest spec has rewind
+            return
         except Exception as exc:
             self.notify(f"Could not fork: {error_text(exc)}", severity="error")
             return
         self.sidebar.add_session(new)
         self.open_session(new)
         self.notify(f"Forked at message {message_index + 1}: “{new.title}”.")
+
+    async def _offer_rewind(self, view: SessionController, message_index: int) -> None:
+        from tui.screens.confirm import ConfirmScreen
+
+        question = (f"This server cannot fork. Rewind “{view.conversation.title}” to message {message_index + 1} "
+                    "instead? The messages after it are deleted.")
+        if not await self.app.push_screen_wait(ConfirmScreen(question, confirm_label="Rewind to here")):
+            return
+        try:
+            await self.backend.rewind(view.id, message_index + 1)  # type: ignore[union-attr]
+        except Exception as exc:
+            self.notify(f"Could not rewind: {error_text(exc)}", severity="error")
+            return
+        await view.load_history()
+        self.notify(f"Rewound to message {message_index + 1}.")
 
     def action_export_session(self) -> None:
         if self.current is None:

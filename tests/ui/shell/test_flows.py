@@ -171,6 +171,28 @@ async def test_fork_at_a_message_opens_the_new_session(tmp_path):
         assert len(messages) == 1 and "first question" in str(messages[0])
 
 
+async def test_without_fork_the_session_is_rewound_to_the_message(tmp_path):
+    """A server that follows the latest spec strictly has no fork route: the app offers rewind."""
+    async with live_app(tmp_path, extensions=False) as (app, pilot, server):
+        chat = app.chat
+        await send(pilot, app, "first question")
+        await wait_turn_done(pilot, app)
+        await send(pilot, app, "second question")
+        await wait_for(pilot, lambda: chat.current.turn.user_text == "second question", what="second turn")
+        await wait_turn_done(pilot, app)
+        original = chat.current.id
+        await pilot.press("ctrl+f")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "ForkPickerScreen", timeout=5, what="fork picker")
+        app.screen.query_one("#fork-list").highlighted = 0  # the first question
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen", what="the rewind offer")
+        await pilot.press("y")
+        with server.client() as c:
+            await wait_for(pilot, lambda: len(c.get(f"/api/sessions/{original}/messages").json()) == 1,
+                           what="the session to be rewound")
+        assert chat.current.id == original and len(chat.sidebar.items) == 1
+
+
 async def test_switching_sessions_keeps_each_draft(tmp_path):
     async with live_app(tmp_path) as (app, pilot, _server):
         chat = app.chat

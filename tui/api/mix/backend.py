@@ -227,9 +227,16 @@ class MixBackend(ChatBackend):
     async def answer_notification(self, notification_id: str, response_type: str, value: str | None = None) -> None:
         await self.client.respond_notification(notification_id, response_type, value)
 
-    async def rewind(self, conversation_id: str, message_id: str) -> Conversation:
-        """Where the server has no fork (latest spec): cut this session after `message_id` instead."""
-        conv = (await self.client.rewind_session(conversation_id, message_id)).to_conversation()
+    async def rewind(self, conversation_id: str, message_count: int) -> Conversation:
+        """Where the server has no fork (latest spec): keep the first `message_count` stored messages
+        (what fork would copy, tool results of the last kept call included) and delete the rest."""
+        stored = await self.client.list_messages(conversation_id)
+        if not 0 < message_count <= len(stored):
+            raise ValueError(f"there is no message {message_count} to rewind to")
+        last = message_count - 1
+        if stored[last].tool_calls and last + 1 < len(stored) and stored[last + 1].role == "tool":
+            last += 1  # never end on calls without their results
+        conv = (await self.client.rewind_session(conversation_id, stored[last].id)).to_conversation()
         self._history.pop(conversation_id, None)
         return conv
 
