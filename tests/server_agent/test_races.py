@@ -139,5 +139,7 @@ def test_upload_and_delete_refuse_a_session_folder_swapped_for_a_link(tmp_path):
         assert up.status_code == 400 and up.json()["error"]["type"] == "validation_error"
         gone = c.delete(f"/api/sessions/{sid}/files/keep.txt")
         assert gone.status_code == 400
+        served = c.get(f"/api/sessions/{sid}/files/keep.txt")
+        assert served.status_code == 400 and "not yours" not in served.text
     assert sorted(p.name for p in outside.iterdir()) == ["keep.txt"]
     assert (outside / "keep.txt").read_text() == "not yours\n"

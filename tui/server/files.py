@@ -8,12 +8,15 @@ inside the session folder — so a symlink planted inside the folder that points
 from __future__ import annotations
 
 import asyncio
+import mimetypes
+import os
 import re
 import uuid
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import quote
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
@@ -214,7 +217,15 @@ async def get_file(request: Request) -> Response:
     if thumb is None:
         # The seed spec knows two content types only: the file as octets, or a JPEG thumbnail.
         native = request.app.state.protocol.native_content_types
-        return FileResponse(path, headers=NO_CACHE, media_type=None if native else "application/octet-stream")
+        media_type = (mimetypes.guess_type(path.name)[0] or "text/plain") if native else "application/octet-stream"
+        try:  # opened now, without following links; served from that descriptor, closed when sent
+            fd = safefs.open_file(folder, path.resolve().name)  # a link inside leads to a file inside
+        except safefs.Escape:
+            return validation("filename", "the session folder is not a plain folder (a symlink)")
+        except IsADirectoryError:
+            return validation("filename", "Cannot serve directory")
+        return FileResponse(f"/proc/self/fd/{fd}", headers=NO_CACHE, media_type=media_type,
+                            background=BackgroundTask(os.close, fd))
     ext = path.suffix.lower()
     if ext not in IMAGE_EXTS:
         if ext in VIDEO_EXTS:

@@ -93,6 +93,16 @@ def _open_file(name: str, flags: int, dir_fd: int, mode: int = 0o644) -> int:
         raise
 
 
+def open_file(root: Path, name: str) -> int:
+    """A read-only descriptor of one regular file directly in `root`, neither being a symlink now."""
+    with folder_fd(root, []) as dir_fd:
+        fd = _open_file(name, os.O_RDONLY, dir_fd)
+    if os.fstat(fd).st_mode & 0o170000 != 0o100000:
+        os.close(fd)
+        raise IsADirectoryError(errno.EISDIR, f"{name} is not a regular file")
+    return fd
+
+
 def read_bytes(root: Path, parts: list[str], limit: int) -> bytes:
     """The file's bytes (at most `limit` + 1, so the caller can tell it was too big)."""
     if not parts:
