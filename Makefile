@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test bench serve web screenshots clean setup chromium conformance
+.PHONY: run test bench soak serve web screenshots clean setup chromium sandbox conformance
 
 setup: $(STAMP)
 
@@ -15,7 +15,19 @@ $(BIN)/python:
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@$(MAKE) --no-print-directory sandbox
 	touch $(STAMP)
+
+# The agent's shell runs confined by bubblewrap when `bwrap` exists (tui/server/sandbox.py). Installed
+# here when this machine can (root with apt-get); otherwise a note, and the shell runs unconfined.
+sandbox:
+	@if command -v bwrap >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing bubblewrap (the shell tool's sandbox)"; \
+		apt-get install -y -qq bubblewrap >/dev/null 2>&1 || \
+		{ apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq bubblewrap >/dev/null 2>&1; } || \
+		echo "could not install bubblewrap: the shell tool will run unconfined"; \
+	else echo "bubblewrap (bwrap) not found: the shell tool runs unconfined (install the bubblewrap package to confine it)"; fi
 
 run: $(STAMP)
 	$(BIN)/mix-tui $(ARGS)
@@ -40,6 +52,10 @@ test: $(STAMP) chromium
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(ARGS)
+
+# Long reliability runs (minutes): fuzz, kill -9 mid-turn, concurrent and sequential turns -> benchmarks/soak-results.md
+soak: $(STAMP)
+	$(BIN)/python -m benchmarks.soak $(ARGS)
 
 # Also refreshes screenshots/web.png: the app as headless Chromium drew it.
 screenshots: $(STAMP) chromium

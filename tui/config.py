@@ -145,6 +145,8 @@ class EmbeddedServerConfig:
     agent_delay: float = 0.012  # seconds between streamed chunks of the offline agent
     heartbeat: float = 45.0  # seconds between SSE heartbeats
     permission_timeout: float = 30.0  # seconds before an unanswered permission is denied
+    shell_sandbox: bool = True  # confine the agent's shell with bubblewrap where `bwrap` is installed
+    shell_network: bool = False  # let sandboxed commands use the network
 
 
 @dataclass

@@ -96,8 +96,9 @@ async def test_permission_denied_turn(tmp_path):
             assert after[0].event == "tool_execution_complete" and after[0].data["success"] is False
             assert after[-1].data["content"] == "Permission was denied; nothing written."
             assert not (server.settings.storage_dir / sid / "note.txt").exists()
-            # a second answer to the same id changes nothing: it is no longer waiting (404)
-            assert (await c.post(f"/api/permissions/{perm['id']}/grant")).status_code == 404
+            # a permission is answered once: a second answer is refused (404) and changes nothing
+            again = await c.post(f"/api/permissions/{perm['id']}/grant")
+            assert again.status_code == 404 and again.json()["error"]["message"].endswith("was already answered")
             assert server.app.state.store.permission_decisions(sid)[0]["decision"] == "denied"
 
 
@@ -117,7 +118,8 @@ def test_grant_and_deny_unknown_ids_are_404(mix_server):
     with mix_server.client() as c:  # the spec's 404 (Go answers 200 whatever the id)
         for verb in ("grant", "deny"):
             r = c.post(f"/api/permissions/nope/{verb}")
-            assert r.status_code == 404 and r.json()["error"]["type"] == "not_found"
+            assert r.status_code == 404, verb
+            assert r.json() == {"error": {"code": 404, "message": "Permission with ID 'nope' not found", "type": "not_found"}}
         sid = mix_server.create_session()["id"]
         assert c.post(f"/api/sessions/{uuid.uuid4()}/cancel").status_code == 404
         assert c.post(f"/api/sessions/{sid}/cancel").json() == {"cancelled": False, "status": "cancelled", "sessionId": sid}

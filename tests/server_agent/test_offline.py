@@ -269,3 +269,18 @@ async def test_proceed_carries_out_the_plan(session_dir):
 async def test_proceed_without_a_plan_is_just_help(ctx):
     await run(ctx, "go ahead")
     assert shape(ctx.events) == ["thinking*", "content*", "complete"]
+
+
+async def test_a_big_file_goes_out_in_a_few_events_not_word_by_word(session_dir):
+    from tui.server.agent.base import STREAMED_WORDS
+
+    lines = [f"line {i} " + "word " * 40 for i in range(2000)]
+    (session_dir / "big.txt").write_text("\n".join(lines) + "\n")  # ~85,000 words, 0.5 MB
+    ctx = RecordingContext(session_dir, chunk_delay=0.001)
+    started = asyncio.get_running_loop().time()
+    await run(ctx, "read big.txt")
+    took = asyncio.get_running_loop().time() - started
+    content = ctx.of("content")
+    assert "line 1999 " in ctx.text()  # all of it arrived
+    assert len(content) <= 3 * (STREAMED_WORDS + 1), len(content)  # the sentences around it, then one block
+    assert took < 5

@@ -190,8 +190,9 @@ class ToolsScreen(Screen[None]):
                 description = tool.description if len(tool.description) <= 60 else tool.description[:59] + "…"
                 table.add_row(category.display_name, tool.display_name or tool.provider, tool_state(tool), description,
                               key=f"{category.id}/{tool.provider}")
-        self._say("tools", f"{count} tools in {len(status.categories)} categories · {ready} ready" if count
-                  else "The server reports no tools.")
+        summary = f"{count} tools in {len(status.categories)} categories · {ready} ready" if count \
+            else "The server reports no tools."
+        self._say("tools", summary + (f" · shell sandbox {status.sandbox}" if status.sandbox else ""))
 
     # ------------------------------------------------------------------ MCP
 

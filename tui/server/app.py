@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import shutil
 import uuid
@@ -21,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from tui.server import catalog, commands, errors
+from tui.server import catalog, commands, errors, inputs
 from tui.server.hub import Hub
 from tui.server.protocol import Protocol, Wire, duration_ms, protocol
 from tui.server.settings import ServerSettings, default_agent_factory
@@ -31,6 +32,7 @@ from tui.server.turns import TurnRunner
 
 __all__ = ["ServerSettings", "create_app", "default_agent_factory", "message_json", "session_json", "strict_body"]
 
+log = logging.getLogger("tui.server")
 SSE_HEADERS = {"Cache-Control": "no-cache", "Connection": "keep-alive", "X-Accel-Buffering": "no"}
 
 
@@ -232,14 +234,8 @@ async def send_message(request: Request) -> Response:
 
 
 async def message_history(request: Request) -> Response:
-    def number(name: str, default: int, minimum: int) -> int:
-        try:
-            value = int(request.query_params.get(name, default))
-        except ValueError:
-            return default
-        return value if value >= minimum else default
-
-    limit, offset = number("limit", 50, 1), number("offset", 0, 0)
+    limit = inputs.int_param(request, "limit", 50, 1, 1000)
+    offset = inputs.int_param(request, "offset", 0, 0, 2**62)
     proto = _proto(request)
     return JSONResponse([message_json(m, proto) for m in _state(request).store.user_history(limit, offset)])
 
@@ -248,10 +244,14 @@ async def message_history(request: Request) -> Response:
 
 
 def _answer_permission(request: Request, granted: bool) -> Response:
-    """The spec's {granted}/{denied}, plus Go's {status, id, message}; 404 when nothing waits on the id."""
+    """The spec's {granted}/{denied}, plus Go's {status, id, message}; 404 (the spec's only refusal)
+    when nothing waits on the id: never issued, or already answered (a permission is answered once)."""
     pid = request.path_params["id"]
-    if not _state(request).runner.permissions.resolve(pid, granted):
-        return errors.error(404, f"Permission with ID '{pid}' not found or already answered", "not_found")
+    answer = _state(request).runner.permissions.resolve(pid, granted)
+    if answer == "unknown":
+        return errors.not_found("Permission", pid)
+    if answer == "answered":
+        return errors.error(404, f"Permission '{pid}' was already answered", "not_found")
     word = "granted" if granted else "denied"
     return JSONResponse({word: True, "status": word, "id": pid, "message": f"Permission {word} successfully"})
 
@@ -281,8 +281,8 @@ async def stream(request: Request) -> Response:
 async def stream_message(request: Request) -> Response:
     """Seed-era streaming send (PROTOCOL §4.2): the turn's events go to the session's SSE connections."""
     try:
-        body = json.loads(await request.body())
-    except ValueError:
+        body = await inputs.read_json(request)
+    except inputs.BadInput:
         return errors.validation("body", "Invalid JSON in request body")
     content = body.get("content") if isinstance(body, dict) else None
     if not isinstance(content, str) or not content.strip():
@@ -293,7 +293,7 @@ async def stream_message(request: Request) -> Response:
         return errors.not_found("Session", sid)
     text, plan_mode = content, False
     with contextlib.suppress(ValueError):
-        inner = json.loads(content)
+        inner = inputs.decode_json(content.encode("utf-8"))
         if isinstance(inner, dict) and isinstance(inner.get("text"), str):
             text, plan_mode = inner["text"], inner.get("plan_mode") is True
     if text.startswith("/"):
@@ -311,6 +311,7 @@ def create_app(settings: ServerSettings) -> Starlette:
     from tui.server import files, permission_rules, security, system
     from tui.server.mcp import McpManager
     from tui.server.mcp.spec import secret_lookup
+    from tui.server.sandbox import Sandbox
     from tui.server.providers import service
     from tui.server.providers.registry import ProviderRegistry
     from tui.server.providers.router import ProviderRouter
@@ -318,6 +319,9 @@ def create_app(settings: ServerSettings) -> Starlette:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.storage_dir.mkdir(parents=True, exist_ok=True)
     store = Store(settings.db_path)
+    interrupted = store.close_interrupted()
+    if interrupted:
+        log.warning("closed %d turn(s) interrupted by the previous server's end", interrupted)
     if store.get_preferences() is None:
         store.save_preferences(catalog.default_preferences())
     providers = ProviderRegistry(catalog.secrets(settings.data_dir), settings.config)
@@ -331,6 +335,7 @@ def create_app(settings: ServerSettings) -> Starlette:
     runner = TurnRunner(
         store, hub, settings.storage_dir, agent_factory=agent_factory,
         chunk_delay=settings.agent_delay, permission_timeout=settings.permission_timeout,
+        sandbox=Sandbox.detect(settings.config.embedded.shell_sandbox, settings.config.embedded.shell_network),
     )
     mcp = McpManager(settings.mcp_servers, secret_lookup(os.environ, catalog.secrets(settings.data_dir).get),
                      **settings.mcp_options)
@@ -385,5 +390,6 @@ def create_app(settings: ServerSettings) -> Starlette:
     app.state.providers = providers
     app.state.mcp = mcp
     app.state.protocol = proto
+    app.add_middleware(inputs.InputGuard)
     app.add_middleware(security.LoopbackGuard, token=settings.token)
     return app

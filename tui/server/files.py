@@ -8,17 +8,20 @@ inside the session folder — so a symlink planted inside the folder that points
 from __future__ import annotations
 
 import asyncio
+import mimetypes
+import os
 import re
-import shutil
 import uuid
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import quote
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from tui.server import safefs
 from tui.server.errors import error, not_found, validation
 
 THUMB_DIR = ".thumbnails"
@@ -157,9 +160,12 @@ async def upload_file(request: Request) -> Response:
             return validation("file", f"unusable file name '{original}'")
         if target.is_symlink() or target.is_dir():
             return validation("file", f"'{name}' exists and is not a regular file")
-        tmp = folder / f".upload-{uuid.uuid4().hex}"
         try:
-            await asyncio.to_thread(_save_upload, upload.file, tmp, target)
+            await asyncio.to_thread(_save_upload, upload.file, folder, name)
+        except safefs.Escape:
+            return validation("file", "the session folder is not a plain folder (a symlink); nothing was written")
+        except IsADirectoryError:
+            return validation("file", f"'{name}' exists and is not a regular file")
         except OSError as exc:
             return error(500, f"Internal error during file upload: {exc.strerror or exc}", "internal_error")
         _drop_thumbnails(folder, name)
@@ -168,15 +174,11 @@ async def upload_file(request: Request) -> Response:
         await form.close()
 
 
-def _save_upload(source: BinaryIO, tmp: Path, target: Path) -> None:
-    """Copy the (possibly spooled-to-disk) upload next to its target, then rename over it."""
+def _save_upload(source: BinaryIO, folder: Path, name: str) -> None:
+    """Copy the (possibly spooled-to-disk) upload into the folder, opened without following links."""
     source.seek(0)
-    try:
-        with tmp.open("xb") as out:
-            shutil.copyfileobj(source, out, 1024 * 1024)
-        tmp.replace(target)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with safefs.folder_fd(folder, []) as dir_fd:
+        safefs.write_into(dir_fd, name, source=source)
 
 
 def _drop_thumbnails(folder: Path, name: str) -> None:
@@ -215,7 +217,15 @@ async def get_file(request: Request) -> Response:
     if thumb is None:
         # The seed spec knows two content types only: the file as octets, or a JPEG thumbnail.
         native = request.app.state.protocol.native_content_types
-        return FileResponse(path, headers=NO_CACHE, media_type=None if native else "application/octet-stream")
+        media_type = (mimetypes.guess_type(path.name)[0] or "text/plain") if native else "application/octet-stream"
+        try:  # opened now, without following links; served from that descriptor, closed when sent
+            fd = safefs.open_file(folder, path.resolve().name)  # a link inside leads to a file inside
+        except safefs.Escape:
+            return validation("filename", "the session folder is not a plain folder (a symlink)")
+        except IsADirectoryError:
+            return validation("filename", "Cannot serve directory")
+        return FileResponse(f"/proc/self/fd/{fd}", headers=NO_CACHE, media_type=media_type,
+                            background=BackgroundTask(os.close, fd))
     ext = path.suffix.lower()
     if ext not in IMAGE_EXTS:
         if ext in VIDEO_EXTS:
@@ -264,7 +274,14 @@ async def delete_file(request: Request) -> Response:
     folder, path = resolved
     if path.is_dir() and not path.is_symlink():
         return validation("filename", "cannot delete a directory")
-    path.unlink()
+    try:
+        await asyncio.to_thread(safefs.unlink, folder, path.name)
+    except safefs.Escape:
+        return validation("filename", "the session folder is not a plain folder (a symlink); nothing was deleted")
+    except IsADirectoryError:
+        return validation("filename", "cannot delete a directory")
+    except FileNotFoundError:
+        return not_found("File", path.name)
     _drop_thumbnails(folder, path.name)
     return Response(status_code=204)
 

@@ -21,7 +21,20 @@ DEFAULT_RETRY_MS = 30000
 MAX_BACKLOG = 50_000
 
 _CLOSE = object()
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_fast_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_ascii_dumps = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
+
+
+def _dumps(data: dict) -> str:
+    """Compact JSON that is always valid UTF-8: a lone surrogate anywhere (which would fail the
+    stream's encoding and end it for every listener) is written as a JSON escape instead."""
+    text = _fast_dumps(data)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return _ascii_dumps(data)
+    return text
 
 
 def encode(data: dict) -> str:

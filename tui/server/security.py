@@ -36,20 +36,23 @@ class LoopbackGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers") or [])
+        raw_headers = scope.get("headers") or []
         server = scope.get("server") or ("", 0)
         port = server[1] if server else 0
         hosts = allowed_hosts(port)
-        host = headers.get(b"host", b"").decode("latin-1").lower()
-        if host not in hosts:
+        host_values = [v.decode("latin-1").lower() for k, v in raw_headers if k == b"host"]
+        # Exactly one Host, and it names us: with two, a proxy and this server may each read a different one.
+        if len(host_values) != 1 or host_values[0] not in hosts:
             await _reject(send, 403, "forbidden", "Host not allowed: this server only answers on its loopback address")
             return
-        origin = headers.get(b"origin")
-        if origin is not None and origin.decode("latin-1").lower() not in {f"http://{h}" for h in hosts}:
+        origins = {f"http://{h}" for h in hosts}
+        # Every Origin must be ours (a browser sends one; several mean someone is probing which one we read).
+        if any(v.decode("latin-1").lower() not in origins for k, v in raw_headers if k == b"origin"):
             await _reject(send, 403, "forbidden", "Cross-origin requests are not allowed")
             return
         if self._expected_auth is not None:
-            given = headers.get(b"authorization", b"")
+            auth_values = [v for k, v in raw_headers if k == b"authorization"]
+            given = auth_values[0] if len(auth_values) == 1 else b""
             if not hmac.compare_digest(given, self._expected_auth):
                 await _reject(send, 401, "unauthorized", "Missing or invalid bearer token")
                 return

@@ -10,9 +10,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tui.server import errors
+from tui.server import errors, inputs
 from tui.server.protocol import DEFAULT_BROWSER_MODE, Protocol, duration_ms
 from tui.server.store import MessageRow, SessionRow
+
+ENDED_EARLY = ("canceled", "interrupted", "error")  # finish reasons a client should show
 
 
 def session_json(s: SessionRow, proto: Protocol, *, with_first_message: bool = False) -> dict:
@@ -76,6 +78,8 @@ def message_json(m: MessageRow, proto: Protocol) -> dict:
         data["reasoningDuration"] = duration_ms(m.reasoning_duration)  # integer ms, as both specs say
     if m.model:
         data["model"] = m.model  # a later-spec field (BackendMessage)
+    if m.finish_reason in ENDED_EARLY:
+        data["finishReason"] = m.finish_reason  # the spec's ExportMessage field: the answer was cut short
     return data
 
 
@@ -88,11 +92,7 @@ def session_or_404(request: Request) -> SessionRow | Response:
 
 async def strict_body(request: Request, allowed: set[str] | frozenset[str]) -> dict | Response:
     """Decode a JSON object, rejecting unknown keys like Go's DisallowUnknownFields."""
-    raw = await request.body()
-    try:
-        body = json.loads(raw) if raw.strip() else None
-    except ValueError as exc:
-        return errors.validation("body", f"invalid JSON: {exc}")
+    body = await inputs.read_json(request)  # BadInput (400) for unsound or unstorable JSON
     if not isinstance(body, dict):
         return errors.validation("body", "expected a JSON object")
     for key in body:

@@ -88,6 +88,9 @@ def _m3_session_options(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE sessions ADD COLUMN options TEXT NOT NULL DEFAULT '{}'")
 
 
+STREAMING = "streaming"  # finish reason of an answer still being streamed (tui.server.drafts)
+INTERRUPTED = "interrupted"  # ... of one whose server died mid-turn
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m1_initial, _m2_session_model, _m3_session_options]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -315,8 +318,34 @@ class Store:
         self._tx(insert)
         return mid
 
-    def list_messages(self, session_id: str) -> list[MessageRow]:
-        rows = self._query(f"SELECT {self._MSG_COLS} FROM messages WHERE session_id = ? ORDER BY position", (session_id,))
+    _UPDATABLE = ("text", "tool_calls", "reasoning", "reasoning_duration", "finish_reason", "model")
+
+    def update_message(self, message_id: str, **fields: Any) -> None:
+        """Rewrite some columns of one message (the streaming draft as it grows, then its final form)."""
+        if "tool_calls" in fields:
+            fields["tool_calls"] = json.dumps(fields["tool_calls"] or [], separators=(",", ":"))
+        unknown = set(fields) - set(self._UPDATABLE)
+        if unknown:
+            raise ValueError(f"not updatable: {sorted(unknown)}")
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        self._tx(lambda db: db.execute(f"UPDATE messages SET {assignments} WHERE id = ?", (*fields.values(), message_id)))
+
+    def delete_message(self, message_id: str) -> None:
+        self._tx(lambda db: db.execute("DELETE FROM messages WHERE id = ?", (message_id,)))
+
+    def close_interrupted(self) -> int:
+        """At start: answers still `streaming` belong to a server that died mid-turn. Mark them
+        interrupted (an empty one too: it is the record that the turn ended) and return how many."""
+        cur = self._tx(lambda db: db.execute("UPDATE messages SET finish_reason = ? WHERE finish_reason = ?",
+                                             (INTERRUPTED, STREAMING)))
+        return cur.rowcount
+
+    def list_messages(self, session_id: str, *, with_streaming: bool = False) -> list[MessageRow]:
+        """The session's messages in order; the answer being streamed only when asked for (the live
+        stream carries it; a client reloading mid-turn would otherwise see it twice)."""
+        where = "" if with_streaming else f" AND finish_reason != '{STREAMING}'"
+        rows = self._query(f"SELECT {self._MSG_COLS} FROM messages WHERE session_id = ?{where} ORDER BY position",
+                           (session_id,))
         return [self._message(r) for r in rows]
 
     def get_message(self, message_id: str) -> MessageRow | None:

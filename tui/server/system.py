@@ -3,7 +3,6 @@ as the Go handlers use for these endpoints."""
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import datetime, timezone
 from typing import Any
@@ -14,7 +13,7 @@ from starlette.routing import Route
 
 from tui import __version__
 from tui.config import SECRET_ENV_VARS
-from tui.server import catalog, commands
+from tui.server import catalog, commands, inputs
 from tui.server.errors import error
 from tui.server.providers import service
 
@@ -27,8 +26,8 @@ REASONING_EFFORTS = ("", "low", "medium", "high")
 
 async def _lenient_json(request: Request) -> dict | Response:
     try:
-        body = json.loads(await request.body() or b"{}")
-    except ValueError:
+        body = await inputs.read_json(request, empty={})
+    except inputs.BadInput:
         return error(400, "Invalid JSON in request body", "INVALID_JSON")
     if not isinstance(body, dict):
         return error(400, "Request body must be a JSON object", "INVALID_JSON")
@@ -97,7 +96,10 @@ async def tools_status(request: Request) -> Response:
                            "api_key_required": providers[name].key_pattern is not None,
                            "authenticated": entry["authenticated"]} for name, entry in status.items()],
             },
-        }
+        },
+        # An extension: how the shell tool is confined (tui.server.sandbox), for the F9 tools view.
+        "sandbox": {"active": state.runner.sandbox.active, "network": state.runner.sandbox.network,
+                    "description": state.runner.sandbox.describe()},
     })
 
 

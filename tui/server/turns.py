@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from tui.server.sandbox import UNCONFINED, Sandbox
+from tui.server.drafts import AnswerDraft
 from tui.server.hub import Hub
 from tui.server.notifications import Answer, NotificationBroker
 from tui.server.store import Store
@@ -23,6 +25,7 @@ log = logging.getLogger("tui.server")
 
 CANCELLED_ERROR = "request cancelled by user"
 TERMINAL_EVENTS = ("complete", "error", "rate_limit_error")
+ANSWERED_MEMORY = 1000
 
 
 @dataclass
@@ -58,6 +61,7 @@ class PermissionBroker:
         self.timeout = timeout
         self._pending: dict[str, PendingPermission] = {}
         self.rules: Any = None  # tui.server.permission_rules.PermissionRules: standing answers, asked first
+        self._answered: dict[str, None] = {}  # recently answered ids, oldest first, so a replay gets 409
 
     def waiting(self, permission_id: str) -> dict | None:
         """The request still waiting under this id (its event data), or None."""
@@ -97,6 +101,7 @@ class PermissionBroker:
             raise
         finally:
             self._pending.pop(pid, None)
+            self._remember(pid)  # timed out or cancelled counts as answered too
             self._record(pid, session_id, tool_name, action, path, description, params, decision, pending.requested_at)
 
     def _record(self, pid: str, session_id: str, tool_name: str, action: str, path: str, description: str,
@@ -109,13 +114,21 @@ class PermissionBroker:
         except Exception:  # a lost audit row must not break the turn
             log.exception("could not record permission decision")
 
-    def resolve(self, permission_id: str, granted: bool) -> bool:
-        """Answer a pending request; False when the id is unknown or already answered."""
+    def resolve(self, permission_id: str, granted: bool) -> str:
+        """Answer a pending request once: "ok", "answered" (a second answer) or "unknown"."""
         pending = self._pending.get(permission_id)
-        if pending is None or pending.future.done():
-            return False
+        if pending is None:
+            return "answered" if permission_id in self._answered else "unknown"
+        if pending.future.done():
+            return "answered"
         pending.future.set_result(granted)
-        return True
+        self._remember(permission_id)
+        return "ok"
+
+    def _remember(self, permission_id: str) -> None:
+        self._answered[permission_id] = None
+        while len(self._answered) > ANSWERED_MEMORY:
+            del self._answered[next(iter(self._answered))]
 
     def cancel_session(self, session_id: str) -> None:
         for p in list(self._pending.values()):
@@ -141,6 +154,8 @@ class SessionTurnContext:
         self.external_tools = runner.external_tools  # the MCP servers' tools (agent.tools.ExternalTools)
         self._runner = runner
         self._result = result
+        self.draft = AnswerDraft(runner.store, session_id)
+        self.sandbox = runner.sandbox  # how the shell tool confines commands
 
     async def emit(self, event: str, data: dict) -> None:
         result = self._result
@@ -150,6 +165,7 @@ class SessionTurnContext:
             result.streamed_text.append(data.get("content", ""))
         elif event in TERMINAL_EVENTS:
             result.event, result.data = event, data
+        self.draft.observe(event, data)
         self._runner.hub.publish(self.session_id, event, data)
 
     async def request_permission(self, *, tool_name: str, description: str, action: str, path: str, params: dict) -> bool:
@@ -170,10 +186,16 @@ class SessionTurnContext:
         self, role: str, text: str, *, tool_calls: list[dict] | None = None, reasoning: str = "",
         reasoning_duration: float | None = None, finish_reason: str = "", model: str = "",
     ) -> str:
-        mid = self._runner.store.add_message(
-            self.session_id, role, text, tool_calls=tool_calls, reasoning=reasoning,
-            reasoning_duration=reasoning_duration, finish_reason=finish_reason, model=model,
-        )
+        store = self._runner.store
+        mid = self.draft.adopt() if role == "assistant" else None
+        if mid is not None:  # the streamed draft becomes the stored answer, in its place
+            store.update_message(mid, text=text, tool_calls=tool_calls, reasoning=reasoning,
+                                 reasoning_duration=reasoning_duration, finish_reason=finish_reason, model=model)
+        else:
+            mid = store.add_message(
+                self.session_id, role, text, tool_calls=tool_calls, reasoning=reasoning,
+                reasoning_duration=reasoning_duration, finish_reason=finish_reason, model=model,
+            )
         self._result.message_ids.append(mid)
         if role == "tool" and tool_calls:
             self._runner.after_tools(self.session_id, mid, self.session_dir)
@@ -190,8 +212,9 @@ class SessionTurnContext:
 class TurnRunner:
     def __init__(
         self, store: Store, hub: Hub, storage_dir: Path, *, agent_factory: Callable[[], Any],
-        chunk_delay: float, permission_timeout: float,
+        chunk_delay: float, permission_timeout: float, sandbox: Sandbox = UNCONFINED,
     ) -> None:
+        self.sandbox = sandbox
         self.store = store
         self.hub = hub
         self.storage_dir = storage_dir
@@ -262,6 +285,7 @@ class TurnRunner:
         lock = self._locks.setdefault(session_id, asyncio.Lock())
         result = TurnResult()
         started = False
+        ctx: SessionTurnContext | None = None
         try:
             async with lock:
                 started = True
@@ -272,6 +296,7 @@ class TurnRunner:
                         raise LookupError(f"session {session_id} no longer exists")
                     user_id = self.store.add_message(session_id, "user", text)
                     result.message_ids.append(user_id)
+                    ctx.draft.open()
                     await ctx.emit("user_message_created",
                                    {"type": "user_message_created", "messageId": user_id, "content": text})
                     if text.startswith("!"):
@@ -296,4 +321,7 @@ class TurnRunner:
             elif not started:
                 result.event, result.data = "error", {"error": CANCELLED_ERROR}
             # Swallow the cancellation: the turn is over and callers await its result.
+        finally:
+            if ctx is not None:  # what streamed and was not stored by the agent is kept, marked
+                ctx.draft.close("canceled" if result.data.get("error") == CANCELLED_ERROR else "error")
         return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from textual.widgets import DataTable, Static
@@ -11,7 +12,7 @@ from tests.server_mcp.support import START_TIMEOUT, stdio
 from tests.ui.views.host import Host, settle, store_key, text_of, wait_until
 from tui.api.mix import MixClient
 from tui.api.mix.models import McpServer, ToolsStatus
-from tui.config import Config, McpServerConfig
+from tui.config import Config, EmbeddedServerConfig, McpServerConfig
 from tui.screens.tools import ToolsScreen
 
 SIZE = (120, 36)
@@ -40,6 +41,8 @@ async def test_tools_with_their_state_and_refresh(tmp_path: Path) -> None:
             assert rows["read"][0] == "Offline agent tools" and rows["read"][2] == "✓ ready"
             assert rows["Anthropic"][2].startswith("✗ needs a key")
             assert "categories" in said(app, "tools")
+            sandbox = server.app.state.runner.sandbox
+            assert said(app, "tools").endswith(f" · shell sandbox {sandbox.describe()}")
             store_key(server)
             await pilot.press("r")
             await settle(pilot, app)
@@ -136,7 +139,9 @@ async def test_server_errors_are_shown_plainly(tmp_path: Path) -> None:
 
 
 def test_snapshot_of_the_tools_screen(snap_compare, tmp_path: Path) -> None:
-    with running_server(tmp_path / "server", config=MCP) as server:
+    # the sandbox turned off, so the picture does not depend on whether this machine has bwrap
+    config = dataclasses.replace(MCP, embedded=EmbeddedServerConfig(shell_sandbox=False))
+    with running_server(tmp_path / "server", config=config) as server:
         server.app.state.runner.permissions.rules.add("always", "write", "", "/work/project")
         client = MixClient(server.url)
 

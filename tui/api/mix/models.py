@@ -334,6 +334,7 @@ class ToolsStatus:
     """`/api/tools/status`: `tools` is a map keyed by provider (Go) or an array (spec); both read."""
 
     categories: dict[str, ToolCategory] = field(default_factory=dict)
+    sandbox: str = ""  # our server's extension: how the shell tool is confined, e.g. "on (bubblewrap: …)"
 
     @classmethod
     def from_json(cls, data: Any) -> "ToolsStatus":
@@ -357,7 +358,7 @@ class ToolsStatus:
             ]
             out[str(cat_id)] = ToolCategory(id=str(cat_id), display_name=_str(v.get("display_name"), str(cat_id)),
                                             description=_str(v.get("description")), icon=_str(v.get("icon")), tools=tools)
-        return cls(categories=out)
+        return cls(categories=out, sandbox=_str(_obj(_obj(data).get("sandbox")).get("description")))
 
 
 @dataclass

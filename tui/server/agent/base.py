@@ -93,11 +93,18 @@ def split_chunks(text: str) -> list[str]:
     return _CHUNK.findall(text)
 
 
+STREAMED_WORDS = 200  # a longer text (a file's content, a command's output) sends its rest in one event
+
+
 async def stream_text(ctx: TurnContext, kind: str, text: str) -> None:
-    """Emit `text` as `thinking` or `content` deltas, a word at a time, `ctx.chunk_delay` apart."""
+    """Emit `text` as `thinking` or `content` deltas, a word at a time, `ctx.chunk_delay` apart; past
+    STREAMED_WORDS words the rest goes out at once (a 10 MB file word by word took minutes)."""
     delay = ctx.chunk_delay
     emit = ctx.emit
-    for piece in split_chunks(text):
+    pieces = split_chunks(text)
+    if len(pieces) > STREAMED_WORDS:
+        pieces = [*pieces[:STREAMED_WORDS], "".join(pieces[STREAMED_WORDS:])]
+    for piece in pieces:
         await emit(kind, {"type": kind, "content": piece})
         if delay > 0:
             await asyncio.sleep(delay)

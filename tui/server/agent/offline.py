@@ -17,6 +17,7 @@ from pathlib import Path
 from tui.server.agent.base import TurnContext, complete_event, new_tool_call_id, stream_text
 from tui.server.agent.intents import Intent, clean_request, parse_request
 from tui.server.agent.shell import clamp_timeout, run_command
+from tui.server.sandbox import UNCONFINED
 from tui.server.agent.tools import PLAN_MODE_REFUSAL, ToolResult, execute_tool, tool_input_json
 
 MODEL = "offline-1"
@@ -514,9 +515,16 @@ async def run_shell_passthrough(ctx: TurnContext, command: str) -> None:
         if not granted:
             content = "Error: permission denied; the command was not run."
         else:
-            outcome = await run_command(command, ctx.session_dir, clamp_timeout(None))
-            body = fence(outcome.describe() or "(no output)")
-            if outcome.timed_out:
+            try:
+                outcome = await run_command(command, ctx.session_dir, clamp_timeout(None),
+                                            sandbox=getattr(ctx, "sandbox", UNCONFINED))
+            except OSError as exc:  # the session folder became a symlink (safefs.Escape) or vanished
+                outcome = None
+                content = f"Error: {exc.strerror or exc}; the command was not run."
+            body = fence(outcome.describe() or "(no output)") if outcome else ""
+            if outcome is None:
+                pass
+            elif outcome.timed_out:
                 content = f"Error: the command timed out after {outcome.timeout:g} s and was killed.\n\n{body}"
             elif outcome.exit_code != 0:
                 content = f"Error: exit status {outcome.exit_code}\n\n{body}"

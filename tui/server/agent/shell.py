@@ -1,4 +1,8 @@
-"""Run one shell command inside a session folder: timeout, output cap, killed with its children."""
+"""Run one shell command inside a session folder: timeout, output cap, killed with its children.
+
+Where bubblewrap is installed the command runs confined (tui.server.sandbox). The folder is handed over as a descriptor opened without following links at the moment of use, so a
+session folder swapped for a symlink is refused rather than entered.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,9 @@ import os
 import signal
 from dataclasses import dataclass
 from pathlib import Path
+
+from tui.server import safefs
+from tui.server.sandbox import UNCONFINED, Sandbox
 
 DEFAULT_TIMEOUT = 30.0
 MAX_TIMEOUT = 120.0
@@ -62,14 +69,25 @@ def _kill_group(proc: asyncio.subprocess.Process) -> None:
 
 
 async def run_command(command: str, cwd: Path, timeout: float = DEFAULT_TIMEOUT,
-                      cap: int = OUTPUT_CAP, env: dict[str, str] | None = None) -> CommandOutcome:
-    """`sh -c command` in `cwd`. On cancellation the process group is killed and CancelledError re-raised."""
+                      cap: int = OUTPUT_CAP, env: dict[str, str] | None = None,
+                      sandbox: Sandbox = UNCONFINED) -> CommandOutcome:
+    """`sh -c command` in `cwd`. On cancellation the process group is killed and CancelledError re-raised.
+    Raises safefs.Escape when `cwd` is (now) a symlink."""
+    folder_fd = safefs.open_root(cwd)
+    try:
+        return await _run(sandbox.argv(command, folder_fd, str(cwd)), folder_fd, timeout, cap, env)
+    finally:
+        os.close(folder_fd)
+
+
+async def _run(argv: list[str], folder_fd: int, timeout: float, cap: int, env: dict[str, str] | None) -> CommandOutcome:
     # The shell may already be running (and forking) before create_subprocess_exec returns; a
     # cancel landing there would kill only the shell and orphan its children. So the start is
     # shielded, and a cancel during it kills the whole group once the process object exists.
     starting = asyncio.ensure_future(asyncio.create_subprocess_exec(
-        "sh", "-c", command,
-        cwd=str(cwd),
+        *argv,
+        cwd=f"/proc/self/fd/{folder_fd}",  # the folder opened a moment ago, not whatever the path names now
+        pass_fds=(folder_fd,),
         env=env,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,

@@ -20,8 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Awaitable, Callable, Protocol
 
+from tui.server import safefs
 from tui.server.agent.base import TurnContext, go_duration
 from tui.server.agent.shell import OUTPUT_CAP, clamp_timeout, run_command
+from tui.server.sandbox import UNCONFINED
 
 PLAN_MODE_REFUSAL = "plan mode is on: the agent may only read"
 READ_LINE_LIMIT = 2000
@@ -135,21 +137,29 @@ def relative_name(session_dir: Path, path: Path) -> str:
     return "." if path == root else path.relative_to(root).as_posix()
 
 
-def _is_binary(path: Path) -> bool:
-    with path.open("rb") as handle:
-        return b"\x00" in handle.read(8192)
-
-
-def _read_text(path: Path) -> str:
+def _read_text(session_dir: Path, path: Path) -> str:
+    """A text file inside the session folder, read through the race-free walk of tui.server.safefs."""
     if not path.exists():
         raise ToolError(f"file not found: {path.name}")
     if path.is_dir():
         raise ToolError(f"{path.name} is a folder, not a file")
+    too_big = f"{path.name} is larger than {MAX_TEXT_BYTES // (1024 * 1024)} MB; too big to handle as text"
     if path.stat().st_size > MAX_TEXT_BYTES:
-        raise ToolError(f"{path.name} is larger than {MAX_TEXT_BYTES // (1024 * 1024)} MB; too big to handle as text")
-    if _is_binary(path):
+        raise ToolError(too_big)
+    try:
+        data = safefs.read_bytes(session_dir, safefs.parts_beneath(session_dir, path), MAX_TEXT_BYTES)
+    except safefs.Escape as exc:
+        raise ToolError(exc.strerror) from None
+    if len(data) > MAX_TEXT_BYTES:
+        raise ToolError(too_big)
+    if b"\x00" in data[:8192]:
         raise ToolError(f"{path.name} is a binary file; only text files can be read")
-    return path.read_text(encoding="utf-8", errors="replace")
+    return data.decode("utf-8", errors="replace")
+
+
+def _write_text(session_dir: Path, path: Path, content: str) -> None:
+    """Write at the moment of use, walking from the session folder without following links."""
+    safefs.write_bytes(session_dir, safefs.parts_beneath(session_dir, path), content.encode("utf-8"))
 
 
 def make_diff(rel: str, old: str, new: str) -> str:
@@ -249,7 +259,7 @@ def _read(ctx: TurnContext, params: dict) -> ToolResult:
     path = resolve_in_session(ctx.session_dir, _str_param(params, "file_path"), what="file_path")
     offset = _int_param(params, "offset", 0, 0)
     limit = min(_int_param(params, "limit", READ_LINE_LIMIT, 1), READ_LINE_LIMIT)
-    lines = _read_text(path).splitlines()
+    lines = _read_text(ctx.session_dir, path).splitlines()
     chosen = [line[:READ_LINE_WIDTH] for line in lines[offset:offset + limit]]
     numbered = "\n".join(f"{offset + i + 1:6}\t{line}" for i, line in enumerate(chosen))
     more = len(lines) - (offset + len(chosen))
@@ -281,11 +291,12 @@ def _grep(ctx: TurnContext, params: dict) -> ToolResult:
         if include and not fnmatch.fnmatch(path.name, include):
             continue
         try:
-            if path.stat().st_size > MAX_TEXT_BYTES or _is_binary(path):
-                continue
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
+            data = safefs.read_bytes(ctx.session_dir, safefs.parts_beneath(ctx.session_dir, path), MAX_TEXT_BYTES)
+        except OSError:  # gone, unreadable, or a link swapped in since the walk (safefs.Escape)
             continue
+        if len(data) > MAX_TEXT_BYTES or b"\x00" in data[:8192]:
+            continue
+        text = data.decode("utf-8", errors="replace")
         for number, line in enumerate(text.splitlines(), 1):
             if regex.search(line):
                 matches.append({"path": relative_name(ctx.session_dir, path), "line": number, "text": line[:500]})
@@ -382,13 +393,12 @@ def _prepare_write(ctx: TurnContext, params: dict) -> PreparedCall:
     if path.is_dir():
         raise ToolError(f"{raw} is a folder")
     rel = relative_name(ctx.session_dir, path)
-    old = _read_text(path) if path.exists() else ""
+    old = _read_text(ctx.session_dir, path) if path.exists() else ""
     existed = path.exists()
     diff = make_diff(rel, old, content)
 
     async def perform() -> ToolResult:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content, encoding="utf-8")
+        await asyncio.to_thread(_write_text, ctx.session_dir, path, content)
         verb = "Overwrote" if existed else "Created"
         return ToolResult(f"{verb} {rel} ({len(content.encode())} bytes).",
                           metadata={"path": rel, "created": not existed, "diff": diff})
@@ -407,7 +417,7 @@ def _prepare_edit(ctx: TurnContext, params: dict) -> PreparedCall:
         raise ToolError("old_string must not be empty; use write to create a file")
     if old_string == new_string:
         raise ToolError("old_string and new_string are the same; nothing to change")
-    old = _read_text(path)
+    old = _read_text(ctx.session_dir, path)
     count = old.count(old_string)
     if count == 0:
         raise ToolError(f"old_string was not found in {rel}")
@@ -417,8 +427,14 @@ def _prepare_edit(ctx: TurnContext, params: dict) -> PreparedCall:
     diff = make_diff(rel, old, new)
     verb = "Delete content from file" if not new_string else "Replace content in file"
 
+    def apply() -> None:
+        # Re-read at the moment of use: the user approved this diff, not whatever the file became meanwhile.
+        if _read_text(ctx.session_dir, path) != old:
+            raise ToolError(f"{rel} changed while the permission was pending; nothing was written. Read it again.")
+        _write_text(ctx.session_dir, path, new)
+
     async def perform() -> ToolResult:
-        path.write_text(new, encoding="utf-8")
+        await asyncio.to_thread(apply)
         n = count if replace_all else 1
         return ToolResult(f"Edited {rel}: {n} replacement{'s' if n != 1 else ''}.",
                           metadata={"path": rel, "replacements": n, "diff": diff})
@@ -435,7 +451,7 @@ def _prepare_bash(ctx: TurnContext, params: dict) -> PreparedCall:
     label = f"Execute command: {command}"
 
     async def perform() -> ToolResult:
-        outcome = await run_command(command, ctx.session_dir, timeout)
+        outcome = await run_command(command, ctx.session_dir, timeout, sandbox=getattr(ctx, "sandbox", UNCONFINED))
         return ToolResult(outcome.describe() or "(no output)", is_error=not outcome.ok,
                           metadata={"command": command, "exit_code": outcome.exit_code, "output": outcome.output,
                                     "timed_out": outcome.timed_out, "truncated": outcome.truncated})
@@ -487,7 +503,7 @@ async def execute_tool(ctx: TurnContext, call_id: str, name: str, params: dict) 
             if key == "ask_user":
                 return await finish(await _ask_user(ctx, params))
             if key in _READ_ONLY:
-                result = _READ_ONLY[key](ctx, params)
+                result = await asyncio.to_thread(_READ_ONLY[key], ctx, params)  # file work off the event loop
                 return await finish(result)
             external: ExternalTools | None = getattr(ctx, "external_tools", None)
             prepared = external.prepare(name, params) if external is not None and key not in _CHANGING else None
@@ -499,7 +515,7 @@ async def execute_tool(ctx: TurnContext, call_id: str, name: str, params: dict) 
             if ctx.plan_mode:
                 return await finish(ToolResult(f"Refused: {PLAN_MODE_REFUSAL}.", is_error=True,
                                                metadata={"plan_mode": True}), PLAN_MODE_REFUSAL)
-            prepared = prepared or _CHANGING[key](ctx, params)
+            prepared = prepared or await asyncio.to_thread(_CHANGING[key], ctx, params)
         except ToolError as exc:
             return await finish(ToolResult(str(exc), is_error=True, metadata={"refused": True}))
         except OSError as exc:
@@ -514,6 +530,8 @@ async def execute_tool(ctx: TurnContext, call_id: str, name: str, params: dict) 
                                            is_error=True, metadata={"denied": True}), "permission denied")
         try:
             result = await prepared.perform()
+        except ToolError as exc:
+            result = ToolResult(str(exc), is_error=True, metadata={"refused": True})
         except OSError as exc:
             result = ToolResult(f"{exc.strerror or exc}", is_error=True)
         result.metadata.setdefault("permission", prepared.params)

@@ -1,0 +1,94 @@
+"""Nothing the user saw is lost: the answer is stored as it streams, kept on cancel, closed on a crash."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+
+from tests.fixtures.mix_server import async_running_server
+from tests.server.sse import SSEReader
+from tests.support.serve_process import EventLog, create_session, poll_until, start_serve
+from tui.server.drafts import FLUSH_INTERVAL
+
+
+class ForgetfulAgent:
+    """Streams thinking, words and a tool call, then waits; stores nothing itself, even when cancelled."""
+
+    async def run_turn(self, ctx, text: str) -> None:
+        await ctx.emit("thinking", {"type": "thinking", "content": "Let me think."})
+        for word in ("Partial ", "answer ", "so ", "far"):
+            await ctx.emit("content", {"type": "content", "content": word})
+        await ctx.emit("tool", {"type": "tool", "name": "read", "input": "", "id": "toolu_1", "status": "running"})
+        await asyncio.Event().wait()
+
+
+async def test_the_streaming_answer_is_stored_within_the_flush_interval_and_kept_on_cancel(tmp_path):
+    async with async_running_server(tmp_path, agent_factory=ForgetfulAgent, send_mode="async") as server:
+        store = server.app.state.store
+        sid = server.create_session()["id"]
+        async with server.async_client() as c, SSEReader(c, sid) as sse:
+            await sse.next()
+            await c.post(f"/api/sessions/{sid}/messages", json={"content": "go"})
+            await sse.until("tool")
+            seen_at = time.monotonic()
+
+            def draft():
+                rows = [m for m in store.list_messages(sid, with_streaming=True) if m.role == "assistant"]
+                return rows[0] if rows and rows[0].text == "Partial answer so far" and rows[0].tool_calls else None
+
+            while draft() is None:
+                assert time.monotonic() - seen_at < FLUSH_INTERVAL + 0.5, "draft not stored in time"
+                await asyncio.sleep(0.01)
+            row = draft()
+            assert row.reasoning == "Let me think." and row.finish_reason == "streaming"
+            # a reload mid-turn shows only finished messages (the live stream carries the rest)
+            assert [m["role"] for m in (await c.get(f"/api/sessions/{sid}/messages")).json()] == ["user"]
+
+            await c.post(f"/api/sessions/{sid}/cancel")
+            await sse.until("error")
+            stored = (await c.get(f"/api/sessions/{sid}/messages")).json()
+            assert [m["role"] for m in stored] == ["user", "assistant"]
+            answer = stored[1]
+            assert answer["assistantResponse"] == "Partial answer so far" and answer["reasoning"] == "Let me think."
+            assert answer["finishReason"] == "canceled"
+            assert answer["toolCalls"][0]["id"] == "toolu_1" and answer["toolCalls"][0]["isError"] is True
+
+
+def test_a_server_killed_mid_turn_keeps_what_was_seen_and_closes_the_turn(tmp_path):
+    data = tmp_path / "data"
+    server = start_serve(data, agent_delay=0.02)
+    try:
+        with server.client() as c:
+            sid = create_session(c, "crash")
+            events = EventLog(server.port, sid)
+            assert poll_until(lambda: events.count("connected") == 1)
+            assert c.post(f"/api/sessions/{sid}/messages", json={"content": "hello there, what can you do?"}).status_code == 202
+            assert poll_until(lambda: events.count("content") >= 30)
+            killed_at = time.monotonic()
+            server.kill()
+            events.close()
+        seen_early = events.text("content", before=killed_at - FLUSH_INTERVAL - 0.1)
+        seen_all = events.text("content")
+        thought = events.text("thinking")
+        assert seen_early and thought
+    finally:
+        server.stop()
+
+    again = start_serve(data, agent_delay=0.02)
+    try:
+        with again.client() as c:
+            stored = c.get(f"/api/sessions/{sid}/messages").json()
+    finally:
+        again.stop()
+    assert [m["role"] for m in stored] == ["user", "assistant"]
+    answer = stored[1]
+    assert answer["finishReason"] == "interrupted"
+    text = answer["assistantResponse"]
+    assert text.startswith(seen_early), (seen_early[-80:], text[-80:])
+    assert text.startswith(seen_all) or seen_all.startswith(text)  # never something the user did not get
+    assert answer["reasoning"] == thought
+    db = sqlite3.connect(data / "server.db")
+    assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert db.execute("SELECT COUNT(*) FROM messages WHERE finish_reason = 'streaming'").fetchone() == (0,)
+    db.close()
