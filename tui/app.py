@@ -47,14 +47,16 @@ class MixApp(IntegrationActions, App[None]):
     COMMANDS = App.COMMANDS | {lambda: _mix_commands(), lambda: _plan_mode_commands(), lambda: _server_commands(), integration_commands, lambda: _mixerlead_commands()}
     ENABLE_COMMAND_PALETTE = True
 
-    def __init__(self, config: Config | None = None, paths: Paths | None = None, *, backend: ChatBackend | None = None) -> None:
+    def __init__(self, config: Config | None = None, paths: Paths | None = None, *, backend: ChatBackend | None = None,
+                 server: Any = None) -> None:
+        """`server`: an EmbeddedServer already spawned (not yet waited for) by the command line."""
         super().__init__()
         self.config = config or Config()
         self.paths = (paths or resolve_paths()).ensure()
         self.store = ClientStore(self.paths.client_db)
         self.backend: ChatBackend | None = backend
         self.backend_name = backend.name if backend is not None and backend.name else "mix"
-        self.server: Any = None  # the EmbeddedServer this app started, if any
+        self.server: Any = server  # the EmbeddedServer this app started, if any
         self.server_url = ""
         self.alert_log: list[str] = []  # bell/OSC 9 alerts sent (shown nowhere else; read by tests)
         self.last_copied = ""
@@ -113,7 +115,8 @@ class MixApp(IntegrationActions, App[None]):
         if self._backend_started:
             return
         self._backend_started = True
-        self._start_backend()
+        # After the first frame: the composer is painted before anything else takes the CPU.
+        self.call_after_refresh(self._start_backend)
 
     # ------------------------------------------------------------------ backend
 
@@ -148,23 +151,24 @@ class MixApp(IntegrationActions, App[None]):
             ready.set()
             chat.backend_ready(self.server_url)
             return
+        # The client layer (httpx, the Mix client, the message pane: ~200 modules) is imported in a
+        # thread while the server boots, instead of holding the event loop (and the keys) for ~0.1 s.
+        client_layer = asyncio.ensure_future(asyncio.to_thread(_import_client_layer))
         try:
             if self.config.server:
                 chat.backend_starting("connecting")
                 url, token = self.config.server, None
             else:
                 chat.backend_starting("starting")
-                from tui.server.launcher import EmbeddedServer
+                if self.server is None:  # not spawned by the command line before the UI's imports
+                    from tui.server.launcher import for_app
 
-                # The child reads the app's config file and logs next to it, but keeps its data
-                # (database, session folders, its own secrets) in server_data_dir: its data dir is that one.
-                child_paths = Paths(config_dir=self.paths.config_dir, data_dir=self.paths.server_data_dir,
-                                    state_dir=self.paths.state_dir)
-                server = EmbeddedServer(self.paths.server_data_dir, config=self.config, paths=child_paths)
-                self.server = server
+                    self.server = for_app(self.config, self.paths)
+                server = self.server
                 await server.start()
                 url, token = server.url, getattr(server, "token", None)
                 chat.backend_starting("connecting")
+            await client_layer
             from tui.api.mix import MixBackend
             from tui.backends import route
             from tui.config import Secrets
@@ -325,6 +329,13 @@ def _mixerlead_commands() -> type:
     from tui.screens.mixerlead_commands import MixerLeadCommands  # offers nothing until MixerLead is configured
 
     return MixerLeadCommands
+
+
+def _import_client_layer() -> None:
+    """What connecting and opening the last session import (run in a thread, see _bring_up_backend)."""
+    import tui.api.mix  # noqa: F401
+    import tui.backends  # noqa: F401
+    import tui.widgets.transcript  # noqa: F401
 
 
 def _make_mix_backend(cls: Any, url: str, token: str | None, store: ClientStore) -> Any:

@@ -108,9 +108,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.server:
         config.server = args.server
     setup_logging(paths.ensure())
-    from tui.app import MixApp
+    server = None
+    if not config.server:
+        # Spawned before the UI's imports: the server boots on the other core while the app loads.
+        from tui.server.launcher import for_app
 
-    MixApp(config=config, paths=paths).run()
+        server = for_app(config, paths)
+        server.spawn()
+    try:
+        from tui.app import MixApp
+
+        MixApp(config=config, paths=paths, server=server).run()
+    finally:
+        if server is not None:
+            server.stop_sync()  # normally stopped already by the app; not left behind if it failed
     return 0
 
 

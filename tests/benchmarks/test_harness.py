@@ -107,9 +107,12 @@ def test_cli_quick_run_writes_both_files(tmp_path):
 
 
 def test_startup_measures_the_real_command_in_a_pty():
-    result = run_child("benchmarks.startup:run", {"timeout": 20, "wait_connected": False}, timeout=40)
+    """The real `python -m tui`: its composer, then its embedded server (spawned by the command line) connected."""
+    result = run_child("benchmarks.startup:run", {"timeout": 20}, timeout=40)
     assert "error" not in result, result
     assert 0 < result["ready_s"] < 20
+    assert result["connected_s"] is not None and result["ready_s"] <= result["connected_s"] < 20, result
+    assert result["ready_cpu_s"] is None or 0 < result["ready_cpu_s"] < 20
 
 
 def test_app_benchmarks_run_or_say_what_is_missing(tmp_path):

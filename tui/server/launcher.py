@@ -29,6 +29,13 @@ LOG_NAME = "server.log"
 LOG_ROTATE_BYTES = 5 * 1024 * 1024
 
 
+def for_app(config: Config, paths: Paths) -> EmbeddedServer:
+    """The server the app starts: it reads the app's config file and logs next to it, but keeps its
+    data (database, session folders, its own secrets) in `paths.server_data_dir`."""
+    child_paths = Paths(config_dir=paths.config_dir, data_dir=paths.server_data_dir, state_dir=paths.state_dir)
+    return EmbeddedServer(paths.server_data_dir, config=config, paths=child_paths)
+
+
 class ServerStartError(RuntimeError):
     """The child did not come up; the message includes the end of its log."""
 
@@ -53,6 +60,7 @@ class EmbeddedServer:
         self._port: int | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: Any = None
+        self._ready_file: Path | None = None  # set by spawn(), until start() has waited for it
 
     # ------------------------------------------------------------ what the app reads
 
@@ -128,8 +136,14 @@ class EmbeddedServer:
         ready_file.unlink(missing_ok=True)
         return True
 
+    def spawn(self) -> None:
+        """Start the child without waiting for it: the app calls this before its own imports, so
+        the server boots on the other core while the UI loads. `start()` then waits for it."""
+        self._ready_file = self._spawn()
+
     async def start(self) -> None:
-        ready_file = self._spawn()
+        ready_file = self._ready_file or self._spawn()
+        self._ready_file = None
         deadline = time.monotonic() + self.startup_timeout
         delay = 0.005
         while not self._check_ready(ready_file):
@@ -164,6 +178,9 @@ class EmbeddedServer:
                 pass
 
     def _finish(self) -> None:
+        if self._ready_file is not None:  # stopped before start() read it
+            self._ready_file.unlink(missing_ok=True)
+            self._ready_file = None
         if self._log is not None:
             self._log.close()
             self._log = None
