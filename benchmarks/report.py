@@ -36,11 +36,13 @@ def machine() -> dict[str, Any]:
 
 def versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
-    for dist in ("textual", "rich", "httpx", "httpx-sse", "uvicorn", "starlette"):
+    for dist in ("textual", "textual-speedups", "rich", "httpx", "httpx-sse", "uvicorn", "starlette"):
         try:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
             out[dist] = "not installed"
+    if os.environ.get("TEXTUAL_SPEEDUPS", "1") != "1":  # Textual's own switch (textual/geometry.py)
+        out["textual-speedups"] += " (disabled by TEXTUAL_SPEEDUPS)"
     try:
         from tui import __version__
 
@@ -157,7 +159,7 @@ def markdown(results: list[BenchResult], meta: dict[str, Any]) -> str:
         "",
         f"- date: {meta['date']}",
         f"- machine: {mach['cpu']}, {mach['cores']} cores, {mach['ram_gb']} GB RAM, {mach['os']}",
-        f"- versions: python {ver['python']}, textual {ver['textual']}, rich {ver['rich']}, httpx {ver['httpx']}, mix-tui {ver['mix-tui']}",
+        f"- versions: python {ver['python']}, textual {ver['textual']} (textual-speedups {ver.get('textual-speedups', 'not recorded')}), rich {ver['rich']}, httpx {ver['httpx']}, mix-tui {ver['mix-tui']}",
         f"- load average (1 min) before/after the run: {_load(meta, 'before')}/{_load(meta, 'after')} "
         "(other work on this 2-core machine adds noise to wall times; CPU times are steadier)",
         f"- command: `{meta['command']}`; each figure is the median of {meta['runs']} run(s) (start-up: at least 5), each run in a fresh process; total {meta['total_seconds']:.0f} s",
