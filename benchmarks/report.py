@@ -142,6 +142,20 @@ def _verdict(m: Metric) -> str:
     return {True: "pass", False: "**FAIL**", None: ""}[m.passed]
 
 
+def shortfalls(results: list[BenchResult]) -> list[str]:
+    """One line per missed target and per benchmark that failed to run: what `make bench` fails on."""
+    lines = []
+    for r in results:
+        if r.status == "error":
+            lines.append(f"{r.title}: did not run ({r.reason})")
+        for m in r.metrics:
+            if m.passed is False:
+                ratio = f", {m.ratio:.2f}x the floor" if m.ratio is not None else ""
+                floor = f" against floor {_fmt(m.floor, m.unit)}" if m.floor is not None else ""
+                lines.append(f"{r.title}: {m.name}: ours {_fmt(m.ours, m.unit)}{floor}{ratio}; target {m.target}")
+    return lines
+
+
 def write(results: list[BenchResult], meta: dict[str, Any], out_dir: Path = HERE) -> tuple[Path, Path]:
     data = {**meta, "benchmarks": {r.name: r.to_json() for r in results}}
     out_dir.mkdir(parents=True, exist_ok=True)

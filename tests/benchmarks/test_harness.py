@@ -93,6 +93,22 @@ def test_report_files_have_date_machine_versions(tmp_path):
     assert "not available: tui.api.mix cannot be imported" in text
 
 
+def test_missed_target_or_broken_benchmark_makes_the_run_fail_and_says_which(capsys):
+    from benchmarks.__main__ import exit_code
+
+    met = report.BenchResult("fast", "Fast", metrics=[report.metric("speed", "s", [0.1], target="<= 0.2 s", check="ours <=", limit=0.2)])
+    missed = report.BenchResult("slow", "Slow", metrics=[report.metric("start-up", "s", [0.5], [0.4], target="<= floor",
+                                                                        check="ratio <=", limit=1.0)])
+    broken = report.BenchResult("keys", "Keys", status="error", reason="RuntimeError: no frame")
+    assert exit_code([met], quick=False) == 0 and capsys.readouterr().err == ""
+    assert exit_code([met, missed, broken], quick=False) == 1
+    err = capsys.readouterr().err
+    assert "Slow: start-up: ours 500 ms against floor 400 ms, 1.25x the floor; target <= floor" in err
+    assert "Keys: did not run (RuntimeError: no frame)" in err and "Fast" not in err
+    assert exit_code([met, missed], quick=True) == 0  # --quick is a smoke test: sizes too small for targets
+    assert exit_code([missed, broken], quick=True) == 1 and "Slow" not in capsys.readouterr().err
+
+
 def test_cli_quick_run_writes_both_files(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--only", "sse_decode", "--out", str(tmp_path)],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
