@@ -160,3 +160,5 @@ def test_long_session_and_keys_run_or_say_what_is_missing():
             assert result.metrics[0].ours > 0 and "messages written" in result.notes[0]
         else:  # a quick stream may end before a key lands in it, so only the harness's own count is certain
             assert "keys pressed while streaming" in result.notes[-1] and "never seen painted: 0" in result.notes[-1]
+            idle_p50 = result.metrics[2]  # the floor (TextArea beside a streamed Markdown) typed too
+            assert idle_p50.ours > 0 and idle_p50.floor is not None and idle_p50.floor > 0, idle_p50
