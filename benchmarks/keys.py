@@ -102,6 +102,19 @@ class Typist(threading.Thread):
             finally:
                 self.idle.set()
 
+    async def type_idle(self, count: int) -> list[float]:
+        """Reference: `count` keys with nothing streaming (what the composer costs on its own)."""
+        self.in_turn = lambda: True
+        self.watch_composer()
+        self.active.set()
+        from benchmarks.appkit import wait_until
+
+        await wait_until(lambda: len(self.latencies) >= count, 60, "the idle keys", step=0.01)
+        self.active.clear()
+        await asyncio.to_thread(self.idle.wait, PAINT_TIMEOUT + 1)
+        idle, self.latencies = self.latencies, []
+        return idle
+
     def reset_line(self) -> None:
         """Sending emptied the composer: the next key starts a new group (characters not on screen now)."""
         self.typed += GROUP - self.typed % GROUP
@@ -137,13 +150,7 @@ async def run(params: dict[str, Any]) -> dict[str, Any]:
         typist.start()
         try:
             # Reference: the same keys with nothing streaming (what the composer costs on its own).
-            typist.in_turn = lambda: True
-            typist.watch_composer()
-            typist.active.set()
-            await wait_until(lambda: len(typist.latencies) >= idle_n, 60, "the idle keys", step=0.01)
-            typist.active.clear()
-            await asyncio.to_thread(typist.idle.wait, PAINT_TIMEOUT + 1)
-            idle_latencies, typist.latencies = typist.latencies, []
+            idle_latencies = await typist.type_idle(idle_n)
             composer.load("")
             typist.reset_line()
             await pilot.pause(0.05)
@@ -182,6 +189,11 @@ async def run(params: dict[str, Any]) -> dict[str, Any]:
             typist.stopped = True
             typist.active.clear()
         await asyncio.to_thread(typist.join, PAINT_TIMEOUT + 1)
+    return summary(typist, idle_latencies, turns)
+
+
+def summary(typist: Typist, idle_latencies: list[float], turns: int) -> dict[str, Any]:
+    """One run's result (ours or the floor's)."""
     latencies = typist.latencies
     return {
         "samples": len(latencies),

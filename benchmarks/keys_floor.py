@@ -17,10 +17,10 @@ from textual.containers import VerticalScroll
 from textual.widgets import Markdown, TextArea
 
 from benchmarks import mixwire
-from benchmarks.appkit import wait_until
 from benchmarks.corpus import LAST_LINE
+from benchmarks.floor import stream_answer
 from benchmarks.frames import FrameRecorder
-from benchmarks.keys import PAINT_TIMEOUT, PROMPT, Typist, percentile
+from benchmarks.keys import PAINT_TIMEOUT, PROMPT, Typist, summary
 
 
 class FloorComposer(TextArea):
@@ -41,24 +41,6 @@ class KeysFloorApp(App[None]):
         self.query_one(FloorComposer).focus()
 
 
-async def _stream_turn(client: Any, session_id: str, md: Markdown, connected: asyncio.Event) -> None:
-    """One answer into the Markdown widget, one `write` per content delta (Textual's documented way)."""
-    from tui.api import events as ev
-
-    stream = Markdown.get_stream(md)
-    try:
-        async for event in mixwire.stream(client, session_id):
-            kind = type(event)
-            if kind is ev.ContentDelta:
-                await stream.write(event.content)
-            elif kind is ev.Connected or (kind is ev.ConnectionChanged and event.state == "connected"):
-                connected.set()
-            elif kind is ev.Complete or kind is ev.Error:
-                break
-    finally:
-        await stream.stop()
-
-
 async def run(params: dict[str, Any]) -> dict[str, Any]:
     """Same shape as keys.run: idle reference keys, then keys during turns until enough samples."""
     want = int(params.get("samples", 80))
@@ -75,13 +57,7 @@ async def run(params: dict[str, Any]) -> dict[str, Any]:
         typist = Typist(app, rec, composer)
         typist.start()
         try:
-            typist.in_turn = lambda: True
-            typist.watch_composer()
-            typist.active.set()
-            await wait_until(lambda: len(typist.latencies) >= idle_n, 60, "the idle keys", step=0.01)
-            typist.active.clear()
-            await asyncio.to_thread(typist.idle.wait, PAINT_TIMEOUT + 1)
-            idle_latencies, typist.latencies = typist.latencies, []
+            idle_latencies = await typist.type_idle(idle_n)
             while len(typist.latencies) < want and turns < max_turns:
                 turns += 1
                 await md.update("")  # the last answer's last line must not be on screen already
@@ -90,7 +66,7 @@ async def run(params: dict[str, Any]) -> dict[str, Any]:
                 await pilot.pause(0.1)
                 session_id = await mixwire.create_session(client, f"keys floor {turns}")
                 connected = asyncio.Event()
-                consumer = asyncio.create_task(_stream_turn(client, session_id, md, connected))
+                consumer = asyncio.create_task(stream_answer(client, session_id, md, connected))
                 await asyncio.wait_for(connected.wait(), 15)
                 last = rec.watch(LAST_LINE)
                 typist.in_turn = lambda last=last: last.found_at is None
@@ -107,15 +83,4 @@ async def run(params: dict[str, Any]) -> dict[str, Any]:
             typist.active.clear()
         await asyncio.to_thread(typist.join, PAINT_TIMEOUT + 1)
     await mixwire.close(client)
-    latencies = typist.latencies
-    return {
-        "samples": len(latencies),
-        "p50_ms": percentile(latencies, 0.5) if latencies else None,
-        "p99_ms": percentile(latencies, 0.99) if latencies else None,
-        "max_ms": max(latencies) if latencies else None,
-        "missed": typist.missed,
-        "turns": turns,
-        "latencies_ms": latencies,
-        "idle_p50_ms": percentile(idle_latencies, 0.5),
-        "idle_p99_ms": percentile(idle_latencies, 0.99),
-    }
+    return summary(typist, idle_latencies, turns)
