@@ -53,7 +53,8 @@ def run(params: dict[str, Any]) -> dict[str, Any]:
         for var in ("MIX_TUI_CONFIG_DIR", "MIX_TUI_DATA_DIR", "MIX_TUI_STATE_DIR", "MIX_TUI_HOME"):
             env.pop(var, None)
         t0 = time.monotonic()
-        proc = subprocess.Popen([sys.executable, "-m", "tui", "--data-dir", home], cwd=ROOT, env=env,
+        server = ["--server", params["server"]] if params.get("server") else []  # a running server instead of the embedded one
+        proc = subprocess.Popen([sys.executable, "-m", "tui", "--data-dir", home, *server], cwd=ROOT, env=env,
                                 stdin=slave, stdout=slave, stderr=slave, start_new_session=True, close_fds=True)
         os.close(slave)
         buf = b""
@@ -148,8 +149,20 @@ def bench(ctx: Any) -> Any:
     conn = [r["connected_s"] for r in runs if r["connected_s"] is not None]
     result.metrics.append(metric("process start → embedded server connected", "s", conn,
                                  note="" if len(conn) == len(runs) else f"connected in {len(conn)} of {len(runs)} runs within 30 s"))
+    from benchmarks.procs import helper_process
+
+    with helper_process(["benchmarks.scripted_server", "--data-dir", "{tmp}/data", "--size", "2000", "--delay", "0"]) as srv:
+        remote = [run_child("benchmarks.startup:run", {"timeout": 30, "server": srv["url"]}, timeout=60)
+                  for _ in range(1 if ctx.quick else max(ctx.runs, STARTUP_RUNS))]
+    remote_ok = [r for r in remote if "error" not in r]
+    result.metrics.append(metric("with --server URL: process start → composer ready", "s", [r["ready_s"] for r in remote_ok]))
+    result.metrics.append(metric("with --server URL: process start → connected", "s",
+                                 [r["connected_s"] for r in remote_ok if r["connected_s"] is not None]))
+    if len(remote_ok) < len(remote):
+        result.notes.append(f"with --server: {len(remote) - len(remote_ok)} run(s) failed: {remote[0].get('error', '')}")
     result.notes.append("`python -m tui --data-dir <fresh tmp>` in a 120×40 pseudo-terminal; ready = the chat screen's first frame "
-                        "(composer mounted and focused) appears in the terminal output")
+                        "(composer mounted and focused) appears in the terminal output; `--server URL`: the same against a "
+                        "scripted server already running")
     if result.missed and ctx.profile:
         prof = run_child("benchmarks.startup:profile_import", {}, profile=True)
         result.profiles["start-up (imports and first frame, headless)"] = prof.get("profile", prof.get("error", ""))
