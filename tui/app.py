@@ -65,6 +65,7 @@ class MixApp(IntegrationActions, App[None]):
         self._backend_error: str | None = None
         self._injected_backend = backend is not None
         self._backend_started = False
+        self._warm_up: asyncio.Future[None] | None = None  # the message pane's imports, in a thread
         for theme in THEMES:
             self.register_theme(theme)
         self.theme = self._initial_theme()
@@ -151,8 +152,8 @@ class MixApp(IntegrationActions, App[None]):
             ready.set()
             chat.backend_ready(self.server_url)
             return
-        # The client layer (httpx, the Mix client, the message pane: ~200 modules) is imported in a
-        # thread while the server boots, instead of holding the event loop (and the keys) for ~0.1 s.
+        # The client layer (httpx, the Mix client: ~90 modules) is imported in a thread while the
+        # server boots, instead of holding the event loop (and the keys) for ~0.1 s.
         client_layer = asyncio.ensure_future(asyncio.to_thread(_import_client_layer))
         try:
             if self.config.server:
@@ -169,6 +170,9 @@ class MixApp(IntegrationActions, App[None]):
                 url, token = server.url, getattr(server, "token", None)
                 chat.backend_starting("connecting")
             await client_layer
+            # The message pane (Markdown, pygments: ~150 modules), for the session reopened once
+            # connected: also off the event loop, but not on the way to "connected".
+            self._warm_up = asyncio.ensure_future(asyncio.to_thread(_import_message_pane))
             from tui.api.mix import MixBackend
             from tui.backends import route
             from tui.config import Secrets
@@ -332,9 +336,13 @@ def _mixerlead_commands() -> type:
 
 
 def _import_client_layer() -> None:
-    """What connecting and opening the last session import (run in a thread, see _bring_up_backend)."""
+    """What connecting imports (run in a thread, see _bring_up_backend)."""
     import tui.api.mix  # noqa: F401
     import tui.backends  # noqa: F401
+
+
+def _import_message_pane() -> None:
+    """What opening a session imports (run in a thread, see _bring_up_backend)."""
     import tui.widgets.transcript  # noqa: F401
 
 
