@@ -11,7 +11,6 @@ parent-death signal when the *thread* that spawned the child ends.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import secrets
@@ -142,6 +141,7 @@ class EmbeddedServer:
         self._ready_file = self._spawn()
 
     async def start(self) -> None:
+        import asyncio  # here, not at the top: the command line spawns the child before asyncio is needed
         ready_file = self._ready_file or self._spawn()
         self._ready_file = None
         deadline = time.monotonic() + self.startup_timeout
@@ -188,6 +188,7 @@ class EmbeddedServer:
 
     async def stop(self, timeout: float = 3.0) -> None:
         """SIGTERM (uvicorn shuts down cleanly), SIGKILL if it is still there after `timeout`."""
+        import asyncio
         proc = self._proc
         if proc is None:
             return
