@@ -170,9 +170,6 @@ class MixApp(IntegrationActions, App[None]):
                 url, token = server.url, getattr(server, "token", None)
                 chat.backend_starting("connecting")
             await client_layer
-            # The message pane (Markdown, pygments: ~150 modules), for the session reopened once
-            # connected: also off the event loop, but not on the way to "connected".
-            self._warm_up = asyncio.ensure_future(asyncio.to_thread(_import_message_pane))
             from tui.api.mix import MixBackend
             from tui.backends import route
             from tui.config import Secrets
@@ -191,6 +188,9 @@ class MixApp(IntegrationActions, App[None]):
             return
         ready.set()
         chat.backend_ready(url)
+        # The message pane (Markdown, pygments: ~150 modules), for the session reopened once the
+        # list is loaded: also off the event loop, and not before the way to "connected" is clear.
+        self._warm_up = asyncio.ensure_future(asyncio.to_thread(_import_message_pane))
 
     async def on_unmount(self) -> None:
         """Drafts are flushed, the backend closed and the embedded server stopped, whatever ended the app."""
