@@ -7,7 +7,7 @@ first contains the chat screen's text: the composer is composed, focused and pai
 same first frame (ChatScreen.on_mount focuses it before the first refresh), so the user can type.
 Typed keys are not lost even earlier (the terminal buffers them), so this is the moment the
 app is visibly ready. The embedded server starts in the background; the time until the status
-bar says "connected" is reported too (no target). The app is then quit with ctrl+q.
+bar says "connected" is measured too (target < 0.7 s; composer ready: < 0.4 s, issue 22). The app is then quit with ctrl+q.
 
 Wall-clock start-up swings with the machine's load; the CPU time the app process has used by the
 time it is ready (utime + stime from /proc, 10 ms ticks) barely does, so it is reported beside it.
@@ -140,14 +140,14 @@ def bench(ctx: Any) -> Any:
     if errors:
         result.status, result.reason = "error", errors[0]
         return result
-    result.metrics.append(metric("process start → composer ready", "s", [r["ready_s"] for r in runs], target="<= 0.6 s",
-                                 check="ours <=", limit=0.6))
+    result.metrics.append(metric("process start → composer ready", "s", [r["ready_s"] for r in runs], target="< 0.4 s",
+                                 check="ours <", limit=0.4))
     cpu = [r["ready_cpu_s"] for r in runs if r.get("ready_cpu_s") is not None]
     if cpu:
         result.metrics.append(metric("app process CPU time until composer ready", "s", cpu,
                                      note="user + system time of the app process; steadier than wall time on a loaded machine"))
     conn = [r["connected_s"] for r in runs if r["connected_s"] is not None]
-    result.metrics.append(metric("process start → embedded server connected", "s", conn,
+    result.metrics.append(metric("process start → embedded server connected", "s", conn, target="< 0.7 s", check="ours <", limit=0.7,
                                  note="" if len(conn) == len(runs) else f"connected in {len(conn)} of {len(runs)} runs within 30 s"))
     from benchmarks.procs import helper_process
 
