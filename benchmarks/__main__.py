@@ -1,5 +1,9 @@
 """`python -m benchmarks [--quick] [--runs N] [--only NAME]`: measure, then write results.md and results.json.
 
+Exits 1 when a target is missed or a benchmark fails to run, naming each on stderr, so a claim in
+the README can be checked with one command (`make bench`). `--quick` (tiny sizes, one run) is a
+smoke test: only a benchmark that fails to run makes it exit 1.
+
 Every measured run happens in a fresh process (see procs.py); servers run in their own
 processes on the second core. A benchmark whose real piece is missing says "not available".
 """
@@ -75,7 +79,20 @@ def main(argv: list[str] | None = None) -> int:
     }
     md, js = report.write(results, meta, args.out)
     print(f"[bench] wrote {md} and {js} in {meta['total_seconds']:.0f} s")
-    return 0
+    return exit_code(results, quick=args.quick)
+
+
+def exit_code(results: list[report.BenchResult], *, quick: bool) -> int:
+    """1, saying which, when a target was missed (not with --quick: tiny sizes prove nothing) or a benchmark broke."""
+    failed = [r for r in results if r.status == "error"] if quick else results
+    lines = report.shortfalls(failed)
+    if not lines:
+        return 0
+    what = "benchmark(s) failed to run" if quick else "target(s) missed or benchmark(s) failed"
+    print(f"[bench] FAILED: {len(lines)} {what}:", file=sys.stderr)
+    for line in lines:
+        print(f"[bench]   {line}", file=sys.stderr)
+    return 1
 
 
 def _load() -> float | None:

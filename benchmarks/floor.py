@@ -33,10 +33,30 @@ class FloorApp(App[None]):
         self.query_one(VerticalScroll).anchor()
 
 
-async def run(params: dict[str, Any]) -> dict[str, Any]:
-    """One floor run: send, then stream into the Markdown widget until the last line is painted."""
+async def stream_answer(client: Any, session_id: str, md: Markdown, connected: asyncio.Event) -> int:
+    """The session's stream into the Markdown widget, one `write` per content delta, until the turn
+    completes; sets `connected` once the stream is up. Returns the number of deltas."""
     from tui.api import events as ev
 
+    deltas = 0
+    stream = Markdown.get_stream(md)
+    try:
+        async for event in mixwire.stream(client, session_id):
+            kind = type(event)
+            if kind is ev.ContentDelta:
+                deltas += 1
+                await stream.write(event.content)
+            elif kind is ev.Connected or (kind is ev.ConnectionChanged and event.state == "connected"):
+                connected.set()
+            elif kind is ev.Complete or kind is ev.Error:
+                break
+    finally:
+        await stream.stop()
+    return deltas
+
+
+async def run(params: dict[str, Any]) -> dict[str, Any]:
+    """One floor run: send, then stream into the Markdown widget until the last line is painted."""
     timeout = float(params.get("timeout", 120))
     client = mixwire.client(params["url"])
     app = FloorApp()
@@ -50,20 +70,10 @@ async def run(params: dict[str, Any]) -> dict[str, Any]:
 
         async def consume() -> None:
             nonlocal deltas
-            stream = Markdown.get_stream(md)
             try:
-                async for event in mixwire.stream(client, session_id):
-                    kind = type(event)
-                    if kind is ev.ContentDelta:
-                        deltas += 1
-                        await stream.write(event.content)
-                    elif kind is ev.Connected or (kind is ev.ConnectionChanged and event.state == "connected"):
-                        connected.set()
-                    elif kind is ev.Complete or kind is ev.Error:
-                        break
+                deltas = await stream_answer(client, session_id, md, connected)
             finally:
                 done.set()
-                await stream.stop()
 
         task = asyncio.create_task(consume())
         await asyncio.wait_for(connected.wait(), 15)

@@ -102,6 +102,19 @@ class Typist(threading.Thread):
             finally:
                 self.idle.set()
 
+    async def type_idle(self, count: int) -> list[float]:
+        """Reference: `count` keys with nothing streaming (what the composer costs on its own)."""
+        self.in_turn = lambda: True
+        self.watch_composer()
+        self.active.set()
+        from benchmarks.appkit import wait_until
+
+        await wait_until(lambda: len(self.latencies) >= count, 60, "the idle keys", step=0.01)
+        self.active.clear()
+        await asyncio.to_thread(self.idle.wait, PAINT_TIMEOUT + 1)
+        idle, self.latencies = self.latencies, []
+        return idle
+
     def reset_line(self) -> None:
         """Sending emptied the composer: the next key starts a new group (characters not on screen now)."""
         self.typed += GROUP - self.typed % GROUP
@@ -137,13 +150,7 @@ async def run(params: dict[str, Any]) -> dict[str, Any]:
         typist.start()
         try:
             # Reference: the same keys with nothing streaming (what the composer costs on its own).
-            typist.in_turn = lambda: True
-            typist.watch_composer()
-            typist.active.set()
-            await wait_until(lambda: len(typist.latencies) >= idle_n, 60, "the idle keys", step=0.01)
-            typist.active.clear()
-            await asyncio.to_thread(typist.idle.wait, PAINT_TIMEOUT + 1)
-            idle_latencies, typist.latencies = typist.latencies, []
+            idle_latencies = await typist.type_idle(idle_n)
             composer.load("")
             typist.reset_line()
             await pilot.pause(0.05)
@@ -182,6 +189,11 @@ async def run(params: dict[str, Any]) -> dict[str, Any]:
             typist.stopped = True
             typist.active.clear()
         await asyncio.to_thread(typist.join, PAINT_TIMEOUT + 1)
+    return summary(typist, idle_latencies, turns)
+
+
+def summary(typist: Typist, idle_latencies: list[float], turns: int) -> dict[str, Any]:
+    """One run's result (ours or the floor's)."""
     latencies = typist.latencies
     return {
         "samples": len(latencies),
@@ -211,20 +223,33 @@ def bench(ctx: Any) -> Any:
     size = "13000"  # also in quick mode: a shorter answer is over before a typist's first key
     with helper_process(["benchmarks.scripted_server", "--data-dir", "{tmp}/data", "--size", size, "--delay", "0"]) as srv:
         params = {"url": srv["url"], "samples": samples, "max_turns": 3 if ctx.quick else 20, "idle_samples": 5 if ctx.quick else 30}
-        runs = [run_child("benchmarks.keys:run", params, timeout=240) for _ in range(ctx.runs)]
-        errors = [r["error"] for r in runs if "error" in r]
+        runs: list[dict] = []
+        floor: list[dict] = []  # keys_floor.py: a bare TextArea beside a Markdown fed by MarkdownStream
+        for _ in range(ctx.runs):  # alternated, so both see the same load
+            runs.append(run_child("benchmarks.keys:run", params, timeout=240))
+            floor.append(run_child("benchmarks.keys_floor:run", params, timeout=300))
+        errors = [r["error"] for r in runs + floor if "error" in r]
         if errors:
             result.status, result.reason = "error", errors[0]
             return result
         pooled = [v for r in runs for v in r["latencies_ms"]]
-        result.metrics.append(metric("p50 key → painted", "ms", [r["p50_ms"] for r in runs if r["p50_ms"] is not None]))
-        result.metrics.append(metric("p99 key → painted", "ms", [r["p99_ms"] for r in runs if r["p99_ms"] is not None],
+
+        def col(rs: list[dict], key: str) -> list[float]:
+            return [r[key] for r in rs if r.get(key) is not None]
+
+        result.metrics.append(metric("p50 key → painted", "ms", col(runs, "p50_ms"), col(floor, "p50_ms")))
+        result.metrics.append(metric("p99 key → painted", "ms", col(runs, "p99_ms"), col(floor, "p99_ms"),
                                      target="< 50 ms", check="ours <", limit=50.0))
         if len(pooled) < MIN_SAMPLES:  # a p99 of a handful of keys says nothing either way
             result.metrics[-1].passed = None
             result.metrics[-1].note = f"only {len(pooled)} keys landed while streaming: too few for a verdict"
-        result.metrics.append(metric("p50 key → painted, nothing streaming (reference)", "ms", [r["idle_p50_ms"] for r in runs]))
-        result.metrics.append(metric("p99 key → painted, nothing streaming (reference)", "ms", [r["idle_p99_ms"] for r in runs]))
+        result.metrics.append(metric("p50 key → painted, nothing streaming (reference)", "ms", col(runs, "idle_p50_ms"),
+                                     col(floor, "idle_p50_ms")))
+        result.metrics.append(metric("p99 key → painted, nothing streaming (reference)", "ms", col(runs, "idle_p99_ms"),
+                                     col(floor, "idle_p99_ms")))
+        result.notes.append("floor: a bare Textual TextArea beside a Markdown fed by Markdown.get_stream() from the same "
+                            f"server stream (keys_floor.py), same typist; {sum(r['samples'] for r in floor)} keys while streaming "
+                            f"over {sum(r['turns'] for r in floor)} turns")
         result.notes.append(
             f"{len(pooled)} keys pressed while streaming over {sum(r['turns'] for r in runs)} turns; pooled p50 "
             f"{percentile(pooled, 0.5):.1f} ms, p99 {percentile(pooled, 0.99):.1f} ms, max {max(pooled, default=float('nan')):.1f} ms; "

@@ -36,11 +36,13 @@ def machine() -> dict[str, Any]:
 
 def versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
-    for dist in ("textual", "rich", "httpx", "httpx-sse", "uvicorn", "starlette"):
+    for dist in ("textual", "textual-speedups", "rich", "httpx", "httpx-sse", "uvicorn", "starlette"):
         try:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
             out[dist] = "not installed"
+    if os.environ.get("TEXTUAL_SPEEDUPS", "1") != "1":  # Textual's own switch (textual/geometry.py)
+        out["textual-speedups"] += " (disabled by TEXTUAL_SPEEDUPS)"
     try:
         from tui import __version__
 
@@ -140,6 +142,20 @@ def _verdict(m: Metric) -> str:
     return {True: "pass", False: "**FAIL**", None: ""}[m.passed]
 
 
+def shortfalls(results: list[BenchResult]) -> list[str]:
+    """One line per missed target and per benchmark that failed to run: what `make bench` fails on."""
+    lines = []
+    for r in results:
+        if r.status == "error":
+            lines.append(f"{r.title}: did not run ({r.reason})")
+        for m in r.metrics:
+            if m.passed is False:
+                ratio = f", {m.ratio:.2f}x the floor" if m.ratio is not None else ""
+                floor = f" against floor {_fmt(m.floor, m.unit)}" if m.floor is not None else ""
+                lines.append(f"{r.title}: {m.name}: ours {_fmt(m.ours, m.unit)}{floor}{ratio}; target {m.target}")
+    return lines
+
+
 def write(results: list[BenchResult], meta: dict[str, Any], out_dir: Path = HERE) -> tuple[Path, Path]:
     data = {**meta, "benchmarks": {r.name: r.to_json() for r in results}}
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -157,7 +173,7 @@ def markdown(results: list[BenchResult], meta: dict[str, Any]) -> str:
         "",
         f"- date: {meta['date']}",
         f"- machine: {mach['cpu']}, {mach['cores']} cores, {mach['ram_gb']} GB RAM, {mach['os']}",
-        f"- versions: python {ver['python']}, textual {ver['textual']}, rich {ver['rich']}, httpx {ver['httpx']}, mix-tui {ver['mix-tui']}",
+        f"- versions: python {ver['python']}, textual {ver['textual']} (textual-speedups {ver.get('textual-speedups', 'not recorded')}), rich {ver['rich']}, httpx {ver['httpx']}, mix-tui {ver['mix-tui']}",
         f"- load average (1 min) before/after the run: {_load(meta, 'before')}/{_load(meta, 'after')} "
         "(other work on this 2-core machine adds noise to wall times; CPU times are steadier)",
         f"- command: `{meta['command']}`; each figure is the median of {meta['runs']} run(s) (start-up: at least 5), each run in a fresh process; total {meta['total_seconds']:.0f} s",

@@ -48,7 +48,8 @@ class MixApp(IntegrationActions, App[None]):
     ENABLE_COMMAND_PALETTE = True
 
     def __init__(self, config: Config | None = None, paths: Paths | None = None, *, backend: ChatBackend | None = None,
-                 server_token: str | None = None, notes: list[str] | None = None) -> None:
+                 server_token: str | None = None, notes: list[str] | None = None, server: Any = None) -> None:
+        """`server`: an EmbeddedServer already spawned (not yet waited for) by the command line."""
         super().__init__()
         self.config = config or Config()
         self.server_token = server_token  # bearer token for config.server (given by `mix-tui web` to its tabs)
@@ -60,7 +61,7 @@ class MixApp(IntegrationActions, App[None]):
         self._note(note)
         self.backend: ChatBackend | None = backend
         self.backend_name = backend.name if backend is not None and backend.name else "mix"
-        self.server: Any = None  # the EmbeddedServer this app started, if any
+        self.server: Any = server  # the EmbeddedServer this app started, if any
         self.supervisor: Any = None  # its ServerSupervisor (tui/server/supervisor.py)
         self.restart_policy: Any = None  # a RestartPolicy (None: the default one)
         self._supervision: asyncio.Task[None] | None = None
@@ -73,6 +74,7 @@ class MixApp(IntegrationActions, App[None]):
         self._backend_error: str | None = None
         self._injected_backend = backend is not None
         self._backend_started = False
+        self._warm_up: asyncio.Future[None] | None = None  # the message pane's imports, in a thread
         for theme in THEMES:
             self.register_theme(theme)
         self.theme = self._initial_theme()
@@ -130,7 +132,8 @@ class MixApp(IntegrationActions, App[None]):
         if self._backend_started:
             return
         self._backend_started = True
-        self._start_backend()
+        # After the first frame: the composer is painted before anything else takes the CPU.
+        self.call_after_refresh(self._start_backend)
 
     # ------------------------------------------------------------------ backend
 
@@ -165,21 +168,26 @@ class MixApp(IntegrationActions, App[None]):
             ready.set()
             chat.backend_ready(self.server_url)
             return
+        # The client layer (httpx, the Mix client: ~90 modules) is imported in a thread while the
+        # server boots, instead of holding the event loop (and the keys) for ~0.1 s.
+        client_layer = asyncio.ensure_future(asyncio.to_thread(_import_client_layer))
         try:
             if self.config.server:
                 chat.backend_starting("connecting")
                 url, token = self.config.server, self.server_token
             else:
                 chat.backend_starting("starting")
-                from tui.server.launcher import EmbeddedServer
+                if self.server is None:  # not spawned by the command line before the UI's imports
+                    from tui.server.launcher import EmbeddedServer
 
-                server = EmbeddedServer.for_app(self.config, self.paths)
-                self.server = server
+                    self.server = EmbeddedServer.for_app(self.config, self.paths)
+                server = self.server
                 await server.start()
                 for line in server.notes:
                     self.notify(line, severity="warning", timeout=15)
                 url, token = server.url, getattr(server, "token", None)
                 chat.backend_starting("connecting")
+            await client_layer
             from tui.api.mix import MixBackend
             from tui.backends import route
             from tui.config import Secrets
@@ -198,6 +206,9 @@ class MixApp(IntegrationActions, App[None]):
             return
         ready.set()
         chat.backend_ready(url)
+        # The message pane (Markdown, pygments: ~150 modules), for the session reopened once the
+        # list is loaded: also off the event loop, and not before the way to "connected" is clear.
+        self._warm_up = asyncio.ensure_future(asyncio.to_thread(_import_message_pane))
         if self.server is not None:
             self._supervise(self.server)
 
@@ -417,6 +428,17 @@ def _mixerlead_commands() -> type:
     from tui.screens.mixerlead_commands import MixerLeadCommands  # offers nothing until MixerLead is configured
 
     return MixerLeadCommands
+
+
+def _import_client_layer() -> None:
+    """What connecting imports (run in a thread, see _bring_up_backend)."""
+    import tui.api.mix  # noqa: F401
+    import tui.backends  # noqa: F401
+
+
+def _import_message_pane() -> None:
+    """What opening a session imports (run in a thread, see _bring_up_backend)."""
+    import tui.widgets.transcript  # noqa: F401
 
 
 def _make_mix_backend(cls: Any, url: str, token: str | None, store: ClientStore) -> Any:

@@ -182,13 +182,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(serve_web(host=args.host, port=args.port, config=config, paths=paths.ensure(),
                                      app_args=tab_args, open_browser=args.open))
 
-    from tui import graphics
-    from tui.app import MixApp
     from tui.web import join_shared_server
 
-    graphics.prepare()  # asks a terminal that announces pictures about them, before the app owns it
     server_token = join_shared_server(config)  # when this app is one tab of `mix-tui web`
-    MixApp(config=config, paths=paths, server_token=server_token, notes=notes).run()
+    server = None
+    if not config.server:
+        # Spawned before the UI's imports: the server boots on the other core while the app loads.
+        from tui.server.launcher import EmbeddedServer
+
+        try:
+            server = EmbeddedServer.for_app(config, paths)
+            server.spawn()
+        except Exception:  # the app tries again itself and says what is wrong in one line
+            server = None
+    try:
+        from tui import graphics
+        from tui.app import MixApp
+
+        graphics.prepare()  # asks a terminal that announces pictures about them, before the app owns it
+        MixApp(config=config, paths=paths, server_token=server_token, notes=notes, server=server).run()
+    finally:
+        if server is not None:
+            server.stop_sync()  # normally stopped already by the app; not left behind if it failed
     return 0
 
 

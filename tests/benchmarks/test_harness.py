@@ -93,6 +93,22 @@ def test_report_files_have_date_machine_versions(tmp_path):
     assert "not available: tui.api.mix cannot be imported" in text
 
 
+def test_missed_target_or_broken_benchmark_makes_the_run_fail_and_says_which(capsys):
+    from benchmarks.__main__ import exit_code
+
+    met = report.BenchResult("fast", "Fast", metrics=[report.metric("speed", "s", [0.1], target="<= 0.2 s", check="ours <=", limit=0.2)])
+    missed = report.BenchResult("slow", "Slow", metrics=[report.metric("start-up", "s", [0.5], [0.4], target="<= floor",
+                                                                        check="ratio <=", limit=1.0)])
+    broken = report.BenchResult("keys", "Keys", status="error", reason="RuntimeError: no frame")
+    assert exit_code([met], quick=False) == 0 and capsys.readouterr().err == ""
+    assert exit_code([met, missed, broken], quick=False) == 1
+    err = capsys.readouterr().err
+    assert "Slow: start-up: ours 500 ms against floor 400 ms, 1.25x the floor; target <= floor" in err
+    assert "Keys: did not run (RuntimeError: no frame)" in err and "Fast" not in err
+    assert exit_code([met, missed], quick=True) == 0  # --quick is a smoke test: sizes too small for targets
+    assert exit_code([missed, broken], quick=True) == 1 and "Slow" not in capsys.readouterr().err
+
+
 def test_cli_quick_run_writes_both_files(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--only", "sse_decode", "--out", str(tmp_path)],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
@@ -107,9 +123,12 @@ def test_cli_quick_run_writes_both_files(tmp_path):
 
 
 def test_startup_measures_the_real_command_in_a_pty():
-    result = run_child("benchmarks.startup:run", {"timeout": 20, "wait_connected": False}, timeout=40)
+    """The real `python -m tui`: its composer, then its embedded server (spawned by the command line) connected."""
+    result = run_child("benchmarks.startup:run", {"timeout": 20}, timeout=40)
     assert "error" not in result, result
     assert 0 < result["ready_s"] < 20
+    assert result["connected_s"] is not None and result["ready_s"] <= result["connected_s"] < 20, result
+    assert result["ready_cpu_s"] is None or 0 < result["ready_cpu_s"] < 20
 
 
 def test_app_benchmarks_run_or_say_what_is_missing(tmp_path):
@@ -141,3 +160,5 @@ def test_long_session_and_keys_run_or_say_what_is_missing():
             assert result.metrics[0].ours > 0 and "messages written" in result.notes[0]
         else:  # a quick stream may end before a key lands in it, so only the harness's own count is certain
             assert "keys pressed while streaming" in result.notes[-1] and "never seen painted: 0" in result.notes[-1]
+            idle_p50 = result.metrics[2]  # the floor (TextArea beside a streamed Markdown) typed too
+            assert idle_p50.ours > 0 and idle_p50.floor is not None and idle_p50.floor > 0, idle_p50

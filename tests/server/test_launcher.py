@@ -58,6 +58,30 @@ async def test_start_serves_with_token_and_stop_ends_the_child(tmp_path):
     assert (tmp_path / "srv" / "server.log").exists()
 
 
+async def test_spawned_before_start_is_waited_for_by_start(tmp_path):
+    """The command line spawns the child before the UI's imports; the app's start() then only waits."""
+    server = EmbeddedServer(tmp_path / "srv", paths=resolve_paths(tmp_path / "home"))
+    server.spawn()
+    pid = server.pid
+    try:
+        await server.start()
+        assert server.pid == pid  # the same child, not a second one
+        r = httpx.get(server.url + "/health", headers={"Authorization": f"Bearer {server.token}"})
+        assert r.status_code == 200
+    finally:
+        await server.stop()
+    assert _wait_gone(pid, 1)
+
+
+def test_stopped_before_start_leaves_no_child_or_ready_file(tmp_path):
+    server = EmbeddedServer(tmp_path / "srv", paths=resolve_paths(tmp_path / "home"))
+    server.spawn()
+    pid = server.pid
+    server.stop_sync()
+    assert _wait_gone(pid, 1) and not server.running
+    assert not list((tmp_path / "srv").glob(".ready-*"))
+
+
 def test_start_sync_and_stop_sync(tmp_path):
     server = EmbeddedServer(tmp_path / "srv", paths=resolve_paths(tmp_path / "home"))
     server.start_sync()

@@ -11,7 +11,6 @@ parent-death signal when the *thread* that spawned the child ends.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
@@ -60,6 +59,7 @@ class EmbeddedServer:
         self.notes: list[str] = []  # what the child said was wrong at its start (a damaged database set aside)
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: Any = None
+        self._ready_file: Path | None = None  # set by spawn(), until start() has waited for it
 
     @classmethod
     def for_app(cls, config: Config, paths: Paths) -> "EmbeddedServer":
@@ -153,8 +153,15 @@ class EmbeddedServer:
         ready_file.unlink(missing_ok=True)
         return True
 
+    def spawn(self) -> None:
+        """Start the child without waiting for it: the app calls this before its own imports, so
+        the server boots on the other core while the UI loads. `start()` then waits for it."""
+        self._ready_file = self._spawn()
+
     async def start(self, port: int = 0) -> None:
-        ready_file = self._spawn(port)
+        import asyncio  # here, not at the top: the command line spawns the child before asyncio is needed
+        ready_file = self._ready_file or self._spawn(port)
+        self._ready_file = None
         deadline = time.monotonic() + self.startup_timeout
         delay = 0.005
         while not self._check_ready(ready_file):
@@ -217,6 +224,9 @@ class EmbeddedServer:
                 pass
 
     def _finish(self) -> None:
+        if self._ready_file is not None:  # stopped before start() read it
+            self._ready_file.unlink(missing_ok=True)
+            self._ready_file = None
         if self._log is not None:
             self._log.close()
             self._log = None
@@ -224,6 +234,7 @@ class EmbeddedServer:
 
     async def stop(self, timeout: float = 3.0) -> None:
         """SIGTERM (uvicorn shuts down cleanly), SIGKILL if it is still there after `timeout`."""
+        import asyncio
         proc = self._proc
         if proc is None:
             return

@@ -23,7 +23,6 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from tui.api.turn import PermissionState
-from tui.widgets.tool_card import render_diff
 
 
 class PermissionAnswered(Message):
@@ -80,7 +79,11 @@ def describe(state: PermissionState) -> tuple[Content, Content | None]:
         what = Content.assemble((f"{title}\n", "bold"), ("✎ ", "$text-accent"), (str(path), "bold"))
     else:
         what = Content.styled(title, "bold")
-    body = render_diff(diff.rstrip("\n")) if isinstance(diff, str) and diff.strip() else None
+    body = None
+    if isinstance(diff, str) and diff.strip():
+        from tui.widgets.tool_card import render_diff  # tool cards bring Markdown: not needed for the first frame
+
+        body = render_diff(diff.rstrip("\n"))
     if body is None and params and not path:
         extra = "\n".join(f"{k}: {v}" for k, v in params.items())
         body = Content(extra)
