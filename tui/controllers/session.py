@@ -200,7 +200,10 @@ class SessionController:
         asked = any(m.role == "user" and m.text.strip() == turn.user_text.strip() for m in messages)
         if asked and messages and messages[-1].role == "assistant" and not messages[-1].tool_calls:
             last = messages[-1]
-            turn.apply(ev.Complete(content=last.text, message_id=last.id or None))
+            # A server that died mid-answer kept what it had stored (up to ~250 ms behind the screen):
+            # the longer of the two stays, so nothing seen is taken back.
+            content = last.text if len(last.text) >= len(turn.answer) else turn.answer
+            turn.apply(ev.Complete(content=content, message_id=last.id or None))
             if turn.status.finished:
                 self.finish_turn()
 
