@@ -253,7 +253,8 @@ class ChatScreen(ChatActions, ChatPermissions, ChatQueue, Screen[None]):
             transcript = Transcript(id=f"transcript-{self._transcript_seq}", classes="session-transcript", clock=app.clock)
             embedded = getattr(getattr(app, "config", None), "embedded", None)
             view = SessionController(conversation, transcript, self.backend, self, app.clock,
-                                     permission_timeout=getattr(embedded, "permission_timeout", 30.0) if embedded else 30.0)
+                                     permission_timeout=getattr(embedded, "permission_timeout", 30.0) if embedded else 30.0,
+                                     commands=self.sessions.commands)
             self.views[conversation.id] = view
             self.query_one("#transcripts", ContentSwitcher).mount(transcript)
             view.consumer = self.run_background(view.consume(), "consumers")
