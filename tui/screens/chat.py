@@ -406,7 +406,9 @@ class ChatScreen(ChatActions, ChatPermissions, ChatQueue, Screen[None]):
             self.status.set(turn_state="idle", turn_started=None, turn_ended=None)
             return
         if turn.status is TurnStatus.STREAMING:
-            state = "waiting_permission" if turn.pending_permissions else "streaming"
+            pending = turn.pending_permissions
+            # What waits on top (the prompt shows it first): a tool's permission or the agent's question.
+            state = "streaming" if not pending else "waiting_answer" if pending[0].question else "waiting_permission"
         else:
             state = turn.status.value
         self.status.set(turn_state=state, turn_started=view.turn_wall_start,
