@@ -16,7 +16,7 @@ from tui.widgets.command_cards import CommandCard, ShellOutputCard
 from tui.widgets.plan_card import PlanCard
 from tui.widgets.tool_card import TodoCard
 
-from .agents import RateLimitAgent
+from .agents import HeldTodoAgent, RateLimitAgent
 
 
 async def send(pilot, app, text: str) -> None:
@@ -110,7 +110,8 @@ async def test_plan_sent_back_with_k_keeps_plan_mode(tmp_path):
 
 
 async def test_todo_list_updates_in_place_during_a_turn(tmp_path):
-    async with live_app(tmp_path, agent_delay=0.03) as (app, pilot, _server):
+    agent = HeldTodoAgent()  # holds before its second todo_write: the first state cannot be skipped
+    async with live_app(tmp_path, agent_delay=0.03, agent_factory=lambda: agent) as (app, pilot, _server):
         chat = app.chat
         await send(pilot, app, "plan create todo.md with x")
         await wait_for(pilot, lambda: chat.current is not None and chat.current.transcript.query(TodoCard),
@@ -118,7 +119,9 @@ async def test_todo_list_updates_in_place_during_a_turn(tmp_path):
         card = chat.current.transcript.query_one(TodoCard)
         await wait_for(pilot, lambda: card.body_text().startswith("◐ Look at the files"), what="the first step in progress")
         assert not chat.current.turn.status.finished
+        agent.release()
         await wait_for(pilot, lambda: card.body_text().startswith("☑ Look at the files"), what="the first step done")
+        assert card.is_mounted and chat.current.transcript.query_one(TodoCard) is card  # the same card, updated
         await wait_turn_done(pilot, app)
         assert len(chat.current.transcript.query(TodoCard)) == 1
         assert len([t for t in chat.current.turn.tool_calls if t.kind == "todo_write"]) == 2
