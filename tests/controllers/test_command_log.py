@@ -44,3 +44,24 @@ def test_the_log_keeps_commands_per_session_across_stores(tmp_path):
     again = CommandLog(ClientStore(tmp_path / "client.db"), lambda sid: f"mix:{sid}")
     assert [(r.command, r.after_id, r.after_index) for r in again.records("a")] == [("/help", "m1", 1), ("/tools", None, None)]
     assert [r.command for r in again.records("b")] == ["/mcp"]
+
+
+def test_export_writes_a_command_as_its_card_text_or_else_its_json():
+    from tui.api.backend import Conversation
+    from tui.controllers.export import export_markdown
+
+    answer = '{"type":"help","commands":[{"name":"tools","description":"The tools","usage":"/tools"}]}'
+    messages = [*CommandRecord(1, "/help", answer, None, None).messages(0)]
+    conversation = Conversation(id="c", title="T", backend="mix")
+    plain = export_markdown(conversation, messages)
+    assert "## You\n\n/help" in plain and f"```json\n{answer}\n```" in plain
+    drawn = export_markdown(conversation, messages, command_text=lambda data: f"/{data['type']} card: {len(data['commands'])} command")
+    assert "```text\n/help card: 1 command\n```" in drawn and '"type"' not in drawn
+
+
+def test_forgetting_a_session_drops_its_commands(tmp_path):
+    store = ClientStore(tmp_path / "client.db")
+    log = CommandLog(store, lambda sid: f"mix:{sid}")
+    log.record("a", "/help", '{"type":"help"}', None)
+    store.forget("mix:a")
+    assert log.records("a") == []

@@ -304,7 +304,7 @@ def command_card_text(data: dict, width: int = 100) -> str:
         title, body, _extra = RENDERERS[kind](data)
     finally:
         _table_width.reset(token)
-    return f"{_heading(kind, title)}\n\n{body.plain}"
+    return "\n".join(line.rstrip() for line in f"{_heading(kind, title)}\n\n{body.plain}".splitlines())
 
 
 def _heading(kind: str, title: str) -> str:
