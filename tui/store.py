@@ -1,4 +1,5 @@
-"""The client's own store (stdlib sqlite3, WAL): drafts, prompt history, UI settings, local titles, unseen marks, slash-command answers.
+"""The client's own store (stdlib sqlite3, WAL): drafts, prompt history, UI settings, local titles, unseen marks,
+slash-command answers.
 
 One SQLite file (`Paths.client_db`) is shared with the MixerLead conversation store written by
 another module; every table of this one is prefixed `ui_` so the two never collide. The schema is

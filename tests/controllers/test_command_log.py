@@ -55,7 +55,8 @@ def test_export_writes_a_command_as_its_card_text_or_else_its_json():
     conversation = Conversation(id="c", title="T", backend="mix")
     plain = export_markdown(conversation, messages)
     assert "## You\n\n/help" in plain and f"```json\n{answer}\n```" in plain
-    drawn = export_markdown(conversation, messages, command_text=lambda data: f"/{data['type']} card: {len(data['commands'])} command")
+    drawn = export_markdown(conversation, messages,
+                            command_text=lambda data: f"/{data['type']} card: {len(data['commands'])} command")
     assert "```text\n/help card: 1 command\n```" in drawn and '"type"' not in drawn
 
 
