@@ -198,8 +198,19 @@ class SessionController:
             return  # Esc still ends the turn locally
         messages = page.messages
         asked = any(m.role == "user" and m.text.strip() == turn.user_text.strip() for m in messages)
-        if asked and messages and messages[-1].role == "assistant" and not messages[-1].tool_calls:
-            last = messages[-1]
+        if not (asked and messages and messages[-1].role == "assistant"):
+            return
+        last = messages[-1]
+        if last.ended:
+            # The server closed the turn without us (it was restarted mid-turn, or another client
+            # cancelled): the stored answer, with its mark, takes the live one's place.
+            if last.ended == "canceled":
+                turn.mark_cancelled()
+            else:
+                turn.fail("The server stopped before the answer was finished.")
+            self.finish_turn()
+            await self.load_history()
+        elif not last.tool_calls:
             turn.apply(ev.Complete(content=last.text, message_id=last.id or None))
             if turn.status.finished:
                 self.finish_turn()

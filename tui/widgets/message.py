@@ -104,8 +104,16 @@ class ErrorCard(Static):
 
 
 class CancelledMark(Static):
-    def __init__(self) -> None:
-        super().__init__(Content.styled("⏹ cancelled", "italic $text-warning"), classes="cancelled-mark", markup=False)
+    def __init__(self, words: str = "⏹ cancelled") -> None:
+        super().__init__(Content.styled(words, "italic $text-warning"), classes="cancelled-mark", markup=False)
+
+
+# How a stored answer that was cut short says so (ChatMessage.ended): what is shown is all that arrived.
+ENDED_MARKS = {
+    "canceled": "⏹ cancelled by you",
+    "interrupted": "⚠ interrupted: the server stopped",
+    "error": "⚠ cut short by an error",
+}
 
 
 class RateLimitCard(Static):
@@ -203,6 +211,9 @@ The answer, with the model's thinking (folded) and a card for each tool call.
                 yield MarkdownChunk(message.text, classes="answer")  # finished: one widget, drawn once
         for tool in message.tool_calls:
             yield card_for_tool(tool)
+        if message.ended in ENDED_MARKS:
+            self.add_class("-cancelled", f"-{message.ended}")  # muted like a live cancelled answer
+            yield CancelledMark(ENDED_MARKS[message.ended])
 
     BINDINGS = [
         Binding("enter", "toggle_details", "Fold/unfold thinking and tools"),
