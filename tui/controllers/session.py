@@ -206,9 +206,12 @@ class SessionController:
             # cancelled): the stored answer, with its mark, takes the live one's place.
             if last.ended == "canceled":
                 turn.mark_cancelled()
+            elif last.ended == "interrupted":  # drawn with the same mark as the stored answer (AssistantMessage)
+                turn.apply(ev.Error(error="The server stopped before the answer was finished.", type="interrupted"))
             else:
-                turn.fail("The server stopped before the answer was finished.")
-            self.finish_turn()
+                turn.fail("The answer was cut short by an error while the connection was away.")
+            if turn.status.finished:
+                self.finish_turn()
             await self.load_history()
         elif not last.tool_calls:
             turn.apply(ev.Complete(content=last.text, message_id=last.id or None))

@@ -400,6 +400,10 @@ The answer, with the model's thinking (folded) and a card for each tool call.
         elif status is TurnStatus.RATE_LIMITED and turn.error is not None:
             since = turn.finished_at if turn.finished_at is not None else self.clock()
             await self.mount(RateLimitCard(turn.error, since=since, clock=self.clock))
+        elif status is TurnStatus.ERROR and turn.error is not None and turn.error.type == "interrupted":
+            # the server stopped mid-turn (SessionController.settle_after_gap): marked as the stored answer is
+            self.add_class("-cancelled", "-interrupted")
+            await self.mount(CancelledMark(ENDED_MARKS["interrupted"]))
         elif status is TurnStatus.ERROR:
             await self.mount(ErrorCard(turn.error))
         elif status is TurnStatus.COMPLETE:

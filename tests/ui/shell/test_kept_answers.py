@@ -5,11 +5,14 @@ finished answer."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import time
 
 from tests.fixtures.mix_server import async_running_server
 from tests.support.serve_process import EventLog, create_session, poll_until, start_serve
 from tui.api.turn import TurnStatus
+from tui.config import EmbeddedServerConfig
 from tui.server.drafts import FLUSH_INTERVAL
 from tui.widgets.message import AssistantMessage, CancelledMark
 
@@ -96,3 +99,26 @@ async def test_an_answer_cancelled_with_escape_is_reloaded_with_its_text_and_mar
                 assert marks(reloaded) == ["⏹ cancelled by you"]
         finally:
             await asyncio.to_thread(cancel_all, server)
+
+
+async def test_a_turn_cut_by_the_supervised_server_dying_ends_marked_and_keeps_what_was_seen(tmp_path):
+    app = make_app(tmp_path, server="", embedded=EmbeddedServerConfig(agent_delay=0.02))
+    async with app.run_test(size=(110, 32)) as pilot:
+        chat = app.chat
+        await wait_for(pilot, lambda: chat.connection == "connected", timeout=20, what="the embedded server")
+        await send(pilot, app, "hello there, what can you do?")
+        await wait_for(pilot, lambda: chat.current is not None and chat.current.turn is not None
+                       and len(chat.current.turn.answer) > 40, timeout=10, what="part of the answer")
+        session, turn = chat.current, chat.current.turn
+        old = app.server.pid
+        os.kill(old, signal.SIGKILL)
+        await wait_for(pilot, lambda: app.server.pid != old and session.connection == "connected"
+                       and turn.status.finished, timeout=15, what="a new server and the turn ended")
+        seen = turn.answer
+        # Whether the server had stored all of it (then the history is drawn) or up to a flush interval
+        # less (then the turn as it was seen stays): the same text, the same mark, no error card.
+        await wait_for(pilot, lambda: marks(app) == ["⚠ interrupted: the server stopped"], timeout=5, what="the mark")
+        assert not session.transcript.query("ErrorCard")
+        [answer] = session.transcript.query(AssistantMessage)
+        shown = answer.message.text if answer.message is not None else answer.turn.answer
+        assert shown.startswith(seen)  # nothing that was seen is gone
