@@ -82,6 +82,7 @@ class SessionController:
     history_loaded: bool = False
     turn_wall_start: float = 0.0
     last_answer: str = ""
+    _history_ids: set[str] = field(default_factory=set)  # ids of the messages the history showed
 
     @property
     def id(self) -> str:
@@ -157,6 +158,9 @@ class SessionController:
         if type(event).__name__ == "Resynced":
             self._resynced()
             return
+        if isinstance(event, ev.TurnInProgress):
+            self._join_turn(event)
+            return
         if isinstance(event, ev.SessionDeleted):
             self.listener.session_deleted(event.session_id)
             return
@@ -174,6 +178,22 @@ class SessionController:
             self.listener.permission_arrived(self)
         if turn.status.finished:
             self.finish_turn()
+
+    def _join_turn(self, event: ev.TurnInProgress) -> None:
+        """The stream connected while a turn ran on the server: follow it from what it has said so far.
+        A stream that reconnects during a turn it already follows ignores this (settle_after_gap)."""
+        if self.busy:
+            return
+        turn = self.new_turn(event.user_text, echo_id=event.message_id or None)
+        if event.message_id and event.message_id in self._history_ids:
+            self.transcript.start_turn(turn)  # the question is on screen already, from the history
+            self.listener.turn_started(self)
+        else:
+            self.show_turn(turn)
+        if event.thinking:
+            turn.apply(ev.ThinkingDelta(event.thinking))
+        if event.answer:
+            turn.apply(ev.ContentDelta(event.answer))
 
     def _is_echo(self, event: ev.UserMessageCreated) -> bool:
         turn = self.turn
@@ -228,8 +248,16 @@ class SessionController:
         except Exception as exc:
             self.listener.report_error(f"Could not load the messages: {error_text(exc)}")
             return
+        self._history_ids = {m.id for m in page.messages if m.id}
         if self.busy:
-            return  # a turn started meanwhile; its messages would appear twice
+            turn = self.turn
+            if turn is not None and turn.user_message_id and turn.user_message_id in self._history_ids:
+                # A turn joined mid-way (TurnInProgress) before the history came: the history holds its
+                # question and finished steps, never its streaming answer; the live turn goes below.
+                self.transcript.show_history(page)
+                self.transcript.start_turn(turn)
+                self.history_loaded = True
+            return  # else a turn started meanwhile; its messages would appear twice
         upto_question = self._history_missing_the_turn(page)
         if upto_question is not None:
             # The server kept less of the last answer than the screen showed (it died mid-answer): the

@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from tui.server import catalog, commands, errors, inputs
-from tui.server.hub import Hub
+from tui.server.hub import Hub, encode
 from tui.server.protocol import Protocol, Wire, duration_ms, protocol
 from tui.server.settings import ServerSettings, default_agent_factory
 from tui.server.shapes import message_json, session_json, session_or_404, strict_body
@@ -275,6 +275,9 @@ async def stream(request: Request) -> Response:
     if not state.store.session_exists(sid):
         return errors.not_found("Session", sid)  # both specs: 404 (Go: one `error` event, then the end)
     conn = state.hub.register(sid)
+    running = state.runner.in_progress(sid) if state.settings.extensions else None
+    if running is not None:  # joined mid-turn: what already streamed, then the live events (none twice)
+        conn.put("turn_in_progress", encode(running))
     return StreamingResponse(state.hub.stream(conn), media_type="text/event-stream", headers=SSE_HEADERS)
 
 

@@ -227,6 +227,17 @@ class TurnRunner:
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: dict[str, set[asyncio.Task]] = {}
         self._callback_tasks: set[asyncio.Task] = set()
+        self._running: dict[str, tuple[str, str, AnswerDraft]] = {}  # session -> (user message id, text, draft)
+
+    def in_progress(self, session_id: str) -> dict | None:
+        """The running turn of a session as a client that connects now needs it (`turn_in_progress`):
+        its question and the answer streamed so far, exactly up to the next event it will receive."""
+        running = self._running.get(session_id)
+        if running is None:
+            return None
+        user_id, text, draft = running
+        return {"type": "turn_in_progress", "sessionId": session_id, "messageId": user_id, "content": text,
+                "answer": draft.text, "thinking": draft.reasoning}
 
     @property
     def agent(self) -> Any:
@@ -297,6 +308,7 @@ class TurnRunner:
                     user_id = self.store.add_message(session_id, "user", text)
                     result.message_ids.append(user_id)
                     ctx.draft.open()
+                    self._running[session_id] = (user_id, text, ctx.draft)
                     await ctx.emit("user_message_created",
                                    {"type": "user_message_created", "messageId": user_id, "content": text})
                     if text.startswith("!"):
@@ -322,6 +334,8 @@ class TurnRunner:
                 result.event, result.data = "error", {"error": CANCELLED_ERROR}
             # Swallow the cancellation: the turn is over and callers await its result.
         finally:
+            if ctx is not None and self._running.get(session_id, (None, None, None))[2] is ctx.draft:
+                del self._running[session_id]
             if ctx is not None:  # what streamed and was not stored by the agent is kept, marked
                 ctx.draft.close("canceled" if result.data.get("error") == CANCELLED_ERROR else "error")
         return result

@@ -122,3 +122,45 @@ async def test_a_turn_cut_by_the_supervised_server_dying_ends_marked_and_keeps_w
         [answer] = session.transcript.query(AssistantMessage)
         shown = answer.message.text if answer.message is not None else answer.turn.answer
         assert shown.startswith(seen)  # nothing that was seen is gone
+
+
+async def test_reopening_a_session_while_its_turn_runs_shows_the_live_answer_once(tmp_path):
+    """The app starts while the server streams an answer (sent by another client): the question shows
+    once, the answer so far at once (not only its next words), and it ends as the stored answer."""
+    from tests.server.sse import SSEReader
+    from tui.widgets.message import UserMessage
+
+    question = "hello there, what can you do?"
+    async with async_running_server(tmp_path / "server", agent_delay=0.03, send_mode="async") as server:
+        store = server.app.state.store
+        sid = server.create_session()["id"]
+        try:
+            async with server.async_client() as c, SSEReader(c, sid) as sse:
+                await sse.next()
+                assert (await c.post(f"/api/sessions/{sid}/messages", json={"content": question})).status_code == 202
+                sse_text = ""
+                while len(sse_text) < 60:  # part of the answer has gone out
+                    frame = await sse.next()
+                    assert frame is not None, "the answer did not start"
+                    if frame.event == "content":
+                        sse_text += frame.data["content"]
+                app = make_app(tmp_path / "client", server=server.url)
+                async with app.run_test(size=(110, 32)) as pilot:
+                    chat = app.chat
+                    await wait_for(pilot, lambda: chat.connection == "connected"
+                                   and any(i.id == sid for i in chat.sidebar.items), timeout=20, what="the session")
+                    chat.open_session(next(i.conversation for i in chat.sidebar.items if i.id == sid))
+                    await wait_for(pilot, lambda: chat.current.turn is not None, timeout=10, what="the running turn")
+                    joined = chat.current.turn
+                    assert joined.answer.startswith(sse_text)  # what had streamed before the app came
+                    await wait_turn_done(pilot, app, timeout=30)
+                    await wait_for(pilot, lambda: chat.current.history_loaded, what="the history")
+                    stored = [m for m in store.list_messages(sid) if m.role == "assistant"]
+                    assert [m.finish_reason for m in stored] == ["end_turn"]
+                    assert joined.answer == stored[0].text  # nothing missed between the two, nothing twice
+                    await pilot.pause(0.1)
+                    transcript = chat.current.transcript
+                    assert [str(w.render()) for w in transcript.query(UserMessage)] == [question]
+                    assert len(transcript.query(AssistantMessage)) == 1
+        finally:
+            await asyncio.to_thread(cancel_all, server)

@@ -146,6 +146,8 @@ DECODERS: dict[str, Callable[[dict], Any]] = {
     "session_created": lambda d: ev.SessionCreated(_s(d.get("sessionId")), _s(d.get("title")), _num(d.get("createdAt"))),
     "session_deleted": lambda d: ev.SessionDeleted(_s(d.get("sessionId"))),
     "notification": _notification,
+    "turn_in_progress": lambda d: ev.TurnInProgress(_s(d.get("messageId")), _s(d.get("content")), _s(d.get("answer")),
+                                                    _s(d.get("thinking"))),  # mix-tui's server only
 }
 DECODERS["tool_parameter_delta"] = DECODERS["tool_use_parameter_delta"]  # its first name in the spec
 
