@@ -92,3 +92,31 @@ def test_a_server_killed_mid_turn_keeps_what_was_seen_and_closes_the_turn(tmp_pa
     assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert db.execute("SELECT COUNT(*) FROM messages WHERE finish_reason = 'streaming'").fetchone() == (0,)
     db.close()
+
+
+def test_a_server_stopped_mid_turn_keeps_the_answer_as_interrupted_not_cancelled(tmp_path):
+    """Quitting the app stops its server under a running turn: nobody cancelled it, and a reopened
+    session must not say "cancelled by you"."""
+    data = tmp_path / "data"
+    server = start_serve(data, agent_delay=0.02)
+    try:
+        with server.client() as c:
+            sid = create_session(c, "quit")
+            events = EventLog(server.port, sid)
+            assert poll_until(lambda: events.count("connected") == 1)
+            assert c.post(f"/api/sessions/{sid}/messages", json={"content": "hello there, what can you do?"}).status_code == 202
+            assert poll_until(lambda: events.count("content") >= 30)
+            server.stop()  # SIGTERM: a clean shutdown
+            events.close()
+        seen = events.text("content")
+    finally:
+        server.stop()
+    again = start_serve(data, agent_delay=0.02)
+    try:
+        with again.client() as c:
+            stored = c.get(f"/api/sessions/{sid}/messages").json()
+    finally:
+        again.stop()
+    assert [m["role"] for m in stored] == ["user", "assistant"]
+    assert stored[1]["finishReason"] == "interrupted"
+    assert stored[1]["assistantResponse"].startswith(seen)  # a clean stop keeps every word that went out
