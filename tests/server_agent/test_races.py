@@ -71,6 +71,29 @@ async def test_read_resolves_at_the_moment_of_use(session_dir, sub, outside):
     assert "session folder" in str(refused.value) and "top secret" not in str(refused.value)
 
 
+@pytest.mark.parametrize("tool,params", [("ls", {"path": "sub"}), ("glob", {"pattern": "*.txt", "path": "sub"}),
+                                         ("grep", {"pattern": "secret", "path": "sub"})])
+async def test_listing_tools_list_the_folder_they_checked_not_a_link_swapped_in_after(tool, params, session_dir, sub,
+                                                                                      outside, monkeypatch):
+    """The folder is checked, then swapped for a link to outside before it is listed (what a process
+    racing the tool would do): nothing of outside is named or read."""
+    from tui.server.agent import tools
+
+    checked = tools.resolve_in_session
+
+    def check_then_swap(session: Path, raw: object, **kwargs) -> Path:
+        path = checked(session, raw, **kwargs)
+        if sub.is_dir() and not sub.is_symlink():
+            _swap_for_link(sub, outside)
+        return path
+
+    monkeypatch.setattr(tools, "resolve_in_session", check_then_swap)
+    result = await execute_tool(RecordingContext(session_dir), "call-1", tool, params)
+    assert "secret" not in result.text and "secret" not in str(result.metadata), result.text
+    assert result.is_error and "session folder" in result.text
+    assert sub.is_symlink()  # the swap did happen before the listing
+
+
 def test_the_safe_walk_refuses_every_swapped_component(session_dir, outside):
     (session_dir / "a" / "b").mkdir(parents=True)
     _swap_for_link(session_dir / "a" / "b", outside)
