@@ -8,7 +8,7 @@ import time
 
 from tests.fixtures.mix_server import async_running_server
 from tests.server.sse import SSEReader
-from tests.support.serve_process import EventLog, create_session, poll_until, start_serve
+from tests.support.serve_process import answering, start_serve, stored_after_restart
 from tui.server.drafts import FLUSH_INTERVAL
 
 
@@ -59,28 +59,17 @@ def test_a_server_killed_mid_turn_keeps_what_was_seen_and_closes_the_turn(tmp_pa
     data = tmp_path / "data"
     server = start_serve(data, agent_delay=0.02)
     try:
-        with server.client() as c:
-            sid = create_session(c, "crash")
-            events = EventLog(server.port, sid)
-            assert poll_until(lambda: events.count("connected") == 1)
-            assert c.post(f"/api/sessions/{sid}/messages", json={"content": "hello there, what can you do?"}).status_code == 202
-            assert poll_until(lambda: events.count("content") >= 30)
-            killed_at = time.monotonic()
-            server.kill()
-            events.close()
+        sid, events = answering(server, "crash")
+        killed_at = time.monotonic()
+        server.kill()
+        events.close()
         seen_early = events.text("content", before=killed_at - FLUSH_INTERVAL - 0.1)
         seen_all = events.text("content")
         thought = events.text("thinking")
         assert seen_early and thought
     finally:
         server.stop()
-
-    again = start_serve(data, agent_delay=0.02)
-    try:
-        with again.client() as c:
-            stored = c.get(f"/api/sessions/{sid}/messages").json()
-    finally:
-        again.stop()
+    stored = stored_after_restart(data, sid)
     assert [m["role"] for m in stored] == ["user", "assistant"]
     answer = stored[1]
     assert answer["finishReason"] == "interrupted"
@@ -100,23 +89,13 @@ def test_a_server_stopped_mid_turn_keeps_the_answer_as_interrupted_not_cancelled
     data = tmp_path / "data"
     server = start_serve(data, agent_delay=0.02)
     try:
-        with server.client() as c:
-            sid = create_session(c, "quit")
-            events = EventLog(server.port, sid)
-            assert poll_until(lambda: events.count("connected") == 1)
-            assert c.post(f"/api/sessions/{sid}/messages", json={"content": "hello there, what can you do?"}).status_code == 202
-            assert poll_until(lambda: events.count("content") >= 30)
-            server.stop()  # SIGTERM: a clean shutdown
-            events.close()
+        sid, events = answering(server, "quit")
+        server.stop()  # SIGTERM: a clean shutdown
+        events.close()
         seen = events.text("content")
     finally:
         server.stop()
-    again = start_serve(data, agent_delay=0.02)
-    try:
-        with again.client() as c:
-            stored = c.get(f"/api/sessions/{sid}/messages").json()
-    finally:
-        again.stop()
+    stored = stored_after_restart(data, sid)
     assert [m["role"] for m in stored] == ["user", "assistant"]
     assert stored[1]["finishReason"] == "interrupted"
     assert stored[1]["assistantResponse"].startswith(seen)  # a clean stop keeps every word that went out

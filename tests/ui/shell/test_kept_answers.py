@@ -10,7 +10,7 @@ import signal
 import time
 
 from tests.fixtures.mix_server import async_running_server
-from tests.support.serve_process import EventLog, create_session, poll_until, start_serve
+from tests.support.serve_process import answering, start_serve
 from tui.api.turn import TurnStatus
 from tui.config import EmbeddedServerConfig
 from tui.server.drafts import FLUSH_INTERVAL
@@ -43,15 +43,10 @@ def crash_mid_turn(data) -> tuple[str, str]:
     client had seen a flush interval before the kill (what the server must have kept)."""
     server = start_serve(data, agent_delay=0.02)
     try:
-        with server.client() as c:
-            sid = create_session(c, "crash")
-            events = EventLog(server.port, sid)
-            assert poll_until(lambda: events.count("connected") == 1)
-            assert c.post(f"/api/sessions/{sid}/messages", json={"content": "hello there, what can you do?"}).status_code == 202
-            assert poll_until(lambda: events.count("content") >= 30)
-            killed_at = time.monotonic()
-            server.kill()
-            events.close()
+        sid, events = answering(server, "crash")
+        killed_at = time.monotonic()
+        server.kill()
+        events.close()
         return sid, events.text("content", before=killed_at - FLUSH_INTERVAL - 0.1)
     finally:
         server.stop()
