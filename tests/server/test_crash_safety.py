@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import time
+
+import pytest
 
 from tests.fixtures.mix_server import async_running_server
 from tests.server.sse import SSEReader
@@ -99,3 +102,35 @@ def test_a_server_stopped_mid_turn_keeps_the_answer_as_interrupted_not_cancelled
     assert [m["role"] for m in stored] == ["user", "assistant"]
     assert stored[1]["finishReason"] == "interrupted"
     assert stored[1]["assistantResponse"].startswith(seen)  # a clean stop keeps every word that went out
+
+
+async def test_a_stream_that_joins_mid_turn_first_gets_what_already_streamed(tmp_path):
+    from tui.api.mix.stream import decode_event
+
+    async with async_running_server(tmp_path, agent_factory=ForgetfulAgent, send_mode="async") as server:
+        sid = server.create_session()["id"]
+        async with server.async_client() as c:
+            async with SSEReader(c, sid) as first:
+                await first.next()
+                await c.post(f"/api/sessions/{sid}/messages", json={"content": "go"})
+                await first.until("tool_use_start", "tool")
+            async with SSEReader(c, sid) as joined:
+                assert (await joined.next()).event == "connected"
+                frame = await joined.next()
+            assert frame.event == "turn_in_progress"
+            user = next(m for m in server.app.state.store.list_messages(sid) if m.role == "user")
+            assert frame.data["messageId"] == user.id and frame.data["content"] == "go"
+            assert frame.data["answer"] == "Partial answer so far" and frame.data["thinking"] == "Let me think."
+            live_name = server.app.state.protocol.tool_name("read")  # named as the live events name it
+            assert frame.data["tools"] == [{"id": "toolu_1", "name": live_name, "input": ""}]
+            event = decode_event("turn_in_progress", json.dumps(frame.data))
+            assert event.answer == "Partial answer so far" and [t.id for t in event.tools] == ["toolu_1"]
+            await c.post(f"/api/sessions/{sid}/cancel")
+            ends_by = time.monotonic() + 5
+            while server.app.state.runner.is_running(sid):
+                assert time.monotonic() < ends_by, "the cancelled turn did not end"
+                await asyncio.sleep(0.01)
+            async with SSEReader(c, sid) as after:  # the turn is over: nothing to join
+                assert (await after.next()).event == "connected"
+                with pytest.raises(asyncio.TimeoutError):
+                    await after.next(timeout=0.3)

@@ -202,6 +202,7 @@ class TurnInProgress:
     user_text: str = ""
     answer: str = ""
     thinking: str = ""
+    tools: tuple[ToolSnapshot, ...] = ()  # the calls of the answer so far (their input; results follow live)
 
 
 @dataclass(frozen=True, slots=True)

@@ -194,6 +194,8 @@ class SessionController:
             turn.apply(ev.ThinkingDelta(event.thinking))
         if event.answer:
             turn.apply(ev.ContentDelta(event.answer))
+        for call in event.tools:
+            turn.apply(call)
 
     def _is_echo(self, event: ev.UserMessageCreated) -> bool:
         turn = self.turn

@@ -277,6 +277,8 @@ async def stream(request: Request) -> Response:
     conn = state.hub.register(sid)
     running = state.runner.in_progress(sid) if state.settings.extensions else None
     if running is not None:  # joined mid-turn: what already streamed, then the live events (none twice)
+        for call in running["tools"]:
+            call["name"] = state.protocol.tool_name(call["name"])  # as the live events name it
         conn.put("turn_in_progress", encode(running))
     return StreamingResponse(state.hub.stream(conn), media_type="text/event-stream", headers=SSE_HEADERS)
 

@@ -240,7 +240,8 @@ class TurnRunner:
             return None
         user_id, text, draft = running
         return {"type": "turn_in_progress", "sessionId": session_id, "messageId": user_id, "content": text,
-                "answer": draft.text, "thinking": draft.reasoning}
+                "answer": draft.text, "thinking": draft.reasoning,
+                "tools": [{"id": c["id"], "name": c["name"], "input": c["input"]} for c in draft.calls.values()]}
 
     @property
     def agent(self) -> Any:
