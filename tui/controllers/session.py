@@ -236,7 +236,10 @@ class SessionController:
                 self.finish_turn()
             await self.load_history()
         elif not last.tool_calls:
-            turn.apply(ev.Complete(content=last.text, message_id=last.id or None))
+            # A server that died mid-answer kept what it had stored (up to ~250 ms behind the screen):
+            # the longer of the two stays, so nothing seen is taken back.
+            content = last.text if len(last.text) >= len(turn.answer) else turn.answer
+            turn.apply(ev.Complete(content=content, message_id=last.id or None))
             if turn.status.finished:
                 self.finish_turn()
 
