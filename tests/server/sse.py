@@ -21,16 +21,18 @@ class Frame:
 class SSEReader:
     """`async with SSEReader(client, session_id) as sse: frame = await sse.next()`."""
 
-    def __init__(self, client: httpx.AsyncClient, session_id: str, headers: dict | None = None) -> None:
+    def __init__(self, client: httpx.AsyncClient, session_id: str, headers: dict | None = None,
+                 params: dict | None = None) -> None:
         self.client = client
         self.session_id = session_id
         self.headers = headers or {}
+        self.params = {"sessionId": session_id, **(params or {})}
         self.response: httpx.Response | None = None
         self._lines: Any = None
         self._cm: Any = None
 
     async def __aenter__(self) -> "SSEReader":
-        self._cm = self.client.stream("GET", "/stream", params={"sessionId": self.session_id}, headers=self.headers,
+        self._cm = self.client.stream("GET", "/stream", params=self.params, headers=self.headers,
                                       timeout=httpx.Timeout(10, read=None))
         self.response = await self._cm.__aenter__()
         self._lines = self.response.aiter_lines()

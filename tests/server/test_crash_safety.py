@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import time
 
+import pytest
+
 from tests.fixtures.mix_server import async_running_server
 from tests.server.sse import SSEReader
-from tests.support.serve_process import EventLog, create_session, poll_until, start_serve
+from tests.support.serve_process import answering, start_serve, stored_after_restart
 from tui.server.drafts import FLUSH_INTERVAL
 
 
@@ -59,28 +62,17 @@ def test_a_server_killed_mid_turn_keeps_what_was_seen_and_closes_the_turn(tmp_pa
     data = tmp_path / "data"
     server = start_serve(data, agent_delay=0.02)
     try:
-        with server.client() as c:
-            sid = create_session(c, "crash")
-            events = EventLog(server.port, sid)
-            assert poll_until(lambda: events.count("connected") == 1)
-            assert c.post(f"/api/sessions/{sid}/messages", json={"content": "hello there, what can you do?"}).status_code == 202
-            assert poll_until(lambda: events.count("content") >= 30)
-            killed_at = time.monotonic()
-            server.kill()
-            events.close()
+        sid, events = answering(server, "crash")
+        killed_at = time.monotonic()
+        server.kill()
+        events.close()
         seen_early = events.text("content", before=killed_at - FLUSH_INTERVAL - 0.1)
         seen_all = events.text("content")
         thought = events.text("thinking")
         assert seen_early and thought
     finally:
         server.stop()
-
-    again = start_serve(data, agent_delay=0.02)
-    try:
-        with again.client() as c:
-            stored = c.get(f"/api/sessions/{sid}/messages").json()
-    finally:
-        again.stop()
+    stored = stored_after_restart(data, sid)
     assert [m["role"] for m in stored] == ["user", "assistant"]
     answer = stored[1]
     assert answer["finishReason"] == "interrupted"
@@ -92,3 +84,57 @@ def test_a_server_killed_mid_turn_keeps_what_was_seen_and_closes_the_turn(tmp_pa
     assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert db.execute("SELECT COUNT(*) FROM messages WHERE finish_reason = 'streaming'").fetchone() == (0,)
     db.close()
+
+
+def test_a_server_stopped_mid_turn_keeps_the_answer_as_interrupted_not_cancelled(tmp_path):
+    """Quitting the app stops its server under a running turn: nobody cancelled it, and a reopened
+    session must not say "cancelled by you"."""
+    data = tmp_path / "data"
+    server = start_serve(data, agent_delay=0.02)
+    try:
+        sid, events = answering(server, "quit")
+        server.stop()  # SIGTERM: a clean shutdown
+        events.close()
+        seen = events.text("content")
+    finally:
+        server.stop()
+    stored = stored_after_restart(data, sid)
+    assert [m["role"] for m in stored] == ["user", "assistant"]
+    assert stored[1]["finishReason"] == "interrupted"
+    assert stored[1]["assistantResponse"].startswith(seen)  # a clean stop keeps every word that went out
+
+
+async def test_a_stream_that_joins_mid_turn_first_gets_what_already_streamed(tmp_path):
+    from tui.api.mix.stream import decode_event
+
+    async with async_running_server(tmp_path, agent_factory=ForgetfulAgent, send_mode="async") as server:
+        sid = server.create_session()["id"]
+        async with server.async_client() as c:
+            async with SSEReader(c, sid) as first:
+                await first.next()
+                await c.post(f"/api/sessions/{sid}/messages", json={"content": "go"})
+                await first.until("tool_use_start", "tool")
+            async with SSEReader(c, sid) as spec_client:  # a client that did not ask gets only the spec's events
+                assert (await spec_client.next()).event == "connected"
+                with pytest.raises(asyncio.TimeoutError):
+                    await asyncio.wait_for(spec_client.until("turn_in_progress"), 0.3)
+            async with SSEReader(c, sid, params={"resume": "1"}) as joined:
+                assert (await joined.next()).event == "connected"
+                frame = await joined.next()
+            assert frame.event == "turn_in_progress"
+            user = next(m for m in server.app.state.store.list_messages(sid) if m.role == "user")
+            assert frame.data["messageId"] == user.id and frame.data["content"] == "go"
+            assert frame.data["answer"] == "Partial answer so far" and frame.data["thinking"] == "Let me think."
+            live_name = server.app.state.protocol.tool_name("read")  # named as the live events name it
+            assert frame.data["tools"] == [{"id": "toolu_1", "name": live_name, "input": ""}]
+            event = decode_event("turn_in_progress", json.dumps(frame.data))
+            assert event.answer == "Partial answer so far" and [t.id for t in event.tools] == ["toolu_1"]
+            await c.post(f"/api/sessions/{sid}/cancel")
+            ends_by = time.monotonic() + 5
+            while server.app.state.runner.is_running(sid):
+                assert time.monotonic() < ends_by, "the cancelled turn did not end"
+                await asyncio.sleep(0.01)
+            async with SSEReader(c, sid) as after:  # the turn is over: nothing to join
+                assert (await after.next()).event == "connected"
+                with pytest.raises(asyncio.TimeoutError):
+                    await after.next(timeout=0.3)

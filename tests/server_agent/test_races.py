@@ -71,6 +71,29 @@ async def test_read_resolves_at_the_moment_of_use(session_dir, sub, outside):
     assert "session folder" in str(refused.value) and "top secret" not in str(refused.value)
 
 
+@pytest.mark.parametrize("tool,params", [("ls", {"path": "sub"}), ("glob", {"pattern": "*.txt", "path": "sub"}),
+                                         ("grep", {"pattern": "secret", "path": "sub"})])
+async def test_listing_tools_list_the_folder_they_checked_not_a_link_swapped_in_after(tool, params, session_dir, sub,
+                                                                                      outside, monkeypatch):
+    """The folder is checked, then swapped for a link to outside before it is listed (what a process
+    racing the tool would do): nothing of outside is named or read."""
+    from tui.server.agent import tools
+
+    checked = tools.resolve_in_session
+
+    def check_then_swap(session: Path, raw: object, **kwargs) -> Path:
+        path = checked(session, raw, **kwargs)
+        if sub.is_dir() and not sub.is_symlink():
+            _swap_for_link(sub, outside)
+        return path
+
+    monkeypatch.setattr(tools, "resolve_in_session", check_then_swap)
+    result = await execute_tool(RecordingContext(session_dir), "call-1", tool, params)
+    assert "secret" not in result.text and "secret" not in str(result.metadata), result.text
+    assert result.is_error and "session folder" in result.text
+    assert sub.is_symlink()  # the swap did happen before the listing
+
+
 def test_the_safe_walk_refuses_every_swapped_component(session_dir, outside):
     (session_dir / "a" / "b").mkdir(parents=True)
     _swap_for_link(session_dir / "a" / "b", outside)
@@ -143,3 +166,53 @@ def test_upload_and_delete_refuse_a_session_folder_swapped_for_a_link(tmp_path):
         assert served.status_code == 400 and "not yours" not in served.text
     assert sorted(p.name for p in outside.iterdir()) == ["keep.txt"]
     assert (outside / "keep.txt").read_text() == "not yours\n"
+
+
+def _png_bytes(colour: tuple[int, int, int]) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 32), colour).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_thumbnails_never_read_or_write_through_a_swapped_link(tmp_path):
+    """The image, the thumbnail cache folder and the cached file are opened without following links:
+    a session folder or a `.thumbnails` folder swapped for a link outside gives a 400, reads nothing
+    from outside (no thumbnail of its picture, no planted cache file served) and writes nothing there."""
+    import io
+
+    from PIL import Image
+
+    from tests.fixtures.mix_server import running_server
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "pic.png").write_bytes(_png_bytes((0, 200, 0)))  # the secret picture: green
+    planted = b"\xff\xd8 planted, not a thumbnail of yours"
+    (outside / "pic.png.b32.jpg").write_bytes(planted)
+    with running_server(tmp_path / "srv") as server, server.client() as c:
+        sid = server.create_session()["id"]
+        assert c.post(f"/api/sessions/{sid}/files/upload", files={"file": ("pic.png", _png_bytes((200, 0, 0)))}).status_code == 201
+        folder = server.settings.storage_dir / sid
+        made = c.get(f"/api/sessions/{sid}/files/pic.png", params={"thumb": "32"})
+        assert made.status_code == 200
+        assert Image.open(io.BytesIO(made.content)).convert("RGB").getpixel((5, 5))[0] > 150  # red: ours
+
+        # The cache folder swapped for a link to outside, where a "cached thumbnail" waits.
+        thumbs = folder / ".thumbnails"
+        _swap_for_link(thumbs, outside)
+        cached = c.get(f"/api/sessions/{sid}/files/pic.png", params={"thumb": "32"})
+        assert cached.status_code == 400 and planted not in cached.content
+        fresh = c.get(f"/api/sessions/{sid}/files/pic.png", params={"thumb": "w40"})
+        assert fresh.status_code == 400
+        thumbs.unlink()
+
+        # The whole session folder swapped: its picture of the same name is not read.
+        _swap_for_link(folder, outside)
+        swapped = c.get(f"/api/sessions/{sid}/files/pic.png", params={"thumb": "h16"})
+        assert swapped.status_code == 400 and swapped.headers["content-type"].startswith("application/json")
+    assert sorted(p.name for p in outside.iterdir()) == ["pic.png", "pic.png.b32.jpg"]  # nothing written there
+    assert (outside / "pic.png.b32.jpg").read_bytes() == planted

@@ -150,3 +150,26 @@ def poll_until(condition, timeout: float = 15.0, step: float = 0.005) -> bool:
             return False
         time.sleep(step)
     return True
+
+
+def answering(server: ServeProcess, title: str, question: str = "hello there, what can you do?",
+              deltas: int = 30) -> tuple[str, EventLog]:
+    """A new session of `server` whose answer to `question` is streaming (`deltas` content events read):
+    its id and the listener that read them, for a test to stop the server mid-answer."""
+    with server.client() as c:
+        sid = create_session(c, title)
+        events = EventLog(server.port, sid)
+        assert poll_until(lambda: events.count("connected") == 1)
+        assert c.post(f"/api/sessions/{sid}/messages", json={"content": question}).status_code == 202
+    assert poll_until(lambda: events.count("content") >= deltas)
+    return sid, events
+
+
+def stored_after_restart(data_dir: Path, session_id: str) -> list[dict]:
+    """The session's messages as a new `mix-tui serve` on the same data answers them."""
+    again = start_serve(data_dir, agent_delay=0.02)
+    try:
+        with again.client() as c:
+            return c.get(f"/api/sessions/{session_id}/messages").json()
+    finally:
+        again.stop()

@@ -51,6 +51,7 @@ class ChatMessage:
     model: str = ""
     index: int = 0  # position in the conversation (what fork counts)
     note: str = ""  # what the app says about the message, shown beside it, never part of it ("not sent: …")
+    ended: str = ""  # an answer cut short, as stored: "canceled", "interrupted" or "error" ("": it finished)
 
 
 @dataclass

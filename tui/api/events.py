@@ -194,6 +194,18 @@ class ConnectionChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class TurnInProgress:
+    """mix-tui's server, to a stream that connects while a turn runs: the turn's question and what its
+    answer streamed so far; the live events continue from there (nothing missed, nothing twice)."""
+
+    message_id: str  # the question's stored id
+    user_text: str = ""
+    answer: str = ""
+    thinking: str = ""
+    tools: tuple[ToolSnapshot, ...] = ()  # the calls of the answer so far (their input; results follow live)
+
+
+@dataclass(frozen=True, slots=True)
 class Resynced:
     """Synthesised by the client after a reconnect: the server does not replay missed events, so the
     session's messages were fetched again. `messages` are tui.api.backend.ChatMessage objects (empty
@@ -237,6 +249,7 @@ Event = Union[
     UnknownEvent,
     MalformedEvent,
     ConnectionChanged,
+    TurnInProgress,
     Resynced,
     ToolResult,
 ]

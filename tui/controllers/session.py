@@ -87,6 +87,7 @@ class SessionController:
     commands: CommandLog | None = None  # where slash-command answers are kept (None: not kept)
     # The slash command on its way, and the last message of the history before it (None: an empty history).
     _command_anchor: tuple[TurnModel, ChatMessage | None] | None = field(default=None, init=False, repr=False)
+    _history_ids: set[str] = field(default_factory=set)  # ids of the messages the history showed
 
     @property
     def id(self) -> str:
@@ -162,6 +163,9 @@ class SessionController:
         if type(event).__name__ == "Resynced":
             self._resynced()
             return
+        if isinstance(event, ev.TurnInProgress):
+            self._join_turn(event)
+            return
         if isinstance(event, ev.SessionDeleted):
             self.listener.session_deleted(event.session_id)
             return
@@ -179,6 +183,24 @@ class SessionController:
             self.listener.permission_arrived(self)
         if turn.status.finished:
             self.finish_turn()
+
+    def _join_turn(self, event: ev.TurnInProgress) -> None:
+        """The stream connected while a turn ran on the server: follow it from what it has said so far.
+        A stream that reconnects during a turn it already follows ignores this (settle_after_gap)."""
+        if self.busy:
+            return
+        turn = self.new_turn(event.user_text, echo_id=event.message_id or None)
+        if event.message_id and event.message_id in self._history_ids:
+            self.transcript.start_turn(turn)  # the question is on screen already, from the history
+            self.listener.turn_started(self)
+        else:
+            self.show_turn(turn)
+        if event.thinking:
+            turn.apply(ev.ThinkingDelta(event.thinking))
+        if event.answer:
+            turn.apply(ev.ContentDelta(event.answer))
+        for call in event.tools:
+            turn.apply(call)
 
     def _is_echo(self, event: ev.UserMessageCreated) -> bool:
         turn = self.turn
@@ -203,8 +225,22 @@ class SessionController:
             return  # Esc still ends the turn locally
         messages = page.messages
         asked = any(m.role == "user" and m.text.strip() == turn.user_text.strip() for m in messages)
-        if asked and messages and messages[-1].role == "assistant" and not messages[-1].tool_calls:
-            last = messages[-1]
+        if not (asked and messages and messages[-1].role == "assistant"):
+            return
+        last = messages[-1]
+        if last.ended:
+            # The server closed the turn without us (it was restarted mid-turn, or another client
+            # cancelled): the stored answer, with its mark, takes the live one's place.
+            if last.ended == "canceled":
+                turn.mark_cancelled()
+            elif last.ended == "interrupted":  # drawn with the same mark as the stored answer (AssistantMessage)
+                turn.apply(ev.Error(error="The server stopped before the answer was finished.", type="interrupted"))
+            else:
+                turn.fail("The answer was cut short by an error while the connection was away.")
+            if turn.status.finished:
+                self.finish_turn()
+            await self.load_history()
+        elif not last.tool_calls:
             # A server that died mid-answer kept what it had stored (up to ~250 ms behind the screen):
             # the longer of the two stays, so nothing seen is taken back.
             content = last.text if len(last.text) >= len(turn.answer) else turn.answer
@@ -222,8 +258,16 @@ class SessionController:
         except Exception as exc:
             self.listener.report_error(f"Could not load the messages: {error_text(exc)}")
             return
+        self._history_ids = {m.id for m in page.messages if m.id}
         if self.busy:
-            return  # a turn started meanwhile; its messages would appear twice
+            turn = self.turn
+            if turn is not None and turn.user_message_id and turn.user_message_id in self._history_ids:
+                # A turn joined mid-way (TurnInProgress) before the history came: the history holds its
+                # question and finished steps, never its streaming answer; the live turn goes below.
+                self.transcript.show_history(self._with_commands(page))
+                self.transcript.start_turn(turn)
+                self.history_loaded = True
+            return  # else a turn started meanwhile; its messages would appear twice
         upto_question = self._history_missing_the_turn(page)
         if upto_question is not None:
             # The server kept less of the last answer than the screen showed (it died mid-answer): the

@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from tui.server import catalog, commands, errors, inputs
-from tui.server.hub import Hub
+from tui.server.hub import Hub, encode
 from tui.server.protocol import Protocol, Wire, duration_ms, protocol
 from tui.server.settings import ServerSettings, default_agent_factory
 from tui.server.shapes import message_json, session_json, session_or_404, strict_body
@@ -275,6 +275,14 @@ async def stream(request: Request) -> Response:
     if not state.store.session_exists(sid):
         return errors.not_found("Session", sid)  # both specs: 404 (Go: one `error` event, then the end)
     conn = state.hub.register(sid)
+    # Only for a client that asks (`resume=1`, mix-tui's own): an SDK that knows only the spec's events
+    # would stop at this one.
+    asks = state.settings.extensions and request.query_params.get("resume") == "1"
+    running = state.runner.in_progress(sid) if asks else None
+    if running is not None:  # joined mid-turn: what already streamed, then the live events (none twice)
+        for call in running["tools"]:
+            call["name"] = state.protocol.tool_name(call["name"])  # as the live events name it
+        conn.put("turn_in_progress", encode(running))
     return StreamingResponse(state.hub.stream(conn), media_type="text/event-stream", headers=SSE_HEADERS)
 
 

@@ -8,9 +8,11 @@ inside the session folder — so a symlink planted inside the folder that points
 from __future__ import annotations
 
 import asyncio
+import io
 import mimetypes
 import os
 import re
+import stat
 import uuid
 from pathlib import Path
 from typing import BinaryIO
@@ -235,16 +237,41 @@ async def get_file(request: Request) -> Response:
     if not match or not 16 <= int(match.group(2)) <= 1024:
         return validation("thumb", "Invalid thumb value: use N, wN or hN with N from 16 to 1024")
     mode, size = match.group(1), int(match.group(2))
-    cache = folder / THUMB_DIR / f"{path.name}.{mode or 'b'}{size}.jpg"
     try:
-        if not cache.exists() or cache.stat().st_mtime < path.stat().st_mtime:
-            await asyncio.to_thread(make_thumbnail, path, cache, mode, size)
+        jpeg = await asyncio.to_thread(thumbnail, folder, path.resolve().name, f"{path.name}.{mode or 'b'}{size}.jpg",
+                                       mode, size)
+    except safefs.Escape:
+        return validation("filename", "the session folder is not a plain folder (a symlink)")
+    except IsADirectoryError:
+        return validation("thumb", "Thumbnails are only available for image files")
     except Exception as exc:  # Pillow cannot read it: say so instead of a 500
         return validation("thumb", f"Thumbnail generation failed: {exc}")
-    return FileResponse(cache, media_type="image/jpeg", headers=NO_CACHE)
+    return Response(jpeg, media_type="image/jpeg", headers=NO_CACHE)
 
 
-def make_thumbnail(source: Path, cache: Path, mode: str, size: int) -> None:
+MAX_THUMBNAIL_BYTES = 8 * 1024 * 1024  # a 1024 px JPEG is far smaller; a bigger cached file is not ours
+
+
+def thumbnail(folder: Path, source_name: str, cache_name: str, mode: str, size: int) -> bytes:
+    """The JPEG thumbnail of `source_name`: cached in THUMB_DIR while newer than the image, else made
+    and cached. The image, the cache folder and the cached file are all opened through safefs (no
+    link followed), so a file or folder swapped for a symlink cannot make this read or write outside."""
+    fd = safefs.open_file(folder, source_name)
+    with os.fdopen(fd, "rb") as source:
+        changed_at = os.fstat(source.fileno()).st_mtime
+        try:
+            with safefs.folder_fd(folder, [THUMB_DIR]) as thumbs:
+                cached = os.stat(cache_name, dir_fd=thumbs, follow_symlinks=False)
+            if stat.S_ISREG(cached.st_mode) and cached.st_mtime >= changed_at:
+                return safefs.read_bytes(folder, [THUMB_DIR, cache_name], MAX_THUMBNAIL_BYTES)
+        except FileNotFoundError:
+            pass
+        jpeg = render_thumbnail(source, mode, size)
+    safefs.write_bytes(folder, [THUMB_DIR, cache_name], jpeg)
+    return jpeg
+
+
+def render_thumbnail(source: BinaryIO, mode: str, size: int) -> bytes:
     from PIL import Image  # imported on first use: it is the slowest import of the server
 
     from PIL import ImageOps
@@ -261,10 +288,9 @@ def make_thumbnail(source: Path, cache: Path, mode: str, size: int) -> None:
             box = (size, size)
         copy = img.convert("RGB")
         copy.thumbnail(box)
-        cache.parent.mkdir(exist_ok=True)
-        tmp = cache.with_suffix(f".{uuid.uuid4().hex}.tmp")
-        copy.save(tmp, "JPEG", quality=85)
-        tmp.replace(cache)
+        out = io.BytesIO()
+        copy.save(out, "JPEG", quality=85)
+        return out.getvalue()
 
 
 async def delete_file(request: Request) -> Response:

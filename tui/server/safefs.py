@@ -154,3 +154,43 @@ def unlink(root: Path, name: str) -> None:
         if os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode & 0o170000 == 0o040000:
             raise IsADirectoryError(errno.EISDIR, "cannot delete a directory")
         os.unlink(name, dir_fd=dir_fd)
+
+
+def entry_stat(root: Path, parts: list[str]) -> os.stat_result:
+    """The status of root/parts… itself (a link is not followed), reached through the safe walk."""
+    if not parts:
+        with folder_fd(root, []) as fd:
+            return os.fstat(fd)
+    with folder_fd(root, parts[:-1]) as dir_fd:
+        return os.stat(parts[-1], dir_fd=dir_fd, follow_symlinks=False)
+
+
+def list_folder(root: Path, parts: list[str]) -> list[tuple[str, str, int]]:
+    """(name, "dir" | "file" | "link", size) of each entry of root/parts…, read from a descriptor of
+    that folder: a folder swapped for a link meanwhile is refused (Escape), links are not followed."""
+    out = []
+    with folder_fd(root, parts) as fd, os.scandir(fd) as entries:
+        for entry in entries:
+            if entry.is_symlink():
+                out.append((entry.name, "link", 0))
+            elif entry.is_dir(follow_symlinks=False):
+                out.append((entry.name, "dir", 0))
+            else:
+                out.append((entry.name, "file", entry.stat(follow_symlinks=False).st_size))
+    return out
+
+
+def walk_files(root: Path, parts: list[str], skip: frozenset[str] | set[str] = frozenset()) -> Iterator[tuple[str, bool]]:
+    """("sub/dir/name", is_link) of every non-folder beneath root/parts…, in sorted order, folders named
+    in `skip` left out. Walked with os.fwalk from a descriptor: no folder link is followed, and a folder
+    swapped for a link during the walk is skipped (fwalk compares what it opened with what it listed)."""
+    with folder_fd(root, parts) as fd:
+        for dirpath, dirnames, filenames, dir_fd in os.fwalk(".", dir_fd=fd):
+            dirnames[:] = sorted(d for d in dirnames if d not in skip)  # (links among them: not entered)
+            prefix = "" if dirpath == "." else dirpath[2:] + "/"
+            for name in sorted(filenames):
+                try:
+                    is_link = os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode & 0o170000 == 0o120000
+                except FileNotFoundError:
+                    continue
+                yield prefix + name, is_link

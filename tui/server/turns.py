@@ -19,7 +19,7 @@ from tui.server.sandbox import UNCONFINED, Sandbox
 from tui.server.drafts import AnswerDraft
 from tui.server.hub import Hub
 from tui.server.notifications import Answer, NotificationBroker
-from tui.server.store import Store
+from tui.server.store import INTERRUPTED, Store
 
 log = logging.getLogger("tui.server")
 
@@ -187,6 +187,8 @@ class SessionTurnContext:
         reasoning_duration: float | None = None, finish_reason: str = "", model: str = "",
     ) -> str:
         store = self._runner.store
+        if finish_reason == "canceled" and self._runner.stopping:
+            finish_reason = INTERRUPTED  # nobody cancelled: the server is shutting down under the turn
         mid = self.draft.adopt() if role == "assistant" else None
         if mid is not None:  # the streamed draft becomes the stored answer, in its place
             store.update_message(mid, text=text, tool_calls=tool_calls, reasoning=reasoning,
@@ -227,6 +229,19 @@ class TurnRunner:
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: dict[str, set[asyncio.Task]] = {}
         self._callback_tasks: set[asyncio.Task] = set()
+        self._running: dict[str, tuple[str, str, AnswerDraft]] = {}  # session -> (user message id, text, draft)
+        self.stopping = False  # shutdown() ends the running turns: they were interrupted, not cancelled
+
+    def in_progress(self, session_id: str) -> dict | None:
+        """The running turn of a session as a client that connects now needs it (`turn_in_progress`):
+        its question and the answer streamed so far, exactly up to the next event it will receive."""
+        running = self._running.get(session_id)
+        if running is None:
+            return None
+        user_id, text, draft = running
+        return {"type": "turn_in_progress", "sessionId": session_id, "messageId": user_id, "content": text,
+                "answer": draft.text, "thinking": draft.reasoning,
+                "tools": [{"id": c["id"], "name": c["name"], "input": c["input"]} for c in draft.calls.values()]}
 
     @property
     def agent(self) -> Any:
@@ -275,6 +290,7 @@ class TurnRunner:
         return bool(tasks)
 
     async def shutdown(self) -> None:
+        self.stopping = True
         tasks = [t for ts in self._tasks.values() for t in ts] + list(self._callback_tasks)
         for t in tasks:
             t.cancel()
@@ -297,6 +313,7 @@ class TurnRunner:
                     user_id = self.store.add_message(session_id, "user", text)
                     result.message_ids.append(user_id)
                     ctx.draft.open()
+                    self._running[session_id] = (user_id, text, ctx.draft)
                     await ctx.emit("user_message_created",
                                    {"type": "user_message_created", "messageId": user_id, "content": text})
                     if text.startswith("!"):
@@ -322,6 +339,9 @@ class TurnRunner:
                 result.event, result.data = "error", {"error": CANCELLED_ERROR}
             # Swallow the cancellation: the turn is over and callers await its result.
         finally:
+            if ctx is not None and self._running.get(session_id, (None, None, None))[2] is ctx.draft:
+                del self._running[session_id]
             if ctx is not None:  # what streamed and was not stored by the agent is kept, marked
-                ctx.draft.close("canceled" if result.data.get("error") == CANCELLED_ERROR else "error")
+                cancelled = result.data.get("error") == CANCELLED_ERROR
+                ctx.draft.close(INTERRUPTED if cancelled and self.stopping else "canceled" if cancelled else "error")
         return result

@@ -104,8 +104,16 @@ class ErrorCard(Static):
 
 
 class CancelledMark(Static):
-    def __init__(self) -> None:
-        super().__init__(Content.styled("⏹ cancelled", "italic $text-warning"), classes="cancelled-mark", markup=False)
+    def __init__(self, words: str = "⏹ cancelled") -> None:
+        super().__init__(Content.styled(words, "italic $text-warning"), classes="cancelled-mark", markup=False)
+
+
+# How a stored answer that was cut short says so (ChatMessage.ended): what is shown is all that arrived.
+ENDED_MARKS = {
+    "canceled": "⏹ cancelled by you",
+    "interrupted": "⚠ interrupted: the server stopped",
+    "error": "⚠ cut short by an error",
+}
 
 
 class RateLimitCard(Static):
@@ -203,6 +211,9 @@ The answer, with the model's thinking (folded) and a card for each tool call.
                 yield MarkdownChunk(message.text, classes="answer")  # finished: one widget, drawn once
         for tool in message.tool_calls:
             yield card_for_tool(tool)
+        if message.ended in ENDED_MARKS:
+            self.add_class("-cancelled", f"-{message.ended}")  # muted like a live cancelled answer
+            yield CancelledMark(ENDED_MARKS[message.ended])
 
     BINDINGS = [
         Binding("enter", "toggle_details", "Fold/unfold thinking and tools"),
@@ -389,6 +400,10 @@ The answer, with the model's thinking (folded) and a card for each tool call.
         elif status is TurnStatus.RATE_LIMITED and turn.error is not None:
             since = turn.finished_at if turn.finished_at is not None else self.clock()
             await self.mount(RateLimitCard(turn.error, since=since, clock=self.clock))
+        elif status is TurnStatus.ERROR and turn.error is not None and turn.error.type == "interrupted":
+            # the server stopped mid-turn (SessionController.settle_after_gap): marked as the stored answer is
+            self.add_class("-cancelled", "-interrupted")
+            await self.mount(CancelledMark(ENDED_MARKS["interrupted"]))
         elif status is TurnStatus.ERROR:
             await self.mount(ErrorCard(turn.error))
         elif status is TurnStatus.COMPLETE:

@@ -163,3 +163,20 @@ async def stream_answer_light(pilot) -> None:
 
 def test_snapshot_streamed_answer_light_theme(snap_compare) -> None:
     assert snap_compare(HostApp(), terminal_size=SIZE, run_before=stream_answer_light)
+
+
+async def interrupted_and_cancelled_history(pilot) -> None:
+    """Reopened after a crash and after an Esc: the kept text of each answer, marked, muted."""
+    app: HostApp = pilot.app
+    app.transcript.show_history(MessagePage(messages=[
+        ChatMessage(id="u1", role="user", text="Summarise the report.", index=0),
+        ChatMessage(id="a1", role="assistant", text="The report covers three quarters and", reasoning="Read it first.",
+                    index=1, ended="interrupted"),
+        ChatMessage(id="u2", role="user", text="List the quarters.", index=2),
+        ChatMessage(id="a2", role="assistant", text="1. Q1\n2. Q2", index=3, ended="canceled"),
+    ], start=0, total=4))
+    await settle(pilot)
+
+
+def test_snapshot_interrupted_and_cancelled_answers_from_history(snap_compare) -> None:
+    assert snap_compare(HostApp(), terminal_size=SIZE, run_before=interrupted_and_cancelled_history)

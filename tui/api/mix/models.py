@@ -22,6 +22,9 @@ from tui.api.mix.coerce import _bool, _float, _int, _list, _obj, _opt_str, _str,
 from tui.api.mix.units import duration_seconds
 from tui.api.turn import ToolCall, ToolStatus
 
+# finish reasons of an answer cut short (both spellings of cancel) -> ChatMessage.ended
+ENDED_EARLY = {"canceled": "canceled", "cancelled": "canceled", "interrupted": "interrupted", "error": "error"}
+
 _REMINDER = re.compile(r"\s*<system-reminder>.*?</system-reminder>\s*", re.DOTALL)
 
 
@@ -182,6 +185,7 @@ class MessageData:
     output_tokens: int = 0
     cache_creation_tokens: int = 0
     cache_read_tokens: int = 0
+    finish_reason: str = ""  # latest spec; our server sends it only for an answer cut short (ENDED_EARLY)
 
     @classmethod
     def from_json(cls, data: Any) -> "MessageData":
@@ -201,7 +205,14 @@ class MessageData:
             output_tokens=_int(d.get("outputTokens")),
             cache_creation_tokens=_int(d.get("cacheCreationTokens")),
             cache_read_tokens=_int(d.get("cacheReadTokens")),
+            finish_reason=_str(d.get("finishReason")),
         )
+
+    @property
+    def ended(self) -> str:
+        """How an answer was cut short ("canceled", "interrupted", "error"), or "" when it finished."""
+        reason = self.finish_reason.lower()
+        return ENDED_EARLY.get(reason, "") if self.role != "user" else ""
 
     @property
     def text(self) -> str:
@@ -233,7 +244,7 @@ def to_chat_messages(messages: list[MessageData]) -> list[ChatMessage]:
             open_calls = {c.id: c for c in calls}
         out.append(ChatMessage(
             id=m.id, role=m.role or "assistant", text=m.text, reasoning=m.reasoning,
-            reasoning_duration=m.reasoning_duration, tool_calls=calls, model=m.model, index=index,
+            reasoning_duration=m.reasoning_duration, tool_calls=calls, model=m.model, index=index, ended=m.ended,
         ))
     return out
 

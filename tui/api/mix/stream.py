@@ -126,6 +126,13 @@ def _notification(d: dict) -> ev.Notification:
     )
 
 
+def _turn_in_progress(d: dict) -> ev.TurnInProgress:
+    tools = tuple(ev.ToolSnapshot(_s(t.get("id")), _s(t.get("name")), _input(t.get("input")), "completed")
+                  for t in d.get("tools") or () if isinstance(t, dict) and t.get("id"))
+    return ev.TurnInProgress(_s(d.get("messageId")), _s(d.get("content")), _s(d.get("answer")), _s(d.get("thinking")),
+                             tools)
+
+
 DECODERS: dict[str, Callable[[dict], Any]] = {
     "content": _content,
     "thinking": _thinking,
@@ -146,6 +153,7 @@ DECODERS: dict[str, Callable[[dict], Any]] = {
     "session_created": lambda d: ev.SessionCreated(_s(d.get("sessionId")), _s(d.get("title")), _num(d.get("createdAt"))),
     "session_deleted": lambda d: ev.SessionDeleted(_s(d.get("sessionId"))),
     "notification": _notification,
+    "turn_in_progress": _turn_in_progress,  # mix-tui's server only
 }
 DECODERS["tool_parameter_delta"] = DECODERS["tool_use_parameter_delta"]  # its first name in the spec
 
@@ -287,7 +295,8 @@ async def run_stream(client: StreamClient, session_id: str, *, heartbeat: float,
     attempt = 0  # consecutive failures
     connections = 0  # successful connections so far
     http = client._http
-    params = {"sessionId": session_id}
+    # resume=1: a server that knows it (mix-tui's) opens with the turn in progress, if any; others ignore it.
+    params = {"sessionId": session_id, "resume": "1"}
     headers = {"Accept": "text/event-stream", "Cache-Control": "no-store"}
     timeout = httpx.Timeout(client.timeout, read=None)
     while True:

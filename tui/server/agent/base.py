@@ -11,7 +11,7 @@ import re
 import secrets
 import string
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Callable, Protocol, runtime_checkable
 
 
 @runtime_checkable
@@ -96,9 +96,10 @@ def split_chunks(text: str) -> list[str]:
 STREAMED_WORDS = 1000  # a longer text (a file's content, a command's output) sends its rest in one event
 
 
-async def stream_text(ctx: TurnContext, kind: str, text: str) -> None:
+async def stream_text(ctx: TurnContext, kind: str, text: str, sent: Callable[[str], None] | None = None) -> None:
     """Emit `text` as `thinking` or `content` deltas, a word at a time, `ctx.chunk_delay` apart; past
-    STREAMED_WORDS words the rest goes out at once (a 10 MB file word by word took minutes)."""
+    STREAMED_WORDS words the rest goes out at once (a 10 MB file word by word took minutes). `sent` is
+    told each piece once it is out, so a turn cancelled midway keeps exactly what the user saw."""
     delay = ctx.chunk_delay
     emit = ctx.emit
     pieces = split_chunks(text)
@@ -106,6 +107,8 @@ async def stream_text(ctx: TurnContext, kind: str, text: str) -> None:
         pieces = [*pieces[:STREAMED_WORDS], "".join(pieces[STREAMED_WORDS:])]
     for piece in pieces:
         await emit(kind, {"type": kind, "content": piece})
+        if sent is not None:
+            sent(piece)
         if delay > 0:
             await asyncio.sleep(delay)
 

@@ -92,15 +92,19 @@ class _Turn:
 
     async def think(self, text: str) -> None:
         self.reasoning_started = time.monotonic()
-        await stream_text(self.ctx, "thinking", text)
-        self.reasoning += text
+        await stream_text(self.ctx, "thinking", text, sent=self._thought)
         self.reasoning_duration = time.monotonic() - self.reasoning_started
 
     async def say(self, text: str) -> None:
         if self.text and not self.text.endswith(("\n", " ")) and not text.startswith(("\n", " ")):
             text = " " + text
-        await stream_text(self.ctx, "content", text)
-        self.text += text
+        await stream_text(self.ctx, "content", text, sent=self._said)
+
+    def _thought(self, piece: str) -> None:
+        self.reasoning += piece
+
+    def _said(self, piece: str) -> None:
+        self.text += piece  # piece by piece: a cancel keeps what went out, no more
 
     def _reasoning_for_message(self) -> tuple[str, float | None]:
         if self.reasoning and not self.reasoning_stored:

@@ -15,6 +15,7 @@ import fnmatch
 import json
 import os
 import re
+import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -191,18 +192,26 @@ def _ls(ctx: TurnContext, params: dict) -> ToolResult:
     if not target.is_dir():
         raise ToolError(f"{relative_name(ctx.session_dir, target)} is a file, not a folder")
     root = ctx.session_dir.resolve()
+    try:  # listed from a descriptor of the folder, opened now without following links
+        listed = safefs.list_folder(ctx.session_dir, safefs.parts_beneath(ctx.session_dir, target))
+    except safefs.Escape as exc:
+        raise ToolError(exc.strerror) from None
     entries = []
-    for entry in sorted(target.iterdir(), key=lambda p: p.name.lower()):
-        if entry.name in HIDDEN_NAMES:
+    for name, kind, size in sorted(listed, key=lambda e: e[0].lower()):
+        if name in HIDDEN_NAMES:
             continue
-        real = entry.resolve()
-        if entry.is_symlink() and real != root and root not in real.parents:
-            # Name it, but never follow it: what lies outside (even its size) is not ours to show.
-            entries.append({"name": entry.name, "is_dir": False, "size": 0, "outside": True})
-            continue
-        is_dir = entry.is_dir()
-        size = 0 if is_dir else (entry.stat().st_size if entry.exists() else 0)
-        entries.append({"name": entry.name, "is_dir": is_dir, "size": size})
+        if kind == "link":
+            real = (target / name).resolve()
+            try:
+                if real != root and root not in real.parents:
+                    raise safefs.Escape(name)
+                status = safefs.entry_stat(ctx.session_dir, safefs.parts_beneath(ctx.session_dir, real))
+            except OSError:  # out, dangling, or swapped meanwhile
+                # Name it, but never follow it: what lies outside (even its size) is not ours to show.
+                entries.append({"name": name, "is_dir": False, "size": 0, "outside": True})
+                continue
+            kind, size = ("dir", 0) if stat.S_ISDIR(status.st_mode) else ("file", status.st_size)
+        entries.append({"name": name, "is_dir": kind == "dir", "size": size})
     shown = entries[:LIST_LIMIT]
     lines = [f"{e['name']}  (link to outside the session folder, not followed)" if e.get("outside")
              else e["name"] + "/" if e["is_dir"] else f"{e['name']}  ({e['size']} bytes)" for e in shown]
@@ -212,16 +221,24 @@ def _ls(ctx: TurnContext, params: dict) -> ToolResult:
     return ToolResult(text, metadata={"path": relative_name(ctx.session_dir, target), "entries": shown})
 
 
-def _walk_files(root: Path, session_root: Path) -> list[Path]:
-    """Files under root, sorted, never following a link out of the session folder."""
-    found = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in HIDDEN_NAMES)
-        for name in sorted(filenames):
-            path = Path(dirpath) / name
+def _walk_files(root: Path, session_dir: Path) -> list[Path]:
+    """Files under root, sorted, walked from descriptors (safefs.walk_files); a link is kept only
+    when it leads to a file inside the session folder."""
+    found: list[Path] = []
+    if not root.is_dir():
+        return found  # a file, or gone: nothing beneath it
+    session_root = session_dir.resolve()
+    try:
+        walked = list(safefs.walk_files(session_dir, safefs.parts_beneath(session_dir, root), HIDDEN_NAMES))
+    except safefs.Escape as exc:
+        raise ToolError(exc.strerror) from None
+    for rel, is_link in walked:
+        path = root / rel
+        if is_link:
             real = path.resolve()
-            if real == session_root or session_root in real.parents:
-                found.append(path)
+            if real != session_root and session_root not in real.parents:
+                continue
+        found.append(path)
     return found
 
 
@@ -232,9 +249,8 @@ def _glob(ctx: TurnContext, params: dict) -> ToolResult:
     if pattern.startswith("/") or ".." in Path(pattern).parts:
         raise ToolError(f"refused: pattern {pattern!r} reaches outside the session folder")
     base = resolve_in_session(ctx.session_dir, params.get("path"))
-    root = ctx.session_dir.resolve()
     matches = []
-    for path in _walk_files(base, root):
+    for path in _walk_files(base, ctx.session_dir):
         rel = path.relative_to(base).as_posix()
         if fnmatch.fnmatchcase(rel, pattern) or ("/" not in pattern and fnmatch.fnmatchcase(path.name, pattern)) \
                 or (pattern.startswith("**/") and fnmatch.fnmatchcase(rel, pattern[3:])):
@@ -282,10 +298,9 @@ def _grep(ctx: TurnContext, params: dict) -> ToolResult:
         raise ToolError(f"invalid regular expression {pattern!r}: {exc}") from None
     include = params.get("include") or None
     base = resolve_in_session(ctx.session_dir, params.get("path"))
-    root = ctx.session_dir.resolve()
     if not base.exists():
         raise ToolError(f"not found: {params.get('path')}")
-    files = [base] if base.is_file() else _walk_files(base, root)
+    files = [base] if base.is_file() else _walk_files(base, ctx.session_dir)
     matches: list[dict] = []
     for path in files:
         if include and not fnmatch.fnmatch(path.name, include):
