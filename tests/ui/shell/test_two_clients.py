@@ -1,0 +1,87 @@
+"""Two clients on one server (two `mix-tui web` tabs, two terminals with `--server URL`): the open
+session is live in both, and sessions made elsewhere reach the list."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import httpx
+
+from tests.support.host import text_of
+from tui.api.turn import TurnStatus
+
+from .helpers import make_app, wait_for
+from .live import live_app, send, wait_turn_done
+
+
+@contextlib.asynccontextmanager
+async def second_app(tmp_path, server):
+    other = make_app(tmp_path / "other-client", server=server.url)
+    async with other.run_test(size=(110, 32)) as pilot:
+        await wait_for(pilot, lambda: other.chat.connection == "connected" and other.chat.sessions.loaded,
+                       what="the second app to connect")
+        yield other, pilot
+
+
+async def test_a_turn_sent_by_another_client_shows_live_in_the_open_session(tmp_path):
+    async with live_app(tmp_path, agent_delay=0.01) as (app, pilot, server):
+        chat = app.chat
+        await send(pilot, app, "first from here")
+        await wait_turn_done(pilot, app)
+        here = chat.current
+        async with httpx.AsyncClient(base_url=server.url, headers=server.headers) as other:
+            r = await other.post(f"/api/sessions/{here.id}/messages", json={"content": "typed in the other tab"})
+            assert r.status_code in (200, 202), r.text
+        await wait_for(pilot, lambda: here.turn.user_text == "typed in the other tab", timeout=10,
+                       what="the other tab's message here")
+        await wait_for(pilot, lambda: here.turn.status.finished, timeout=10, what="its answer to finish")
+        assert here.turn.status is TurnStatus.COMPLETE and here.turn.answer
+
+
+async def test_two_apps_see_each_others_turns(tmp_path):
+    async with live_app(tmp_path, agent_delay=0.01) as (app, pilot, server):
+        chat = app.chat
+        await send(pilot, app, "first from here")
+        await wait_turn_done(pilot, app)
+        here = chat.current
+        async with second_app(tmp_path, server) as (other, other_pilot):
+            await wait_for(other_pilot, lambda: other.chat.sidebar.items, timeout=10, what="the session listed")
+            there = other.chat.open_session(other.chat.sidebar.items[0].conversation)
+            assert there.id == here.id
+            await wait_for(other_pilot, lambda: there.history_loaded, timeout=10, what="history")
+            await send(pilot, app, "second from here")
+            await wait_for(other_pilot, lambda: there.turn is not None and there.turn.user_text == "second from here",
+                           timeout=10, what="the first app's message in the second")
+            await wait_for(other_pilot, lambda: there.turn.status.finished, timeout=10, what="its answer to finish")
+            await wait_turn_done(pilot, app)
+            await send(other_pilot, other, "from the other app")
+            await wait_for(pilot, lambda: here.turn.user_text == "from the other app", timeout=10,
+                           what="the second app's message in the first")
+            await wait_for(pilot, lambda: here.turn.status.finished, timeout=10, what="its answer to finish")
+
+
+async def test_sessions_made_or_renamed_elsewhere_reach_the_list(tmp_path, monkeypatch):
+    monkeypatch.setattr("tui.screens.chat.RELIST_EVERY", 0.2)  # the quiet listing, sooner than a person waits
+    async with live_app(tmp_path) as (app, pilot, server):
+        chat = app.chat
+        titles = lambda: [item.title for item in chat.sidebar.items]  # noqa: E731
+        assert chat.current is None and not chat.sidebar.items  # no session open: no stream brings news
+        made = await asyncio.to_thread(server.create_session, "made in the other tab")
+        await wait_for(pilot, lambda: titles() == ["made in the other tab"], timeout=5, what="the new session listed")
+        view = chat.open_session(chat.sidebar.items[0].conversation)
+        with server.client() as c:
+            assert c.patch(f"/api/sessions/{made['id']}", json={"title": "renamed there"}).status_code == 200
+        await wait_for(pilot, lambda: titles() == ["renamed there"], timeout=5, what="the new title listed")
+        await wait_for(pilot, lambda: view.title == "renamed there" and "renamed there" in chat.status.text,
+                       what="the open session's new title")
+
+
+async def test_with_a_session_open_a_session_made_elsewhere_comes_by_its_event(tmp_path):
+    async with live_app(tmp_path) as (app, pilot, server):
+        chat = app.chat
+        await send(pilot, app, "here")
+        await wait_turn_done(pilot, app)
+        await asyncio.to_thread(server.create_session, "made in the other tab")  # session_created on the open stream
+        await wait_for(pilot, lambda: "made in the other tab" in [i.title for i in chat.sidebar.items], timeout=3,
+                       what="the new session listed")
