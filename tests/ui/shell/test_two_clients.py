@@ -85,3 +85,35 @@ async def test_with_a_session_open_a_session_made_elsewhere_comes_by_its_event(t
         await asyncio.to_thread(server.create_session, "made in the other tab")  # session_created on the open stream
         await wait_for(pilot, lambda: "made in the other tab" in [i.title for i in chat.sidebar.items], timeout=3,
                        what="the new session listed")
+
+
+async def test_a_session_opened_while_another_client_runs_a_turn_follows_it(tmp_path):
+    async with live_app(tmp_path, agent_delay=0.02) as (app, pilot, server):
+        chat = app.chat
+        await send(pilot, app, "first")
+        await wait_turn_done(pilot, app)
+        await send(pilot, app, "What can you do?")  # a long answer, streamed slowly
+        here = chat.current
+        await wait_for(pilot, lambda: len(here.turn.answer) > 20, timeout=10, what="the answer to start here")
+        async with second_app(tmp_path, server) as (other, other_pilot):
+            conversation = next(i.conversation for i in other.chat.sidebar.items if i.id == here.id)
+            there = other.chat.open_session(conversation)
+            reread: list[int] = []
+            first_read = there.load_history
+
+            async def read_again() -> None:
+                reread.append(there.transcript.loaded_count)
+                await first_read()
+
+            there.load_history = read_again  # type: ignore[method-assign]
+            # Opened midway: no user_message_created comes any more, yet the turn is followed from here on.
+            await wait_for(other_pilot, lambda: there.busy, timeout=10, what="the running turn joined")
+            assert there.turn.user_text == "What can you do?"
+            assert other.chat.sidebar.state_of(there.id) == "busy"
+            await wait_for(other_pilot, lambda: there.turn.status.finished, timeout=20, what="the joined turn to end")
+            assert there.turn.status is TurnStatus.COMPLETE
+            assert there.turn.answer == here.turn.answer  # the complete event's text is the whole answer
+            # Then the history, read again, tells the whole turn (what streamed before the join included).
+            await wait_for(other_pilot, lambda: reread, timeout=5, what="the history read again")
+            await wait_for(other_pilot, lambda: there.transcript.loaded_count == 4, timeout=5, what="the four messages")
+            assert len(reread) == 1
