@@ -9,7 +9,7 @@ import contextlib
 import httpx
 
 from tests.support.host import text_of
-from tui.api.turn import TurnStatus
+from tui.api.turn import ToolStatus, TurnStatus
 
 from .helpers import make_app, wait_for
 from .live import live_app, send, wait_turn_done
@@ -59,6 +59,10 @@ async def test_two_apps_see_each_others_turns(tmp_path):
             await wait_for(pilot, lambda: here.turn.user_text == "from the other app", timeout=10,
                            what="the second app's message in the first")
             await wait_for(pilot, lambda: here.turn.status.finished, timeout=10, what="its answer to finish")
+            await wait_for(other_pilot, lambda: there.turn.status.finished, timeout=10, what="its answer there")
+            # Nothing doubled where the message was typed (its echo), nor where it was not: three questions,
+            # three answers in each.
+            assert here.transcript.loaded_count == there.transcript.loaded_count == 6
 
 
 async def test_sessions_made_or_renamed_elsewhere_reach_the_list(tmp_path, monkeypatch):
@@ -117,3 +121,25 @@ async def test_a_session_opened_while_another_client_runs_a_turn_follows_it(tmp_
             await wait_for(other_pilot, lambda: reread, timeout=5, what="the history read again")
             await wait_for(other_pilot, lambda: there.transcript.loaded_count == 4, timeout=5, what="the four messages")
             assert len(reread) == 1
+
+
+async def test_a_permission_asked_by_a_turn_from_elsewhere_can_be_answered_here(tmp_path):
+    async with live_app(tmp_path) as (app, pilot, server):
+        chat = app.chat
+        await send(pilot, app, "first")
+        await wait_turn_done(pilot, app)
+        here = chat.current
+        async with second_app(tmp_path, server) as (other, other_pilot):
+            there = other.chat.open_session(next(i.conversation for i in other.chat.sidebar.items if i.id == here.id))
+            await wait_for(other_pilot, lambda: there.history_loaded and there.connection == "connected", what="open")
+            await send(pilot, app, "run `echo answered-there`")
+            await wait_for(other_pilot, lambda: there.turn is not None and there.turn.pending_permissions, timeout=10,
+                           what="the request in the other app")
+            await wait_for(pilot, lambda: here.turn.pending_permissions and chat.prompt.display, what="the request here")
+            await wait_for(other_pilot, lambda: other.chat.prompt.has_focus, what="the other app's prompt")
+            await other_pilot.press("y")  # answered in the other app
+            await wait_for(pilot, lambda: here.turn.status.finished, timeout=10, what="the turn to end here")
+            assert here.turn.tool_calls[0].status is ToolStatus.DONE and "answered-there" in here.turn.answer
+            await wait_for(pilot, lambda: not chat.prompt.display, what="the prompt here to close")
+            await wait_for(other_pilot, lambda: there.turn.status.finished, timeout=10, what="the turn to end there")
+            assert there.turn.tool_calls[0].permission.answer is True
