@@ -24,12 +24,25 @@ async def second_app(tmp_path, server):
         yield other, pilot
 
 
+async def first_turn(pilot, app, text: str = "first"):
+    """A session with one answered turn, open in `app`: its SessionController."""
+    await send(pilot, app, text)
+    await wait_turn_done(pilot, app)
+    return app.chat.current
+
+
+async def open_there(pilot, app, session_id: str):
+    """Open in `app` the session another app made (as a click in the list does)."""
+    await wait_for(pilot, lambda: any(i.id == session_id for i in app.chat.sidebar.items), timeout=10,
+                   what="the session listed")
+    view = app.chat.open_session(next(i.conversation for i in app.chat.sidebar.items if i.id == session_id))
+    await wait_for(pilot, lambda: view.history_loaded and view.connection == "connected", what="the session open")
+    return view
+
+
 async def test_a_turn_sent_by_another_client_shows_live_in_the_open_session(tmp_path):
     async with live_app(tmp_path, agent_delay=0.01) as (app, pilot, server):
-        chat = app.chat
-        await send(pilot, app, "first from here")
-        await wait_turn_done(pilot, app)
-        here = chat.current
+        here = await first_turn(pilot, app, "first from here")
         async with httpx.AsyncClient(base_url=server.url, headers=server.headers) as other:
             r = await other.post(f"/api/sessions/{here.id}/messages", json={"content": "typed in the other tab"})
             assert r.status_code in (200, 202), r.text
@@ -41,15 +54,9 @@ async def test_a_turn_sent_by_another_client_shows_live_in_the_open_session(tmp_
 
 async def test_two_apps_see_each_others_turns(tmp_path):
     async with live_app(tmp_path, agent_delay=0.01) as (app, pilot, server):
-        chat = app.chat
-        await send(pilot, app, "first from here")
-        await wait_turn_done(pilot, app)
-        here = chat.current
+        here = await first_turn(pilot, app, "first from here")
         async with second_app(tmp_path, server) as (other, other_pilot):
-            await wait_for(other_pilot, lambda: other.chat.sidebar.items, timeout=10, what="the session listed")
-            there = other.chat.open_session(other.chat.sidebar.items[0].conversation)
-            assert there.id == here.id
-            await wait_for(other_pilot, lambda: there.history_loaded, timeout=10, what="history")
+            there = await open_there(other_pilot, other, here.id)
             await send(pilot, app, "second from here")
             await wait_for(other_pilot, lambda: there.turn is not None and there.turn.user_text == "second from here",
                            timeout=10, what="the first app's message in the second")
@@ -84,8 +91,7 @@ async def test_sessions_made_or_renamed_elsewhere_reach_the_list(tmp_path, monke
 async def test_with_a_session_open_a_session_made_elsewhere_comes_by_its_event(tmp_path):
     async with live_app(tmp_path) as (app, pilot, server):
         chat = app.chat
-        await send(pilot, app, "here")
-        await wait_turn_done(pilot, app)
+        await first_turn(pilot, app, "here")
         await asyncio.to_thread(server.create_session, "made in the other tab")  # session_created on the open stream
         await wait_for(pilot, lambda: "made in the other tab" in [i.title for i in chat.sidebar.items], timeout=3,
                        what="the new session listed")
@@ -94,8 +100,7 @@ async def test_with_a_session_open_a_session_made_elsewhere_comes_by_its_event(t
 async def test_a_session_opened_while_another_client_runs_a_turn_follows_it(tmp_path):
     async with live_app(tmp_path, agent_delay=0.02) as (app, pilot, server):
         chat = app.chat
-        await send(pilot, app, "first")
-        await wait_turn_done(pilot, app)
+        await first_turn(pilot, app)
         await send(pilot, app, "What can you do?")  # a long answer, streamed slowly
         here = chat.current
         await wait_for(pilot, lambda: len(here.turn.answer) > 20, timeout=10, what="the answer to start here")
@@ -126,12 +131,9 @@ async def test_a_session_opened_while_another_client_runs_a_turn_follows_it(tmp_
 async def test_a_permission_asked_by_a_turn_from_elsewhere_can_be_answered_here(tmp_path):
     async with live_app(tmp_path) as (app, pilot, server):
         chat = app.chat
-        await send(pilot, app, "first")
-        await wait_turn_done(pilot, app)
-        here = chat.current
+        here = await first_turn(pilot, app)
         async with second_app(tmp_path, server) as (other, other_pilot):
-            there = other.chat.open_session(next(i.conversation for i in other.chat.sidebar.items if i.id == here.id))
-            await wait_for(other_pilot, lambda: there.history_loaded and there.connection == "connected", what="open")
+            there = await open_there(other_pilot, other, here.id)
             await send(pilot, app, "run `echo answered-there`")
             await wait_for(other_pilot, lambda: there.turn is not None and there.turn.pending_permissions, timeout=10,
                            what="the request in the other app")
