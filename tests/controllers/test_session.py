@@ -150,6 +150,16 @@ async def test_a_turn_already_running_elsewhere_is_joined_and_stragglers_are_not
     await listener.wait(lambda: display.names()[-1] == "history")  # read again: the turn whole, as stored
 
 
+async def test_the_end_of_a_turn_that_ran_unseen_rereads_the_history(open_session):
+    session, display, listener = await open_session("unseen")
+    await session.load_history()
+    reads = display.names().count("history")
+    session.handle(ev.Error(error="Invalid session ID"))  # not a turn's end: nothing to read
+    session.handle(ev.Complete(content="answered while this stream was away"))
+    await listener.wait(lambda: display.names().count("history") == reads + 1)
+    assert session.turn is None and "error" not in listener.names()
+
+
 async def test_connection_changes_reach_the_listener_and_the_connected_flag(open_session):
     session, display, listener = await open_session("flaky")
     session.handle(ev.ConnectionChanged("reconnecting", attempt=1, delay=0.5, reason="the server closed the event stream"))

@@ -37,7 +37,6 @@ STRAGGLE = 2.0  # seconds after a turn ends in which its late events are straggl
 # this stream saw its message (the session was opened mid-turn), which is then followed from there on.
 JOINABLE = (ev.ContentDelta, ev.ThinkingDelta, ev.ToolUseStart, ev.ToolSnapshot, ev.ToolExecutionStart,
             ev.PermissionRequest)
-TERMINAL = (ev.Complete, ev.Error, ev.RateLimitError)
 
 
 class TurnDisplay(Protocol):
@@ -179,7 +178,7 @@ class SessionController:
             elif isinstance(event, JOINABLE) and self._not_a_straggler():
                 turn = self.join_turn()
             else:
-                if isinstance(event, TERMINAL) and not event.parent_tool_call_id and self._not_a_straggler():
+                if type(event) is ev.Complete and not event.parent_tool_call_id and self._not_a_straggler():
                     self.listener.run_background(self.load_history(), "history")  # a turn ran unseen: its end
                 return
         turn.apply(event)
