@@ -57,6 +57,7 @@ async def test_two_apps_see_each_others_turns(tmp_path):
         here = await first_turn(pilot, app, "first from here")
         async with second_app(tmp_path, server) as (other, other_pilot):
             there = await open_there(other_pilot, other, here.id)
+            assert server.app.state.hub.listeners(here.id) == 2  # one stream per app that has it open
             await send(pilot, app, "second from here")
             await wait_for(other_pilot, lambda: there.turn is not None and there.turn.user_text == "second from here",
                            timeout=10, what="the first app's message in the second")
@@ -80,7 +81,9 @@ async def test_sessions_made_or_renamed_elsewhere_reach_the_list(tmp_path, monke
         assert chat.current is None and not chat.sidebar.items  # no session open: no stream brings news
         made = await asyncio.to_thread(server.create_session, "made in the other tab")
         await wait_for(pilot, lambda: titles() == ["made in the other tab"], timeout=5, what="the new session listed")
+        assert server.app.state.hub.listeners(made["id"]) == 0  # listed, not open: no stream
         view = chat.open_session(chat.sidebar.items[0].conversation)
+        await wait_for(pilot, lambda: server.app.state.hub.listeners(made["id"]) == 1, what="its one stream")
         with server.client() as c:
             assert c.patch(f"/api/sessions/{made['id']}", json={"title": "renamed there"}).status_code == 200
         await wait_for(pilot, lambda: titles() == ["renamed there"], timeout=5, what="the new title listed")
