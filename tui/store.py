@@ -1,4 +1,5 @@
-"""The client's own store (stdlib sqlite3, WAL): drafts, prompt history, UI settings, local titles, unseen marks.
+"""The client's own store (stdlib sqlite3, WAL): drafts, prompt history, UI settings, local titles, unseen marks,
+slash-command answers.
 
 One SQLite file (`Paths.client_db`) is shared with the MixerLead conversation store written by
 another module; every table of this one is prefixed `ui_` so the two never collide. The schema is
@@ -50,6 +51,19 @@ MIGRATIONS: list[str] = [
         conversation_key TEXT PRIMARY KEY,
         marked_at REAL NOT NULL
     );
+    """,
+    # Slash-command answers: no server keeps them (PROTOCOL §5.6), so the client does (controllers/command_log).
+    """
+    CREATE TABLE ui_command_cards (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        conversation_key TEXT NOT NULL,
+        command TEXT NOT NULL,
+        output TEXT NOT NULL,
+        after_id TEXT,
+        after_index INTEGER,
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX ui_command_cards_key ON ui_command_cards(conversation_key, id);
     """,
 ]
 
@@ -189,8 +203,23 @@ class ClientStore:
         """Drop everything kept about a deleted conversation."""
         self._pending_drafts.pop(key, None)
         with self._lock:
-            for table in ("ui_drafts", "ui_titles", "ui_unseen"):
+            for table in ("ui_drafts", "ui_titles", "ui_unseen", "ui_command_cards"):
                 self._db.execute(f"DELETE FROM {table} WHERE conversation_key = ?", (key,))
+
+    # ------------------------------------------------------------------ slash-command answers
+
+    def add_command_card(self, key: str, command: str, output: str, after_id: str | None, after_index: int | None) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO ui_command_cards (conversation_key, command, output, after_id, after_index, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)", (key, command, output, after_id, after_index, time.time()))
+
+    def command_cards(self, key: str) -> list[tuple[int, str, str, str | None, int | None]]:
+        """(id, command, output, after_id, after_index) of the conversation's commands, oldest first."""
+        with self._lock:
+            return self._db.execute(
+                "SELECT id, command, output, after_id, after_index FROM ui_command_cards "
+                "WHERE conversation_key = ? ORDER BY id", (key,)).fetchall()
 
     # ------------------------------------------------------------------ unseen markers
 

@@ -151,9 +151,20 @@ class ToolCall:
     @property
     def kind(self) -> str:
         """A lower-case name without MCP prefixes, for choosing how to render: bash, write, edit, todo_write, ..."""
-        name = self.name.lower()
-        aliases = {"todowrite": "todo_write", "exitplanmode": "exit_plan_mode", "readtext": "read", "read_text": "read"}
-        return aliases.get(name, name)
+        return tool_kind(self.name)
+
+
+_KIND_ALIASES = {"todowrite": "todo_write", "exitplanmode": "exit_plan_mode", "readtext": "read", "read_text": "read"}
+
+
+def tool_kind(name: str) -> str:
+    """One name for a tool however the server spells it: the latest spec's core names (`Bash`,
+    `ReadText`, `TodoWrite`) and its `mix_` prefix for other tools (`mix_ls`) become bash, read,
+    todo_write, ls."""
+    name = name.lower()
+    if name.startswith("mix_"):
+        name = name[len("mix_"):]
+    return _KIND_ALIASES.get(name, name)
 
 
 Block = ThinkingBlock | TextBlock | ToolCall

@@ -17,8 +17,9 @@ from typing import Any, Awaitable, Callable, Coroutine, Protocol
 from tui.api import events as ev
 from tui.api.backend import ChatBackend, ChatMessage, Conversation, MessagePage
 from tui.api.errors import ConnectionFailed
-from tui.api.turn import TurnModel
+from tui.api.turn import TurnModel, TurnStatus
 from tui.controllers import backend_info
+from tui.controllers.command_log import CommandLog, interleave_page, parse_command_output
 from tui.controllers.wording import error_text
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ STRAGGLE = 2.0  # seconds after a turn ends in which its late events are straggl
 # this stream saw its message (the session was opened mid-turn), which is then followed from there on.
 JOINABLE = (ev.ContentDelta, ev.ThinkingDelta, ev.ToolUseStart, ev.ToolSnapshot, ev.ToolExecutionStart,
             ev.PermissionRequest)
+ANCHOR_WAIT = 2.0  # seconds a slash command waits to learn where it stands in the history (else it is not kept)
 
 
 class TurnDisplay(Protocol):
@@ -90,6 +92,9 @@ class SessionController:
     last_answer: str = ""
     last_question: str = ""  # the history's last user message (the question of a turn joined midway)
     joined: bool = False  # the live turn was joined midway: the history tells it whole once it ends
+    commands: CommandLog | None = None  # where slash-command answers are kept (None: not kept)
+    # The slash command on its way, and the last message of the history before it (None: an empty history).
+    _command_anchor: tuple[TurnModel, ChatMessage | None] | None = field(default=None, init=False, repr=False)
 
     @property
     def id(self) -> str:
@@ -215,7 +220,10 @@ class SessionController:
         asked = any(m.role == "user" and m.text.strip() == turn.user_text.strip() for m in messages)
         if asked and messages and messages[-1].role == "assistant" and not messages[-1].tool_calls:
             last = messages[-1]
-            turn.apply(ev.Complete(content=last.text, message_id=last.id or None))
+            # A server that died mid-answer kept what it had stored (up to ~250 ms behind the screen):
+            # the longer of the two stays, so nothing seen is taken back.
+            content = last.text if len(last.text) >= len(turn.answer) else turn.answer
+            turn.apply(ev.Complete(content=content, message_id=last.id or None))
             if turn.status.finished:
                 self.finish_turn()
 
@@ -235,11 +243,11 @@ class SessionController:
         if upto_question is not None:
             # The server kept less of the last answer than the screen showed (it died mid-answer): the
             # history up to the question, then the turn as the user saw it. What was seen stays.
-            self.transcript.show_history(upto_question)
+            self.transcript.show_history(self._with_commands(upto_question))
             self.transcript.start_turn(self.turn)  # type: ignore[arg-type]
             self.transcript.finish_turn()
         else:
-            self.transcript.show_history(page)
+            self.transcript.show_history(self._with_commands(page))
         self.history_loaded = True
         self.last_answer = next((m.text for m in reversed(page.messages) if m.role == "assistant" and m.text), "")
         self.last_question = next((m.text for m in reversed(page.messages) if m.role == "user"), "")
@@ -268,10 +276,15 @@ class SessionController:
         except Exception as exc:
             self.listener.report_error(f"Could not load older messages: {error_text(exc)}")
             return
-        self.transcript.prepend_history(page)
+        self.transcript.prepend_history(self._with_commands(page, before=before))
 
-    async def all_messages(self, most: int = 10_000) -> list[ChatMessage]:
-        """Every message of the session, oldest first (up to `most`), page by page. Raises what the backend raised."""
+    def _with_commands(self, page: MessagePage, before: int | None = None) -> MessagePage:
+        """The page with the slash commands kept for it put back in their places."""
+        return interleave_page(page, self.commands.records(self.id), before=before) if self.commands else page
+
+    async def all_messages(self, most: int = 10_000, *, with_commands: bool = False) -> list[ChatMessage]:
+        """Every message of the session, oldest first (up to `most`), page by page; `with_commands`: the
+        kept slash commands too, in their places. Raises what the backend raised."""
         backend = self.backend
         assert backend is not None
         page: MessagePage = await backend.load_messages(self.id, limit=200)
@@ -279,6 +292,8 @@ class SessionController:
         while page.has_older and len(messages) < most:
             page = await backend.load_messages(self.id, before=page.start, limit=200)
             messages[0:0] = page.messages
+        if with_commands:
+            return self._with_commands(MessagePage(messages, start=0, total=len(messages))).messages
         return messages
 
     async def refresh_usage(self) -> bool:
@@ -329,6 +344,7 @@ class SessionController:
     def finish_turn(self) -> None:
         turn = self.turn
         assert turn is not None
+        self._keep_command(turn)
         self.transcript.finish_turn()
         self.turn_wall_end = self.clock()
         if turn.answer:
@@ -357,12 +373,32 @@ class SessionController:
 
     # ------------------------------------------------------------------ sending, cancelling, permissions
 
+    async def _history_anchor(self) -> tuple[bool, ChatMessage | None]:
+        """(known, the last message of the history): where a slash command sent now will stand."""
+        try:
+            page = await asyncio.wait_for(self.backend.load_messages(self.id, limit=1), ANCHOR_WAIT)  # type: ignore[union-attr]
+        except Exception as exc:  # noqa: BLE001 — only the card's keeping is lost
+            log.debug("history of %s not read before a command: %s", self.id, exc)
+            return False, None
+        return True, (page.messages[-1] if page.messages else None)
+
+    def _keep_command(self, turn: TurnModel) -> None:
+        """A slash command answered: keep its card (no server keeps it) after the message it followed."""
+        pending, self._command_anchor = self._command_anchor, None
+        if pending is None or pending[0] is not turn or self.commands is None:
+            return
+        if turn.status is TurnStatus.COMPLETE and parse_command_output(turn.answer) is not None:
+            self.commands.record(self.id, turn.user_text, turn.answer, pending[1])
+
     async def start_send(self, text: str, plan_mode: bool = False) -> tuple[TurnModel, asyncio.Future[None]]:
         """Start a turn and its request; returns both (the request still running). The turn is drawn
         once the request is on its way, or, while the stream is not connected yet, before waiting for it."""
         backend = self.backend
         assert backend is not None
+        anchor = await self._history_anchor() if self.commands is not None and text.startswith("/") else (False, None)
         turn = self.new_turn(text)
+        if anchor[0]:
+            self._command_anchor = (turn, anchor[1])
         if self.connected.is_set():
             # The request goes out before the screen shows the message: a frame painted first holds
             # the request back by its length, and the answer starts that much later.

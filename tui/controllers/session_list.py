@@ -1,6 +1,7 @@
 """The sessions of the chat's backend, and what this client keeps about each in its store: local titles
 (for servers that cannot rename), drafts, unseen marks and the last session open. Also the requests
-on a whole session: create, rename, delete, fork, export.
+on a whole session: create, rename, delete, fork, export. Slash-command answers are kept here too
+(`commands`, see command_log), since no server keeps them.
 
 Drafts and marks are keyed `<backend name>:<conversation id>`, with `new` for the composer of a
 session not created yet; the backend name is read when needed (it is known once the backend is up).
@@ -15,7 +16,8 @@ from typing import Callable
 
 from tui.api.backend import ChatBackend, Conversation
 from tui.controllers import backend_info
-from tui.controllers.export import export_markdown, export_path, write_export
+from tui.controllers.command_log import CommandLog
+from tui.controllers.export import CommandText, export_markdown, export_path, write_export
 from tui.controllers.session import SessionController
 from tui.controllers.wording import error_text, title_from
 from tui.store import ClientStore
@@ -38,6 +40,7 @@ class SessionList:
         self.loaded = False  # listed at least once
         self.last_failure: BaseException | None = None  # why the last listing failed
         self.pending_open: str | None = None  # the session to reopen once the list is in
+        self.commands = CommandLog(store, self.key)  # slash-command answers, kept here for every session
 
     @property
     def backend(self) -> ChatBackend | None:
@@ -163,15 +166,17 @@ class SessionList:
         return await self.backend.fork(conversation.id, message_index + 1,  # type: ignore[union-attr]
                                        title=f"{conversation.title} (fork)")
 
-    async def export(self, session: SessionController, folder: Path, now: datetime | None = None) -> Path:
-        """The session as a Markdown file in `folder`; raises ExportFailed with the sentence to show."""
+    async def export(self, session: SessionController, folder: Path, now: datetime | None = None,
+                     command_text: CommandText | None = None) -> Path:
+        """The session as a Markdown file in `folder`, with its kept slash commands (`command_text` writes
+        their answers); raises ExportFailed with the sentence to show."""
         try:
-            messages = await session.all_messages()
+            messages = await session.all_messages(with_commands=True)
         except Exception as exc:
             raise ExportFailed(f"Could not export: {error_text(exc)}") from exc
         path = export_path(folder, session.conversation, now)
         try:
-            await write_export(path, export_markdown(session.conversation, messages))
+            await write_export(path, export_markdown(session.conversation, messages, command_text))
         except OSError as exc:
             raise ExportFailed(f"Could not write {path}: {exc.strerror}") from exc
         return path

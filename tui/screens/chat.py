@@ -268,7 +268,8 @@ class ChatScreen(ChatActions, ChatPermissions, ChatQueue, Screen[None]):
             transcript = Transcript(id=f"transcript-{self._transcript_seq}", classes="session-transcript", clock=app.clock)
             embedded = getattr(getattr(app, "config", None), "embedded", None)
             view = SessionController(conversation, transcript, self.backend, self, app.clock,
-                                     permission_timeout=getattr(embedded, "permission_timeout", 30.0) if embedded else 30.0)
+                                     permission_timeout=getattr(embedded, "permission_timeout", 30.0) if embedded else 30.0,
+                                     commands=self.sessions.commands)
             self.views[conversation.id] = view
             self.query_one("#transcripts", ContentSwitcher).mount(transcript)
             view.consumer = self.run_background(view.consume(), "consumers")
@@ -420,7 +421,9 @@ class ChatScreen(ChatActions, ChatPermissions, ChatQueue, Screen[None]):
             self.status.set(turn_state="idle", turn_started=None, turn_ended=None)
             return
         if turn.status is TurnStatus.STREAMING:
-            state = "waiting_permission" if turn.pending_permissions else "streaming"
+            pending = turn.pending_permissions
+            # What waits on top (the prompt shows it first): a tool's permission or the agent's question.
+            state = "streaming" if not pending else "waiting_answer" if pending[0].question else "waiting_permission"
         else:
             state = turn.status.value
         self.status.set(turn_state=state, turn_started=view.turn_wall_start,

@@ -13,6 +13,7 @@ from tui.api.mix.errors import MethodNotAllowed
 from tui.controllers.session import SessionController
 from tui.controllers.session_list import ExportFailed
 from tui.controllers.wording import error_text
+from tui.widgets.command_cards import command_card_text
 
 if TYPE_CHECKING:
     from tui.widgets.transcript import Transcript
@@ -216,7 +217,8 @@ class ChatActions:
     @work(group="export")
     async def _export(self, view: SessionController) -> Any:
         try:
-            path = await self.sessions.export(view, self.app.export_dir)  # type: ignore[attr-defined]
+            path = await self.sessions.export(view, self.app.export_dir,  # type: ignore[attr-defined]
+                                              command_text=command_card_text)
         except ExportFailed as exc:
             self.notify(str(exc), severity="error")
             return None

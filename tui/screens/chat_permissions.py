@@ -48,7 +48,8 @@ class ChatPermissions:
         if self.current is session:
             self.prompt.set_pending(pending)
             if self._user_is_typing():  # y/n would land in the text: say how to get there instead
-                self.notify(f"A tool asks for permission: {self._permission_key()} answers it.", timeout=6)
+                asks = "The agent asks you something" if pending and pending[0].question else "A tool asks for permission"
+                self.notify(f"{asks}: {self._permission_key()} answers it.", timeout=6)
             else:
                 self.prompt.focus()
             self._show_turn_state(session)

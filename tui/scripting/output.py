@@ -144,7 +144,7 @@ class Progress:
         note = " (permission refused)" if refused else ("" if tool.success is not False else " (failed)")
         request = tool.permission.request if tool.permission else None
         detail = clean_text(summary(tool) or (summary(request.params, request.path) if request else "") or tool.progress)
-        self._line(f"{mark} {tool.name or 'tool'}{(' ' + detail) if detail else ''}{note}")
+        self._line(f"{mark} {tool.kind or 'tool'}{(' ' + detail) if detail else ''}{note}")
 
 
 def summary(tool: ToolCall | dict, base: str = "") -> str:

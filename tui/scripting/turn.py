@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from tui.api import events as ev
 from tui.api.errors import ApiError
-from tui.api.turn import TurnModel, TurnStatus
+from tui.api.turn import TurnModel, TurnStatus, tool_kind
 from tui.scripting.output import JsonLines, PlainText, Progress, summary
 
 CONNECT_TIMEOUT = 15.0  # seconds for the event stream to open before the prompt is sent anyway
@@ -30,7 +30,7 @@ class PermissionRules:
     allow: frozenset[str] = frozenset()  # tool names, lower case
 
     def allows(self, tool_name: str) -> bool:
-        return self.allow_all or tool_name.lower() in self.allow
+        return self.allow_all or tool_kind(tool_name) in {tool_kind(name) for name in self.allow}
 
 
 @dataclass
@@ -181,6 +181,7 @@ class ScriptedTurn:
         self.turn.answer_permission(request.id, granted)
         target = summary(request.params, request.path) or (summary(tool) if tool else "") or request.path or request.description
         if not granted:
+            name = tool_kind(name)  # what --allow takes: write, bash, ls (the wire may say Write, mix_ls)
             what = f"{name} {target}".strip()
             self.refused.append(what)
             if tool is not None:

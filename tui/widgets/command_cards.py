@@ -10,7 +10,6 @@ Cards are plain `Static`s drawing one `Content`: cheap, and drawn again only whe
 
 from __future__ import annotations
 
-import json
 import re
 import textwrap
 from contextvars import ContextVar
@@ -20,26 +19,13 @@ from typing import Any, Callable
 from textual.content import Content
 from textual.widgets import Static
 
-COMMAND_TYPES = ("help", "clear", "session", "sessions", "tools", "mcp", "context", "status", "login", "logout")
+from tui.controllers.command_log import COMMAND_TYPES, parse_command_output  # noqa: F401 — imported from here too
+
 BAR_WIDTH = 30
 MAX_ROWS = 60  # rows of a list card; the rest is summarised
 # The card's text width while a card is drawn (0: unknown). A table's last column wraps within it under
 # its own heading instead of running back into the first column.
 _table_width: ContextVar[int] = ContextVar("table_width", default=0)
-
-
-def parse_command_output(text: str) -> dict | None:
-    """The structured answer of a slash command, or None when `text` is not one (then: Markdown)."""
-    stripped = text.strip()
-    if not (stripped.startswith("{") and stripped.endswith("}")):
-        return None
-    try:
-        data = json.loads(stripped)
-    except ValueError:
-        return None
-    if isinstance(data, dict) and data.get("type") in COMMAND_TYPES:
-        return data
-    return None
 
 
 # ---------------------------------------------------------------------------- small helpers
@@ -310,6 +296,21 @@ RENDERERS: dict[str, Callable[[dict], Rendered]] = {
 }
 
 
+def command_card_text(data: dict, width: int = 100) -> str:
+    """What the card of `data` shows, as plain text `width` columns wide (the export writes this)."""
+    kind = _s(data.get("type"))
+    token = _table_width.set(width)
+    try:
+        title, body, _extra = RENDERERS[kind](data)
+    finally:
+        _table_width.reset(token)
+    return "\n".join(line.rstrip() for line in f"{_heading(kind, title)}\n\n{body.plain}".splitlines())
+
+
+def _heading(kind: str, title: str) -> str:
+    return f"/{kind} · {title}" if title.lower() != kind else f"/{kind}"
+
+
 class CommandCard(Static):
     """The answer of one slash command, drawn from its structured content."""
 
@@ -320,7 +321,7 @@ class CommandCard(Static):
         super().__init__(classes=classes, markup=False)
         self.data = data
         self.kind = kind
-        self.border_title = f"/{kind} · {title}" if title.lower() != kind else f"/{kind}"
+        self.border_title = _heading(kind, title)
         self._body = body
         self._width = 0
         self.update(body)

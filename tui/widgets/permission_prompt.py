@@ -90,6 +90,12 @@ def describe(state: PermissionState) -> tuple[Content, Content | None]:
     return what, body
 
 
+def _yes_no(choices: list[str]) -> tuple[str, str] | None:
+    """The choices spelled as they were offered, (yes, no), when a question offers both."""
+    by_word = {c.strip().lower(): c for c in choices}
+    return (by_word["yes"], by_word["no"]) if "yes" in by_word and "no" in by_word else None
+
+
 def answer_keys(tool: str) -> Content:
     return Content.assemble(
         ("y", "bold $text-success"), " allow once   ", ("s", "bold $text-success"), " for this session   ",
@@ -109,17 +115,27 @@ by itself when the countdown ends.
 - `s`: allow this tool for the rest of the session
 - `a`: always allow this tool in this folder (F9 lists such rules and revokes them)
 - `n` or `d`: deny
+
+When the agent asks you something instead, the keys are the question's: a choice's number (`y`/`n`
+for Yes/No), Enter (or `y`) to acknowledge, or type the answer and press Enter.
 """
 
+    # A tool's permission and an agent's question have their own keys; `check_action` enables (and the
+    # footer shows) only those of the request on top, so a question never offers "Allow once".
     BINDINGS = [
         Binding("y", "allow", "Allow once"),
         Binding("s", "allow_session", "Session"),
         Binding("a", "allow_always", "Always here"),
         Binding("n", "deny", "Deny"),
         Binding("d", "deny", "Deny", show=False),
-        Binding("enter", "confirm", "OK", show=False),
-        *[Binding(str(i), f"choose({i})", show=False) for i in range(1, 10)],
+        Binding("1", "choose(1)", "Choose", key_display="1–9"),
+        *[Binding(str(i), f"choose({i})", show=False) for i in range(2, 10)],
+        Binding("y", "question_yes", "Yes"),
+        Binding("n", "question_no", "No"),
+        Binding("enter", "confirm", "OK"),
+        Binding("y", "confirm", "OK", show=False),
     ]
+    PERMISSION_ACTIONS = frozenset({"allow", "allow_session", "allow_always", "deny"})
 
     PermissionAnswered = PermissionAnswered
     QuestionAnswered = QuestionAnswered
@@ -169,6 +185,7 @@ by itself when the countdown ends.
             return
         if current.request.id != self._shown_id:
             self._shown_id = current.request.id
+            self.refresh_bindings()  # a question's keys, or a permission's
             answer = self.query_one(".permission-answer", Input)
             answer.display = current.question is not None and current.question.response_type == "text"
             answer.value = ""
@@ -186,6 +203,19 @@ by itself when the countdown ends.
             if answer.display and self.has_focus:
                 answer.focus()
         self._update_title(current)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        current = self.current
+        question = current.question if current is not None else None
+        if action in self.PERMISSION_ACTIONS:
+            return current is not None and question is None
+        if action == "choose":
+            return question is not None and question.response_type == "choice"
+        if action in ("question_yes", "question_no"):
+            return question is not None and question.response_type == "choice" and _yes_no(question.choices) is not None
+        if action == "confirm":
+            return question is not None and question.response_type == "acknowledge"
+        return True
 
     def on_focus(self) -> None:
         current = self.current
@@ -213,10 +243,7 @@ by itself when the countdown ends.
 
     def _answer(self, granted: bool, remember: str | None = None) -> None:
         current = self.current
-        if current is None:
-            return
-        if current.question is not None:
-            self._answer_question_by_key("yes" if granted else "no")
+        if current is None or current.question is not None:
             return
         self._answered.add(current.request.id)
         self.post_message(PermissionAnswered(current.request.id, granted, remember))
@@ -227,17 +254,12 @@ by itself when the countdown ends.
         self.post_message(QuestionAnswered(state.request.id, response_type, value))
         self._render_current()
 
-    def _answer_question_by_key(self, word: str) -> None:
-        """`y`/`n`: OK for an acknowledgement; the Yes/No choice when one is offered."""
+    def _answer_yes_no(self, yes: bool) -> None:
+        """`y`/`n` on a question offering Yes and No."""
         current = self.current
-        assert current is not None and current.question is not None
-        q = current.question
-        if q.response_type == "acknowledge" and word == "yes":
-            self._reply(current, "acknowledge", None)
-        elif q.response_type == "choice":
-            match = next((c for c in q.choices if c.lower() == word), None)
-            if match is not None:
-                self._reply(current, "choice", match)
+        pair = _yes_no(current.question.choices) if current is not None and current.question is not None else None
+        if current is not None and pair is not None:
+            self._reply(current, "choice", pair[0] if yes else pair[1])
 
     def action_allow(self) -> None:
         self._answer(True)
@@ -250,6 +272,12 @@ by itself when the countdown ends.
 
     def action_deny(self) -> None:
         self._answer(False)
+
+    def action_question_yes(self) -> None:
+        self._answer_yes_no(True)
+
+    def action_question_no(self) -> None:
+        self._answer_yes_no(False)
 
     def action_confirm(self) -> None:
         current = self.current

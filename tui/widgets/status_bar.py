@@ -22,6 +22,7 @@ TURN_STYLES = {
     "idle": ("idle", "$text-muted"),
     "streaming": ("streaming", "$text-accent"),
     "waiting_permission": ("waiting for permission", "bold $text-warning"),
+    "waiting_answer": ("waiting for your answer", "bold $text-warning"),  # the agent asked a question
     "cancelled": ("cancelled", "$text-warning"),
     "error": ("error", "$text-error"),
     "rate_limited": ("rate limited", "$text-error"),

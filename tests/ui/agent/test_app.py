@@ -16,7 +16,7 @@ from tui.widgets.command_cards import CommandCard, ShellOutputCard
 from tui.widgets.plan_card import PlanCard
 from tui.widgets.tool_card import TodoCard
 
-from .agents import RateLimitAgent
+from .agents import HeldTodoAgent, RateLimitAgent
 
 
 async def send(pilot, app, text: str) -> None:
@@ -110,7 +110,8 @@ async def test_plan_sent_back_with_k_keeps_plan_mode(tmp_path):
 
 
 async def test_todo_list_updates_in_place_during_a_turn(tmp_path):
-    async with live_app(tmp_path, agent_delay=0.03) as (app, pilot, _server):
+    agent = HeldTodoAgent()  # holds before its second todo_write: the first state cannot be skipped
+    async with live_app(tmp_path, agent_delay=0.03, agent_factory=lambda: agent) as (app, pilot, _server):
         chat = app.chat
         await send(pilot, app, "plan create todo.md with x")
         await wait_for(pilot, lambda: chat.current is not None and chat.current.transcript.query(TodoCard),
@@ -118,7 +119,9 @@ async def test_todo_list_updates_in_place_during_a_turn(tmp_path):
         card = chat.current.transcript.query_one(TodoCard)
         await wait_for(pilot, lambda: card.body_text().startswith("◐ Look at the files"), what="the first step in progress")
         assert not chat.current.turn.status.finished
+        agent.release()
         await wait_for(pilot, lambda: card.body_text().startswith("☑ Look at the files"), what="the first step done")
+        assert card.is_mounted and chat.current.transcript.query_one(TodoCard) is card  # the same card, updated
         await wait_turn_done(pilot, app)
         assert len(chat.current.transcript.query(TodoCard)) == 1
         assert len([t for t in chat.current.turn.tool_calls if t.kind == "todo_write"]) == 2
@@ -245,3 +248,35 @@ async def test_the_agents_questions_are_answered_from_the_keyboard(tmp_path):
         await pilot.press("enter")
         await wait_turn_done(pilot, app)
         assert "Moonrise" in chat.current.turn.final_text
+
+
+def footer(app) -> list[str]:
+    """The footer's keys and what they say, e.g. "y Allow once"."""
+    return [f"{b.key_display or key} {b.description}" for key, (_, b, enabled, _) in app.screen.active_bindings.items()
+            if b.show and enabled]
+
+
+async def test_a_question_waiting_says_so_in_the_status_bar_and_footer(tmp_path):
+    """Not "waiting for permission" with y/s/a/n: the status and the keys are the question's."""
+    async with live_app(tmp_path) as (app, pilot, _server):
+        chat = app.chat
+        await send(pilot, app, "ask me to confirm the deploy")
+        await wait_question(pilot, app)
+        await wait_for(pilot, lambda: chat.prompt.has_focus, what="the prompt to take focus")
+        await wait_for(pilot, lambda: "waiting for your answer" in chat.status.text, what="the status of a question")
+        assert "permission" not in chat.status.text
+        keys = footer(app)
+        assert "y Yes" in keys and "n No" in keys and "1–9 Choose" in keys, keys
+        assert not any(k.endswith(("Allow once", "Session", "Always here", "Deny")) for k in keys), keys
+        await pilot.press("y")
+        await wait_turn_done(pilot, app)
+        assert "Yes" in chat.current.turn.final_text
+        # A tool's permission right after: its own status and keys again.
+        await send(pilot, app, "run `echo asked`")
+        await wait_permission(pilot, app)
+        await wait_for(pilot, lambda: "waiting for permission" in chat.status.text, what="the status of a permission")
+        keys = footer(app)
+        assert {"y Allow once", "s Session", "a Always here", "n Deny"} <= set(keys), keys
+        assert not any(k.endswith(("Yes", "No", "Choose")) for k in keys), keys
+        await pilot.press("n")
+        await wait_turn_done(pilot, app)

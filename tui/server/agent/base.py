@@ -93,7 +93,7 @@ def split_chunks(text: str) -> list[str]:
     return _CHUNK.findall(text)
 
 
-STREAMED_WORDS = 200  # a longer text (a file's content, a command's output) sends its rest in one event
+STREAMED_WORDS = 1000  # a longer text (a file's content, a command's output) sends its rest in one event
 
 
 async def stream_text(ctx: TurnContext, kind: str, text: str) -> None:
