@@ -131,6 +131,35 @@ async def test_a_turn_started_by_another_client_is_shown_live(open_session):
     assert [name for name, _ in display.calls].count("user") == 1
 
 
+async def test_a_turn_already_running_elsewhere_is_joined_and_stragglers_are_not(open_session):
+    session, display, listener = await open_session("joined")
+    await session.send("asked here")
+    await listener.wait(lambda: not session.busy)
+    await session.load_history()  # as when the session was opened: the history's last question is known
+    assert session.last_question == "asked here"
+
+    session.handle(ev.ContentDelta("late words"))  # a straggler of the turn that just ended: no new turn
+    assert listener.names().count("turn_started") == 1
+
+    session.clock.now += 5  # later: output of a turn whose message this stream never saw
+    session.handle(ev.ContentDelta("midway "))
+    assert session.busy and session.joined and session.turn.user_text == "asked here"
+    assert listener.names().count("turn_started") == 2 and display.names()[-1] == "start"  # no user line again
+    session.handle(ev.Complete(content="the whole answer"))
+    assert session.turn.answer == "the whole answer" and listener.reports[-1] == ("turn_finished", TurnStatus.COMPLETE)
+    await listener.wait(lambda: display.names()[-1] == "history")  # read again: the turn whole, as stored
+
+
+async def test_the_end_of_a_turn_that_ran_unseen_rereads_the_history(open_session):
+    session, display, listener = await open_session("unseen")
+    await session.load_history()
+    reads = display.names().count("history")
+    session.handle(ev.Error(error="Invalid session ID"))  # not a turn's end: nothing to read
+    session.handle(ev.Complete(content="answered while this stream was away"))
+    await listener.wait(lambda: display.names().count("history") == reads + 1)
+    assert session.turn is None and "error" not in listener.names()
+
+
 async def test_connection_changes_reach_the_listener_and_the_connected_flag(open_session):
     session, display, listener = await open_session("flaky")
     session.handle(ev.ConnectionChanged("reconnecting", attempt=1, delay=0.5, reason="the server closed the event stream"))

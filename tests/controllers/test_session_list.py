@@ -31,6 +31,20 @@ async def test_the_list_carries_local_titles_unseen_marks_and_the_session_to_reo
     assert sessions.take_pending(listed).id == second.id and sessions.take_pending(listed) is None
 
 
+async def test_a_relisting_answers_only_when_another_client_changed_the_list(sessions, server):
+    assert await sessions.relist([]) is None  # not listed yet: the first listing is `load`'s
+    mine = await sessions.create("", title="mine")
+    shown = await sessions.load(on_failure=pytest.fail)
+    assert await sessions.relist(shown) is None  # nothing changed: nothing to redraw
+
+    made = await asyncio.to_thread(server.create_session, "made elsewhere")
+    listed = await sessions.relist(shown)
+    assert [c.id for c in listed] == [made["id"], mine.id]
+    async with server.async_client() as c:
+        assert (await c.patch(f"/api/sessions/{mine.id}", json={"title": "renamed elsewhere"})).status_code == 200
+    assert [c.title for c in await sessions.relist(listed)] == ["made elsewhere", "renamed elsewhere"]
+
+
 async def test_an_unreachable_server_is_retried_and_each_failure_said(store):
     gone = MixBackend(closed_port_url())
     failures: list[str] = []

@@ -1,6 +1,7 @@
 """`mix-tui web` in a real headless Chromium, driven over the DevTools protocol: the page loads, the
 app connects, a prompt typed in the page is answered by the offline agent, copy reaches the browser's
-clipboard, a second tab is a second app on the same server, and closing a tab ends its app. The screenshot is what Chromium drew
+clipboard, a second tab is a second app on the same server that shows the first tab's turns live, and
+closing a tab ends its app. The screenshot is what Chromium drew
 (`make screenshots` copies it to screenshots/web.png for the README)."""
 
 from __future__ import annotations
@@ -94,6 +95,9 @@ async def test_the_app_in_chromium_answers_a_prompt_and_each_tab_is_its_own_app(
         await first.insert_text("list files")
         await first.press_enter()
         await first.wait_for_text("is empty. You can upload files", 60)
+        # ... and the second tab, with the same session open, shows that turn live: it follows the
+        # session's event stream, not only during its own turns.
+        await second.wait_for_text("is empty. You can upload files", 30)
 
         await second.close()
         wait_until(lambda: len(web.tab_apps()) == 1, 30, "closing the second tab did not end its app")

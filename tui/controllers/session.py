@@ -33,6 +33,11 @@ SETTLE_AFTER_GAP = 1.0  # seconds a resynced stream may still finish a turn by i
 CONSUME_SLICE = 0.008  # seconds of event handling before the consumer lets the UI run
 CONSUME_BREAK = 0.002  # seconds it then steps aside: long enough for a key or a frame to get through
 UNDELIVERED = ("client_error", "send_failed")  # error types of a message that never reached the server
+STRAGGLE = 2.0  # seconds after a turn ends in which its late events are stragglers, not a new turn
+# What a turn shows as it runs: one arriving with no turn here is a turn another client started before
+# this stream saw its message (the session was opened mid-turn), which is then followed from there on.
+JOINABLE = (ev.ContentDelta, ev.ThinkingDelta, ev.ToolUseStart, ev.ToolSnapshot, ev.ToolExecutionStart,
+            ev.PermissionRequest)
 ANCHOR_WAIT = 2.0  # seconds a slash command waits to learn where it stands in the history (else it is not kept)
 
 
@@ -83,7 +88,10 @@ class SessionController:
     connection: str = "connecting"
     history_loaded: bool = False
     turn_wall_start: float = 0.0
+    turn_wall_end: float = float("-inf")
     last_answer: str = ""
+    last_question: str = ""  # the history's last user message (the question of a turn joined midway)
+    joined: bool = False  # the live turn was joined midway: the history tells it whole once it ends
     commands: CommandLog | None = None  # where slash-command answers are kept (None: not kept)
     # The slash command on its way, and the last message of the history before it (None: an empty history).
     _command_anchor: tuple[TurnModel, ChatMessage | None] | None = field(default=None, init=False, repr=False)
@@ -176,7 +184,11 @@ class SessionController:
             if isinstance(event, ev.UserMessageCreated) and not event.parent_tool_call_id and not self._is_echo(event):
                 # Someone else (another client) started a turn in this session: show it live too.
                 turn = self.begin_turn(event.content, echo_id=event.message_id)
+            elif isinstance(event, JOINABLE) and self._not_a_straggler():
+                turn = self.join_turn()
             else:
+                if type(event) is ev.Complete and not event.parent_tool_call_id and self._not_a_straggler():
+                    self.listener.run_background(self.load_history(), "history")  # a turn ran unseen: its end
                 return
         turn.apply(event)
         if isinstance(event, (ev.PermissionRequest, ev.Notification)):
@@ -201,6 +213,9 @@ class SessionController:
             turn.apply(ev.ContentDelta(event.answer))
         for call in event.tools:
             turn.apply(call)
+
+    def _not_a_straggler(self) -> bool:
+        return self.history_loaded and self.clock() - self.turn_wall_end > STRAGGLE
 
     def _is_echo(self, event: ev.UserMessageCreated) -> bool:
         turn = self.turn
@@ -279,6 +294,7 @@ class SessionController:
             self.transcript.show_history(self._with_commands(page))
         self.history_loaded = True
         self.last_answer = next((m.text for m in reversed(page.messages) if m.role == "assistant" and m.text), "")
+        self.last_question = next((m.text for m in reversed(page.messages) if m.role == "user"), "")
 
     def _history_missing_the_turn(self, page: MessagePage) -> MessagePage | None:
         """The page cut after the last turn's question, when what the server stored after it is shorter
@@ -342,6 +358,7 @@ class SessionController:
         turn = TurnModel(user_text=text, user_message_id=echo_id, clock=self.clock,
                          permission_timeout=self.permission_timeout)
         self.turn = turn
+        self.joined = False
         self.turn_wall_start = self.clock()
         self.transcript.expect_turn()
         return turn
@@ -358,14 +375,28 @@ class SessionController:
         self.show_turn(turn)
         return turn
 
+    def join_turn(self) -> TurnModel:
+        """Follow a turn another client started before this stream saw its message: its question is
+        the history's last one (already shown); what it streamed before now comes with the history
+        read when it ends."""
+        turn = self.new_turn(self.last_question)
+        self.joined = True
+        self.transcript.start_turn(turn)
+        self.listener.turn_started(self)
+        return turn
+
     def finish_turn(self) -> None:
         turn = self.turn
         assert turn is not None
         self._keep_command(turn)
         self.transcript.finish_turn()
+        self.turn_wall_end = self.clock()
         if turn.answer:
             self.last_answer = turn.answer
         self.listener.turn_finished(self)
+        if self.joined:
+            self.joined = False
+            self.listener.run_background(self.load_history(), "history")
 
     @property
     def turn_was_long(self) -> bool:

@@ -24,6 +24,7 @@ from tui.store import ClientStore
 
 NEW_KEY = "new"  # draft key of the composer when no session is open
 RETRY_FIRST, RETRY_MOST = 0.5, 10.0  # seconds between attempts to list the sessions, doubling
+RELIST_EVERY = 10.0  # seconds between quiet listings: renames have no event, and with no session open no stream brings any
 
 
 class ExportFailed(Exception):
@@ -72,6 +73,24 @@ class SessionList:
             if local:
                 conv.title = local
         self.loaded = True
+        return conversations
+
+    async def relist(self, shown: list[Conversation]) -> list[Conversation] | None:
+        """One quiet listing (another client may have created, renamed or deleted sessions): the new
+        list when it differs from `shown` in ids, order or titles; None when it does not, or failed
+        (the event streams report the connection; this only keeps the list fresh)."""
+        backend = self.backend
+        if backend is None or not self.loaded:
+            return None
+        try:
+            conversations = await backend.list_conversations()
+        except Exception:  # noqa: BLE001 — the next listing tries again
+            return None
+        titles = self.store.titles()
+        for conv in conversations:
+            conv.title = titles.get(self.key(conv.id)) or conv.title
+        if [(c.id, c.title) for c in conversations] == [(c.id, c.title) for c in shown]:
+            return None
         return conversations
 
     def unseen(self, conversations: list[Conversation]) -> list[str]:

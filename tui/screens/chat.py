@@ -26,7 +26,7 @@ from tui.api.turn import TurnStatus
 from tui.controllers import backend_info
 from tui.controllers.outbox import Unsent
 from tui.controllers.session import SessionController
-from tui.controllers.session_list import SessionList
+from tui.controllers.session_list import RELIST_EVERY, SessionList
 from tui.controllers.wording import error_text
 from tui.keymap import bindings
 from tui.screens.chat_actions import ChatActions
@@ -147,6 +147,7 @@ class ChatScreen(ChatActions, ChatPermissions, ChatQueue, Screen[None]):
         self.status.clock = self.banner.clock = self.prompt.clock = app.clock
         self.rate_limit_banner.clock = app.clock
         self.status.set(connection=self.connection)
+        self.set_interval(RELIST_EVERY, self._relist_sessions)
         app.start_backend()
 
     # ------------------------------------------------------------------ backend life cycle (called by the app)
@@ -186,6 +187,20 @@ class ChatScreen(ChatActions, ChatPermissions, ChatQueue, Screen[None]):
             # on a backend not configured now): it stays its draft, and a new message starts empty.
             self._save_draft_now()
             self.load_draft(None)
+
+    @work(group="relist", exclusive=True)
+    async def _relist_sessions(self) -> None:
+        """Sessions made, renamed or deleted by another client (another tab of `mix-tui web`)."""
+        conversations = await self.sessions.relist([item.conversation for item in self.sidebar.items])
+        if conversations is None:
+            return
+        self.sidebar.set_sessions(conversations)
+        for conversation in conversations:
+            view = self.views.get(conversation.id)
+            if view is not None and view.conversation.title != conversation.title:
+                view.conversation.title = conversation.title
+                if self.current is view:
+                    self.status.set(session=conversation.title or "untitled")
 
     def refresh_model(self, *, force: bool = False) -> None:
         """Show the model of the open conversation (or of the next new one) in the status bar;
