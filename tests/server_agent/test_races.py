@@ -127,7 +127,9 @@ async def test_sandboxed_bash_writes_only_in_the_session_folder_and_has_no_netwo
     with socket.socket() as listener:  # a server on the host's loopback: reachable only with the network
         listener.bind(("127.0.0.1", 0))
         listener.listen()
-        probe = (f"{sys.executable} -c \"import socket; socket.create_connection(('127.0.0.1', "
+        # the real interpreter, not the venv's link: the sandbox's /tmp is private, and a checkout (CI's
+        # included) may live under /tmp
+        probe = (f"{os.path.realpath(sys.executable)} -c \"import socket; socket.create_connection(('127.0.0.1', "
                  f"{listener.getsockname()[1]}), 2); print('connected')\"")
         confined = await execute_tool(ctx, CALL, "bash", {"command": probe})
         ctx.sandbox = Sandbox.detect(network=True)  # type: ignore[attr-defined]
