@@ -132,7 +132,9 @@ async def test_the_permission_prompt_is_reachable_again_by_a_key_shown_in_the_fo
 
 
 async def test_a_request_does_not_take_the_focus_from_someone_typing(tmp_path):
-    async with live_app(tmp_path, agent_delay=0.03) as (app, pilot, _server):
+    # A slow agent: the words before its request take longer than typing the next message, also under
+    # load (with 0.03 s the request could come mid-typing, take the focus, and the rest answered it).
+    async with live_app(tmp_path, agent_delay=0.15) as (app, pilot, _server):
         chat = app.chat
         await send(pilot, app, "run `echo typing`")
         await pilot.press(*"and then")  # the next message, typed while the agent works
