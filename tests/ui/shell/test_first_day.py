@@ -115,7 +115,7 @@ async def test_the_permission_prompt_is_reachable_again_by_a_key_shown_in_the_fo
         chat = app.chat
         assert "focus_permission" not in footer_keys(app)  # nothing waits: not offered
         await send(pilot, app, "run `echo again`")
-        await wait_for(pilot, lambda: waiting(app), what="a permission request")
+        await wait_for(pilot, lambda: waiting(app), timeout=30, what="a permission request")
         await wait_for(pilot, lambda: chat.prompt.has_focus, what="the prompt to take focus")
         assert "focus_permission" in footer_keys(app)
         await pilot.press("ctrl+l", "tab", "tab")  # away from it, as the user did
@@ -131,14 +131,18 @@ async def test_the_permission_prompt_is_reachable_again_by_a_key_shown_in_the_fo
         assert not chat.current.turn.pending_permissions and chat.current.turn.tool_calls[0].status.value == "done"
 
 
-async def test_a_request_does_not_take_the_focus_from_someone_typing(tmp_path):
+async def test_a_request_does_not_take_the_focus_from_someone_typing(tmp_path, monkeypatch):
     # A slow agent: the words before its request take longer than typing the next message, also under
-    # load (with 0.03 s the request could come mid-typing, take the focus, and the rest answered it).
+    # load (with 0.03 s the request could come mid-typing, take the focus, and the rest answered it);
+    # and a long typing pause, so the slow request still finds the user "typing".
+    from tui.screens import chat_permissions
+
+    monkeypatch.setattr(chat_permissions, "TYPING_PAUSE", 60.0)
     async with live_app(tmp_path, agent_delay=0.15) as (app, pilot, _server):
         chat = app.chat
         await send(pilot, app, "run `echo typing`")
         await pilot.press(*"and then")  # the next message, typed while the agent works
-        await wait_for(pilot, lambda: waiting(app), what="a permission request")
+        await wait_for(pilot, lambda: waiting(app), timeout=30, what="a permission request")
         await pilot.pause(0.1)
         assert chat.composer.has_focus and chat.composer.text == "and then"
         assert any("Ctrl+Y answers it" in m for m in notifications(app))
@@ -207,7 +211,7 @@ async def test_a_message_sent_while_the_agent_works_is_queued_editable_and_sent_
         chat = app.chat
         queued = chat.query_one(QueuedMessages)
         await send(pilot, app, "run `echo first`")
-        await wait_for(pilot, lambda: waiting(app), what="a permission request")
+        await wait_for(pilot, lambda: waiting(app), timeout=30, what="a permission request")
         for text in ("list files", "a typo'd one", "read notes.md"):
             await send(pilot, app, text)
         assert queued.display and queued.option_count == 3 and chat.composer.text == ""
