@@ -54,13 +54,14 @@ def run(params: dict[str, Any]) -> dict[str, Any]:
             env.pop(var, None)
         t0 = time.monotonic()
         server = ["--server", params["server"]] if params.get("server") else []  # a running server instead of the embedded one
-        proc = subprocess.Popen([sys.executable, "-m", "tui", "--data-dir", home, *server], cwd=ROOT, env=env,
+        command = ["-m", "benchmarks.startup_floor"] if params.get("floor") else ["-m", "tui", "--data-dir", home, *server]
+        proc = subprocess.Popen([sys.executable, *command], cwd=ROOT, env=env,
                                 stdin=slave, stdout=slave, stderr=slave, start_new_session=True, close_fds=True)
         os.close(slave)
         buf = b""
         ready = connected = ready_cpu = None
         offline = False
-        wait_connected = params.get("wait_connected", True)
+        wait_connected = params.get("wait_connected", True) and not params.get("floor")
         try:
             deadline = t0 + timeout
             while time.monotonic() < deadline and (ready is None or (wait_connected and connected is None and not offline)):

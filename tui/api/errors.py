@@ -52,6 +52,10 @@ class AuthRequired(ServerError):
     action = "credentials"
 
 
+class MethodNotAllowed(ServerError):
+    """405: the server has the path but not this method (an older or different server)."""
+
+
 class PlanLimit(ServerError):
     """403: the account's plan or quota does not allow this; retrying will not help."""
 

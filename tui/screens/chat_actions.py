@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual import work
 
-from tui.api.errors import NotFound
-from tui.api.mix.errors import MethodNotAllowed
+from tui.api.errors import MethodNotAllowed, NotFound
 from tui.controllers.session import SessionController
 from tui.controllers.session_list import ExportFailed
 from tui.controllers.wording import error_text

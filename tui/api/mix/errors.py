@@ -19,6 +19,7 @@ from tui.api.errors import (
     ApiError,
     AuthRequired,
     BadRequest,
+    MethodNotAllowed,
     ConnectionFailed,
     NotFound,
     PayloadTooLarge,
@@ -49,10 +50,6 @@ REASONS = {
     503: "service unavailable",
     504: "gateway timeout",
 }
-
-
-class MethodNotAllowed(ServerError):
-    """405: the server has the path but not this method (an older or different server)."""
 
 
 def parse_error_body(body: bytes | str) -> tuple[str, str | int | None, str | None]:
