@@ -84,14 +84,36 @@ def rich_theme_for(theme: TextualTheme) -> RichTheme:
     return cached
 
 
+def estimated_height(source: str, width: int) -> int:
+    """About the lines Rich will draw `source` in at `width`, without drawing it (a few µs)."""
+    width = max(1, width)
+    return sum(max(1, -(-len(line) // width)) for line in source.strip("\n").split("\n"))
+
+
 class _RenderedOnce(RichVisual):
     """A Rich renderable drawn once per (width, style): Textual asks for the height and then for
-    the lines, which would otherwise render (and re-parse) the Markdown twice per layout."""
+    the lines, which would otherwise render (and re-parse) the Markdown twice per layout.
 
-    def __init__(self, widget: Widget, renderable: RenderableType) -> None:
+    `deferred`: until it is first painted (or drawn by `draw_now`), layout gets an estimated height
+    and nothing is drawn. Blocks a fast stream left far above the bottom cost nothing until seen."""
+
+    def __init__(self, widget: Widget, renderable: RenderableType, *, deferred_source: str | None = None) -> None:
         super().__init__(widget, renderable)
         self._key: tuple[int, RichStyle] | None = None
         self._strips: list[Strip] = []
+        self._deferred_source = deferred_source
+
+    @property
+    def deferred(self) -> bool:
+        return self._deferred_source is not None
+
+    def draw_now(self, width: int) -> bool:
+        """Draw a deferred renderable at `width`; True if its height differs from the estimate."""
+        source = self._deferred_source
+        if source is None:
+            return False
+        self._deferred_source = None
+        return len(self._render(width, self._widget.rich_style)) != estimated_height(source, width)
 
     def _render(self, width: int, rich_style: RichStyle) -> list[Strip]:
         key = (width, rich_style)
@@ -107,9 +129,13 @@ class _RenderedOnce(RichVisual):
         return self._strips
 
     def get_height(self, rules: RulesMap, width: int) -> int:
+        if self._deferred_source is not None:
+            return estimated_height(self._deferred_source, width)
         return len(self._render(width, self._widget.rich_style))
 
     def render_strips(self, width: int, height: int | None, style: Style, options: RenderOptions) -> list[Strip]:
+        if self.draw_now(width):
+            self._widget.call_later(self._widget.refresh, layout=True)  # the estimate was off: lay out again
         strips = self._render(width, style.rich_style)
         return strips if height is None else strips[:height]
 
@@ -124,11 +150,25 @@ class MarkdownChunk(Widget):
     }
     """
 
-    def __init__(self, source: str = "", *, classes: str | None = None) -> None:
+    def __init__(self, source: str = "", *, classes: str | None = None, deferred: bool = False) -> None:
         super().__init__(classes=classes)
         self._source = source
         self._visual: _RenderedOnce | None = None
         self._visual_dark: bool | None = None
+        self._deferred = deferred  # drawn when first painted or by draw_deferred, not before
+
+    @property
+    def deferred(self) -> bool:
+        return self._deferred and (self._visual is None or self._visual.deferred)
+
+    def draw_deferred(self) -> None:
+        """Draw a deferred chunk now (an idle moment), laying out again if its estimate was off."""
+        width = self.content_size.width
+        if not self.deferred or not width:
+            return
+        if self.render().draw_now(width):
+            self.refresh(layout=True)
+        self._deferred = False
 
     @property
     def source(self) -> str:
@@ -156,7 +196,8 @@ class MarkdownChunk(Widget):
                 code_theme=DARK_CODE_THEME if dark else LIGHT_CODE_THEME,
                 hyperlinks=False,
             )
-            self._visual = _RenderedOnce(self, markdown)
+            deferred = self._deferred and self._visual is None
+            self._visual = _RenderedOnce(self, markdown, deferred_source=self._source if deferred else None)
             self._visual_dark = dark
         return self._visual
 
@@ -289,12 +330,48 @@ class StreamingMarkdown(Widget):
             return
         self._last_advance = time.perf_counter()
         text = self._written
+        if self._shown and len(text) - len(self._shown) > CATCH_UP_CHARS:
+            self._skip_ahead(text, len(text) - CATCH_UP_CHARS)
         end = self._next_end(text, len(self._shown), first_words=not self._shown)
         if end < len(text):
             end = self._after_whole_groups(text, end)
         self._show(text[:end])
         if self.behind:
             self._catch_up_timer = self.set_timer(CATCH_UP_INTERVAL, self._advance)
+        elif any(chunk.deferred for chunk in self.chunks):
+            self._catch_up_timer = self.set_timer(CATCH_UP_INTERVAL, self._draw_deferred)
+
+    def _skip_ahead(self, text: str, upto: int) -> None:
+        """Far behind (a fast stream's burst, a long answer shown at once): whole groups of blocks
+        before `upto` go into deferred chunks at once, so the next frame draws the newest text, where
+        a view that follows the answer looks; the groups above are drawn when seen or idle."""
+        rest = text[self._stable : upto]
+        starts = top_level_starts(rest)
+        groups = (len(starts) - 1) // GROUP
+        if groups < 1:
+            return
+        lines = rest.splitlines(keepends=True)
+        for g in range(groups):
+            part = "".join(lines[starts[g * GROUP] if g else 0 : starts[(g + 1) * GROUP]])
+            self._stable += len(part)
+            self.mount(MarkdownChunk(part, deferred=True), before=self._tail)
+        if len(self._shown) < self._stable:
+            self._shown = text[: self._stable]
+
+    def _draw_deferred(self) -> None:
+        """Idle: draw the deferred chunks one per step, the newest first (nearest what is on screen)."""
+        self._catch_up_timer = None
+        if not self.is_attached or self.behind:
+            return
+        if input_priority.redraw_waits(self._last_advance):
+            self._catch_up_timer = self.set_timer(CATCH_UP_INTERVAL, self._draw_deferred)
+            return
+        self._last_advance = time.perf_counter()
+        deferred = [chunk for chunk in self.chunks if chunk.deferred and chunk.is_mounted]
+        if deferred:
+            deferred[-1].draw_deferred()
+        if len(deferred) > 1:
+            self._catch_up_timer = self.set_timer(CATCH_UP_INTERVAL, self._draw_deferred)
 
     @staticmethod
     def _next_end(text: str, shown: int, *, first_words: bool = False) -> int:
