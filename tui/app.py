@@ -77,7 +77,7 @@ class MixApp(IntegrationActions, App[None]):
         self._warm_up: asyncio.Future[None] | None = None  # the message pane's imports, in a thread
         for theme in THEMES:
             self.register_theme(theme)
-        self.theme = self._initial_theme()
+        self._set_initial_theme(self._initial_theme())
         self.keymap_overrides = dict(self.config.keys)
         if self.keymap_overrides:
             self.set_keymap(self.keymap_overrides)
@@ -371,6 +371,20 @@ class MixApp(IntegrationActions, App[None]):
         composer.post_message(Composer.Submitted(composer, text))
 
     # ------------------------------------------------------------------ themes and help
+
+    def _set_initial_theme(self, name: str) -> None:
+        """Set the theme before the stylesheet is first parsed, so it is parsed once with it: assigning
+        `self.theme` queues a full re-parse of every stylesheet (~15 ms) behind the first one. What
+        else the theme's watcher does is setting these classes, and re-mapping ANSI colours when the
+        terminal theme flips between dark and light: then the ordinary assignment is kept."""
+        theme = self.get_theme(name)
+        if theme is None or theme.dark != self.current_theme.dark:
+            self.theme = name
+            return
+        self.set_reactive(App.theme, name)
+        self.stylesheet.set_variables(self.get_css_variables())  # made in App.__init__ from the default theme
+        self.update_classes({**{c: False for c in self.classes if c.startswith("-theme-")}, f"-theme-{name}": True},
+                            update=False)
 
     def _initial_theme(self) -> str:
         wanted = self.config.theme
