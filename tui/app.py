@@ -453,7 +453,13 @@ def _mixerlead_commands() -> type:
 
 def _import_client_layer() -> None:
     """What connecting imports (run in a thread, see _bring_up_backend)."""
+    import anyio
+    import httpcore  # noqa: F401  (httpx imports its transport layer only when the first client is made)
+
+    anyio.run(anyio.sleep, 0)  # the first request would import anyio's asyncio backend on the event loop (~30 ms)
+
     import tui.api.mix  # noqa: F401
+    import tui.api.mix.backend  # noqa: F401
     import tui.backends  # noqa: F401
 
 
