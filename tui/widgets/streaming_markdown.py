@@ -209,9 +209,14 @@ class MarkdownChunk(Widget):
 # Only the block structure is needed (where top-level blocks start): inline parsing off, 3x faster.
 _parser = MarkdownIt("gfm-like").disable(["inline", "linkify", "replacements", "smartquotes", "text_join"], ignoreInvalid=True)
 GROUP = 8  # top-level blocks per frozen chunk; the tail redraws at most this many plus the growing one
+# Blocks per deferred chunk: small, because one is drawn whole when it first shows or in an idle step
+# (a chunk with two fenced blocks and a table took 20-30 ms).
+DEFERRED_GROUP = 3
 CATCH_UP_CHARS = 2_000  # the most new text one frame draws (warm: ~10 ms of Rich rendering)
 FIRST_LINE_CHARS = 60  # the most the very first part holds: the first words, on one line
 FIRST_PART_CHARS = 300  # the first part drawn; the next ones may be 4x what is shown, up to CATCH_UP_CHARS
+CATCH_UP_CHARS_TYPING = 500  # the same while the user types (~3 ms of Rich rendering)
+TYPING_WINDOW = 0.5  # seconds after a key during which the user counts as typing
 CATCH_UP_INTERVAL = 1 / 40  # between two catch-up steps: the frame in between paints and takes keys
 
 # The languages answers most often fence, most likely first. Pygments compiles a lexer's regexes on
@@ -219,6 +224,12 @@ CATCH_UP_INTERVAL = 1 / 40  # between two catch-up steps: the frame in between p
 WARM_UP_LANGUAGES = ("", "python", "bash", "typescript", "javascript", "json", "sql", "diff", "yaml",
                      "go", "rust", "toml", "html", "c", "cpp", "java")
 _warm_up_left = list(WARM_UP_LANGUAGES)  # once per process, whichever transcript runs the steps
+
+
+def catch_up_chars() -> int:
+    """The most new text one frame hands Rich: less while the user types, so a key never waits
+    behind a long redraw (the rest follows a frame later)."""
+    return CATCH_UP_CHARS_TYPING if input_priority.seconds_since_key() < TYPING_WINDOW else CATCH_UP_CHARS
 
 
 def warm_up_step(language: str) -> None:
@@ -331,9 +342,10 @@ class StreamingMarkdown(Widget):
             return
         self._last_advance = time.perf_counter()
         text = self._written
-        if self._shown and len(text) - len(self._shown) > CATCH_UP_CHARS:
-            self._skip_ahead(text, len(text) - CATCH_UP_CHARS)
-        end = self._next_end(text, len(self._shown), first_words=not self._shown)
+        step = catch_up_chars()
+        if self._shown and len(text) - len(self._shown) > step:
+            self._skip_ahead(text, len(text) - step)
+        end = self._next_end(text, len(self._shown), first_words=not self._shown, step=step)
         if end < len(text):
             end = self._after_whole_groups(text, end)
         self._show(text[:end])
@@ -348,12 +360,12 @@ class StreamingMarkdown(Widget):
         a view that follows the answer looks; the groups above are drawn when seen or idle."""
         rest = text[self._stable : upto]
         starts = top_level_starts(rest)
-        groups = (len(starts) - 1) // GROUP
+        groups = (len(starts) - 1) // DEFERRED_GROUP
         if groups < 1:
             return
         lines = rest.splitlines(keepends=True)
         for g in range(groups):
-            part = "".join(lines[starts[g * GROUP] if g else 0 : starts[(g + 1) * GROUP]])
+            part = "".join(lines[starts[g * DEFERRED_GROUP] if g else 0 : starts[(g + 1) * DEFERRED_GROUP]])
             self._stable += len(part)
             self.mount(MarkdownChunk(part, deferred=True), before=self._tail)
         if len(self._shown) < self._stable:
@@ -375,7 +387,7 @@ class StreamingMarkdown(Widget):
             self._catch_up_timer = self.set_timer(CATCH_UP_INTERVAL, self._draw_deferred)
 
     @staticmethod
-    def _next_end(text: str, shown: int, *, first_words: bool = False) -> int:
+    def _next_end(text: str, shown: int, *, first_words: bool = False, step: int = CATCH_UP_CHARS) -> int:
         """Where the next part to draw ends: all of it, or CATCH_UP_CHARS more cut at a line end."""
         if first_words and shown == 0 and len(text) > FIRST_LINE_CHARS:
             # The very first part is the first words: they fit the line a live answer keeps for them,
@@ -385,7 +397,7 @@ class StreamingMarkdown(Widget):
                 return line_end + 1
             space = text.rfind(" ", 0, FIRST_LINE_CHARS)
             return space + 1 if space > 0 else FIRST_LINE_CHARS
-        budget = min(CATCH_UP_CHARS, max(FIRST_PART_CHARS, 4 * shown))  # a small first part: painted sooner
+        budget = min(step, max(FIRST_PART_CHARS, 4 * shown))  # a small first part: painted sooner
         if len(text) - shown <= budget:
             return len(text)
         cut = text.rfind("\n", shown, shown + budget)

@@ -5,8 +5,17 @@ from __future__ import annotations
 
 from textual.app import App, ComposeResult
 
-from tui.widgets import Transcript
-from tui.widgets.streaming_markdown import CATCH_UP_CHARS, FIRST_PART_CHARS, StreamingMarkdown
+from tui.widgets import Transcript, input_priority
+from tui.widgets import transcript as transcript_module
+from tui.widgets.streaming_markdown import (
+    CATCH_UP_CHARS,
+    CATCH_UP_CHARS_TYPING,
+    FIRST_PART_CHARS,
+    TYPING_WINDOW,
+    StreamingMarkdown,
+    catch_up_chars,
+)
+from tui.widgets.transcript import WARM_UP_AFTER_KEY
 
 from .host import HostApp
 from .test_scrolling import page
@@ -76,3 +85,26 @@ async def test_a_long_text_shows_its_end_at_once_and_draws_the_blocks_above_when
         for chunk in md.chunks:  # every chunk laid out at its drawn height, not the estimate
             drawn = chunk.render().render_strips(chunk.content_size.width, None, chunk.visual_style, None)
             assert chunk.content_size.height == len(drawn)
+
+
+def test_a_frame_draws_less_while_the_user_types(monkeypatch) -> None:
+    clock = [100.0]
+    monkeypatch.setattr(input_priority.time, "perf_counter", lambda: clock[0])
+    input_priority.key_pressed()
+    assert catch_up_chars() == CATCH_UP_CHARS_TYPING < CATCH_UP_CHARS
+    clock[0] += TYPING_WINDOW + 0.01
+    assert catch_up_chars() == CATCH_UP_CHARS
+
+
+async def test_no_warm_up_step_while_the_user_types(monkeypatch) -> None:
+    """A warm-up step compiles a lexer (up to 35 ms): it would hold the next key."""
+    steps: list[int] = []
+    monkeypatch.setattr(transcript_module, "warm_up_next", lambda: steps.append(1) or True)
+    app = HostApp()
+    async with app.run_test(size=(80, 24)):
+        input_priority.key_pressed()
+        app.transcript._warm_up()
+        assert steps == []
+        monkeypatch.setattr(input_priority, "_last_key", input_priority.time.perf_counter() - WARM_UP_AFTER_KEY - 0.01)
+        app.transcript._warm_up()
+        assert steps == [1]
