@@ -26,6 +26,7 @@ from benchmarks import mixwire, profiling
 from benchmarks.appkit import StallMonitor, press
 from benchmarks.corpus import ANSWER_NEEDLES, LAST_LINE
 from benchmarks.frames import FrameRecorder, screen_lines
+from benchmarks.streaming import SETTLE
 
 PROMPT = "Please review the design."
 
@@ -96,7 +97,7 @@ async def run(params: dict[str, Any]) -> dict[str, Any]:
         rec = FrameRecorder(app).install()
         await asyncio.wait_for(app.connected.wait(), 15)
         app.query_one(Input).value = PROMPT
-        await pilot.pause(0.2)
+        await pilot.pause(float(params.get("settle", SETTLE)))
         first = rec.watch(ANSWER_NEEDLES)
         last = rec.watch(LAST_LINE)
         monitor = StallMonitor().start()
