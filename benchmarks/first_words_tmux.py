@@ -8,9 +8,10 @@ session running a real program against benchmarks.scripted_server (its own proce
 Ready: a session is created over HTTP before the program starts. Ours opens it as a user would
 (ctrl+s, down, enter in the session list) until the status bar names it; the floor streams it
 from the start. Then both wait until the server counts that session's event stream open
-(scripted_server's probe) and a short settle. The prompt is typed with `send-keys -l` until it
-shows, the clock starts just before Enter is sent, and `capture-pane -p` is polled (~every 2 ms)
-until any answer words (corpus.ANSWER_NEEDLES) show, then until the answer's last line does.
+(scripted_server's probe). The prompt is typed with `send-keys -l` until it shows; a second later
+(streaming.SETTLE, as headless) the clock starts just before Enter is sent, and `capture-pane -p`
+is polled (~every 2 ms) until any answer words (corpus.ANSWER_NEEDLES) show, then until the
+answer's last line does.
 
 The harness drives tmux through one control-mode client (`tmux -C`, output notifications off):
 each poll is a round trip on a pipe, not a process spawned, so the poller costs the two cores
@@ -32,12 +33,13 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.corpus import ANSWER_NEEDLES, LAST_LINE
+from benchmarks.streaming import SETTLE as ENTER_SETTLE  # the prompt shown → Enter, as headless
 
 PROMPT = "Please review the design."
 SESSION_TITLE = "first-words"  # and a unique suffix per run (no spaces: typed into the session filter)
 COLUMNS, LINES = 120, 40
 POLL = 0.002  # seconds between two captures
-SETTLE = 0.4  # seconds of quiet once ready, before typing (the app's start-up work is over)
+SETTLE = 0.4  # seconds of quiet once the session list shows, before the keys that open a session
 KEY_GAP = 0.15  # seconds between a key that moves the focus and the next ones
 TOKENS_PER_S = 80
 PACED_SIZE = 2_000  # as pace.py
@@ -200,12 +202,11 @@ def run(params: dict[str, Any]) -> dict[str, Any]:
                 raise TimeoutError(f"the session's event stream never connected; screen: {_tail(term.capture())!r}")
             time.sleep(0.01)
         t_ready = time.perf_counter()
-        time.sleep(SETTLE)
         term.keys(PROMPT, literal=True)
         _t, screen = term.wait_for(lambda s: PROMPT in s, 10, "the typed prompt")
         if _has_answer(screen):
             raise RuntimeError(f"answer words are on screen before Enter: {_tail(screen)!r}")
-        time.sleep(SETTLE)
+        time.sleep(ENTER_SETTLE)
         polls: list[float] = []
         t0 = time.perf_counter()
         term.keys("Enter")
