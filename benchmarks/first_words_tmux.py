@@ -129,8 +129,11 @@ class Tmux:
 
 
 def kill_server(socket: str) -> None:
+    """Stop the private tmux server (and the program in it), and remove its socket file."""
     subprocess.run(["tmux", "-L", socket, "kill-server"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL, timeout=15)
+    # tmux's default place for `-L` sockets; the file outlives its server
+    Path(os.environ.get("TMUX_TMPDIR") or "/tmp", f"tmux-{os.getuid()}", socket).unlink(missing_ok=True)
 
 
 def _tail(screen: str) -> str:
