@@ -148,9 +148,12 @@ def _status_names(title: str, screen: str) -> bool:
     return any(title in line for line in screen.splitlines()[-3:])  # the status bar, not the session list
 
 
-def _listeners(url: str, session_id: str) -> int:
-    with urllib.request.urlopen(f"{url}/_bench/listeners?sessionId={session_id}", timeout=5) as resp:
-        return int(json.loads(resp.read())["listeners"])
+def _probe(url: str, session_id: str) -> dict[str, Any]:
+    """What the server saw of the session: open event streams, the last message POST (scripted_server)."""
+    from benchmarks.scripted_server import PROBE_PATH
+
+    with urllib.request.urlopen(f"{url}{PROBE_PATH}?sessionId={session_id}", timeout=5) as resp:
+        return json.loads(resp.read())
 
 
 def _create_session(url: str, title: str) -> str:
@@ -200,7 +203,7 @@ def run(params: dict[str, Any]) -> dict[str, Any]:
             term.keys("Enter")
             term.wait_for(lambda s: _status_names(title, s), 10, "the session to open")
         deadline = time.perf_counter() + 30
-        while _listeners(url, session_id) < 1:
+        while _probe(url, session_id)["listeners"] < 1:
             if time.perf_counter() > deadline:
                 raise TimeoutError(f"the session's event stream never connected; screen: {_tail(term.capture())!r}")
             time.sleep(0.01)
@@ -211,15 +214,17 @@ def run(params: dict[str, Any]) -> dict[str, Any]:
             raise RuntimeError(f"answer words are on screen before Enter: {_tail(screen)!r}")
         time.sleep(ENTER_SETTLE)
         polls: list[float] = []
-        t0 = time.perf_counter()
+        t0, t0_mono = time.perf_counter(), time.monotonic()
         term.keys("Enter")
         t_first, _screen = term.wait_for(lambda s: polls.append(time.perf_counter()) or _has_answer(s), timeout,
                                          "the answer's first words")
         t_last, _screen = term.wait_for(lambda s: LAST_LINE in s, timeout, "the answer's last line")
         gaps = sorted(b - a for a, b in zip(polls, polls[1:]))
+        posted = _probe(url, session_id)["message_posted_at"]
         term.keys("C-q")
         return {
             "first_words_s": t_first - t0,
+            "posted_s": posted - t0_mono if posted is not None else None,
             "last_line_s": t_last - t0,
             "ready_s": t_ready - t_spawn,
             "poll_interval_s": gaps[len(gaps) // 2] if gaps else None,
@@ -268,6 +273,10 @@ def bench(ctx: Any) -> Any:
         ours, floor = runs["ours"], runs["floor"]
         result.metrics.append(metric(f"{label}: Enter → first words on screen", "s", [r["first_words_s"] for r in ours],
                                      [r["first_words_s"] for r in floor], target="<= floor", check="ratio <=", limit=1.0))
+        result.metrics.append(metric(f"{label}: Enter → the message's POST at the server", "s",
+                                     [r["posted_s"] for r in ours if r.get("posted_s") is not None],
+                                     [r["posted_s"] for r in floor if r.get("posted_s") is not None],
+                                     note="the part of Enter → first words spent before the request reaches the server"))
         result.metrics.append(metric(f"{label}: Enter → last line on screen", "s", [r["last_line_s"] for r in ours],
                                      [r["last_line_s"] for r in floor]))
         polls += [r["poll_interval_s"] for r in ours + floor if r.get("poll_interval_s")]

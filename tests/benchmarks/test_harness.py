@@ -176,7 +176,7 @@ def test_first_words_in_tmux_runs_or_says_what_is_missing():
         assert result.status == "not available" and result.reason, result
         return
     assert result.status == "ok", (result.reason, result.notes)
-    first, last = result.metrics[0], result.metrics[1]
-    assert "Enter → first words" in first.name and first.target == "<= floor"
-    assert 0 < first.ours < 10 and 0 < first.floor < 10, first
+    first, posted, last = (next(m for m in result.metrics if what in m.name) for what in ("first words", "POST", "last line"))
+    assert first.target == "<= floor" and 0 < first.ours < 10 and 0 < first.floor < 10, first
+    assert posted.ours < first.ours and posted.floor < first.floor, (posted, first)  # the request, then the answer
     assert first.ours <= last.ours and first.floor <= last.floor, (first, last)
