@@ -145,8 +145,9 @@ def _metrics(result: Any, ours: list[dict], floor: list[dict], *, paced: bool) -
         m.append(metric("Enter → last line painted", "s", col(ours, "total_s"), col(floor, "total_s"), target="keeps pace"))
     else:
         m.append(metric("Enter → last line painted (wall)", "s", col(ours, "total_s"), col(floor, "total_s"),
-                        target="ratio <= 0.3", check="ratio <=", limit=0.3))
-        m.append(metric("CPU time, Enter → last line", "s", col(ours, "cpu_s"), col(floor, "cpu_s")))
+                        target="ratio <= 0.15", check="ratio <=", limit=0.15))
+        m.append(metric("CPU time, Enter → last line", "s", col(ours, "cpu_s"), col(floor, "cpu_s"),
+                        target="ratio <= 0.15", check="ratio <=", limit=0.15))
     m.append(metric("Enter → first words painted", "s", col(ours, "first_token_s"), col(floor, "first_token_s"),
                     target="<= floor", check="ratio <=", limit=1.0))
     m.append(metric("frames painted", "frames", col(ours, "frames"), col(floor, "frames")))
