@@ -434,19 +434,6 @@ class SessionController:
         if turn.status is TurnStatus.COMPLETE and parse_command_output(turn.answer) is not None:
             self.commands.record(self.id, turn.user_text, turn.answer, pending[1])
 
-    def send_now(self, text: str, plan_mode: bool = False) -> tuple[TurnModel, asyncio.Future[None]] | None:
-        """The usual send, with nothing to wait for (stream connected, not a slash command): the request
-        is started, then the turn drawn, in the caller's step, so the user's message shows in the frame
-        that clears the composer, long before the first words come back. None: use `start_send`."""
-        if self.backend is None or not self.connected.is_set() or (self.commands is not None and text.startswith("/")):
-            return None
-        turn = self.new_turn(text)
-        sending = asyncio.ensure_future(_deliver(self.backend, self.id, text, plan_mode))
-        # Drawn right after the request's first step (the loop runs callbacks in order): the request is
-        # written before the message's widgets are built, and they still make the composer's frame.
-        asyncio.get_running_loop().call_soon(self.show_turn, turn)
-        return turn, sending
-
     async def start_send(self, text: str, plan_mode: bool = False) -> tuple[TurnModel, asyncio.Future[None]]:
         """Start a turn and its request; returns both (the request still running). The turn is drawn
         once the request is on its way, or, while the stream is not connected yet, before waiting for it."""

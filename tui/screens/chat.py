@@ -455,23 +455,18 @@ class ChatScreen(ChatActions, ChatPermissions, ChatQueue, Screen[None]):
             self._clear_session()  # handled here: a new session is the empty context
             return
         view = self.current
+        self.composer.load("")
         attachments = list(self.attached.attachments)
         # Attached context goes out in front of the text, once; `@` files are named after it.
         sent = self.completion.attach(self.attached.wrap(text), view.id if view is not None else None)
-        if view is not None and view.busy:
-            self.queue_message(view, sent)
-        else:
-            self.unsent.remember(sent, text, attachments)
-            plan_mode = self.composer.plan_mode
-            started = view.send_now(sent, plan_mode) if view is not None and self.connection == "connected" else None
-            if started is not None:  # the request has left and the message is drawn with the cleared composer
-                self._finish_send(view, sent, *started)
-            else:
-                self._send(sent, plan_mode=plan_mode)
-        self.composer.load("")
         # The attachment leaves the panel with the message (it is on its way); a failed send brings
         # both back (_restore_text), so keeping it attached meanwhile would only invite a second use.
         self.attached.clear()
+        if view is not None and view.busy:
+            self.queue_message(view, sent)
+            return
+        self.unsent.remember(sent, text, attachments)
+        self._send(sent, plan_mode=self.composer.plan_mode)
 
     @work(group="send")
     async def _send(self, text: str, plan_mode: bool = False) -> None:
@@ -493,14 +488,6 @@ class ChatScreen(ChatActions, ChatPermissions, ChatQueue, Screen[None]):
             view = self.open_session(conversation)
             self.composer.load("")
         turn, sending = await view.start_send(text, plan_mode)
-        await self._sent(view, text, turn, sending)
-
-    @work(group="send")
-    async def _finish_send(self, view: SessionController, text: str, turn: Any, sending: Any) -> None:
-        await self._sent(view, text, turn, sending)
-
-    async def _sent(self, view: SessionController, text: str, turn: Any, sending: Any) -> None:
-        """A message is on its way: the session's draft and prompt history, then the request's outcome."""
         self.sessions.clear_draft(view.id)
         typed = self.unsent.typed(text)  # ↑ recalls what the user typed, not the context
         self.sessions.remember_prompt(typed)
