@@ -374,7 +374,10 @@ class StreamingMarkdown(Widget):
     def _draw_deferred(self) -> None:
         """Idle: draw the deferred chunks one per step, the newest first (nearest what is on screen)."""
         self._catch_up_timer = None
-        if not self.is_attached or self.behind:
+        if not self.is_attached:
+            return
+        if self.behind:  # new text came while this step waited: it goes first (sync_text left it to this timer)
+            self._advance()
             return
         if input_priority.redraw_waits(self._last_advance):
             self._catch_up_timer = self.set_timer(CATCH_UP_INTERVAL, self._draw_deferred)

@@ -108,3 +108,24 @@ async def test_no_warm_up_step_while_the_user_types(monkeypatch) -> None:
         monkeypatch.setattr(input_priority, "_last_key", input_priority.time.perf_counter() - WARM_UP_AFTER_KEY - 0.01)
         app.transcript._warm_up()
         assert steps == [1]
+
+
+async def test_text_that_comes_while_deferred_chunks_wait_to_be_drawn_is_drawn() -> None:
+    """The idle step that draws deferred chunks also takes text that arrived meanwhile (it once
+    dropped it: the answer's end stayed undrawn until the next change)."""
+    text = "".join(f"Paragraph {i} with some words to fill a line of the answer.\n\n" for i in range(200))
+    app = MarkdownHost()
+    async with app.run_test(size=(80, 24)) as pilot:
+        md = app.query_one(StreamingMarkdown)
+        await md.sync_text(text)
+        for _ in range(100):
+            if not md.behind:
+                break
+            await pilot.pause(0.01)
+        assert not md.behind and md._catch_up_timer is not None  # the idle drawing of deferred chunks is due
+        await md.sync_text(text + "The last words.\n")
+        for _ in range(100):
+            if not md.behind:
+                break
+            await pilot.pause(0.02)
+        assert md.shown.endswith("The last words.\n")
