@@ -101,7 +101,8 @@ async def test_scroll_to_top_posts_load_older_and_prepend_keeps_position() -> No
     async with app.run_test(size=(80, 24)) as pilot:
         t = app.transcript
         t.show_history(page(150, 200, 200))
-        await wait_until(pilot, lambda: t.max_scroll_y > 0 and at_bottom(t), failure="the view at the bottom")
+        await wait_until(pilot, lambda: t.max_scroll_y > 0 and at_bottom(t) and len(t.message_widgets) == 50,
+                         failure="the view at the bottom, every loaded message with its widget")
         t.scroll_to(y=0, animate=False)
         await wait_until(pilot, lambda: app.of_type(Transcript.LoadOlder), failure="a LoadOlder request")
         await pilot.pause(0.05)
@@ -124,8 +125,7 @@ async def test_window_stays_bounded_for_two_thousand_messages() -> None:
         t = app.transcript
         total = 2000
         t.show_history(page(total - 50, total, total))
-        await pilot.pause()
-        assert len(t.message_widgets) == 50
+        await wait_until(pilot, lambda: len(t.message_widgets) == Transcript.WINDOW, failure="the window filled")
         t.scroll_to(y=0, animate=False)
         await pilot.pause()
         await pilot.pause()
