@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test bench soak serve web screenshots clean setup chromium sandbox conformance
+.PHONY: run test bench soak serve web screenshots clean setup chromium sandbox conformance tmux
 
 setup: $(STAMP)
 
@@ -50,7 +50,17 @@ chromium:
 test: $(STAMP) chromium
 	$(BIN)/python -m pytest $(ARGS)
 
-bench: $(STAMP)
+# The first-words benchmark drives the app in a real terminal: tmux, installed here when missing and we
+# may (apt-get exists, we are root); elsewhere that case says "not available".
+tmux:
+	@if ! command -v tmux >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "make: installing tmux for the first-words benchmark"; \
+		{ apt-get install -y -qq tmux >/dev/null 2>&1 || \
+		  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux >/dev/null; }; } \
+			|| echo "make: tmux could not be installed; the first-words benchmark in tmux will say not available"; \
+	fi
+
+bench: $(STAMP) tmux
 	$(BIN)/python -m benchmarks $(ARGS)
 
 # Long reliability runs (minutes): fuzz, kill -9 mid-turn, concurrent and sequential turns -> benchmarks/soak-results.md

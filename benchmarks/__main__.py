@@ -28,6 +28,7 @@ BENCHES = {
     "sse_decode": "benchmarks.sse_decode",
     "streaming": "benchmarks.streaming",
     "pace": "benchmarks.pace",
+    "first_words_tmux": "benchmarks.first_words_tmux",
     "keys": "benchmarks.keys",
     "long_session": "benchmarks.long_session",
     "startup": "benchmarks.startup",

@@ -26,7 +26,8 @@ from typing import Any
 ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 GROUP = 12
 PROMPT = "Please review the design."
-MIN_SAMPLES = 20  # pooled keys needed before the p99 gets a pass/fail
+MIN_SAMPLES = 200  # pooled keys needed before the p99 gets a pass/fail (issue 22: at least 200)
+KEYS_PER_RUN = 70  # keys typed while streaming in each run (three runs: 210)
 PAINT_TIMEOUT = 3.0  # seconds; a key not painted by then counts as missed
 
 
@@ -219,10 +220,10 @@ def bench(ctx: Any) -> Any:
     if missing:
         result.status, result.reason = "not available", missing
         return result
-    samples = 3 if ctx.quick else 40
+    samples = 3 if ctx.quick else KEYS_PER_RUN
     size = "13000"  # also in quick mode: a shorter answer is over before a typist's first key
     with helper_process(["benchmarks.scripted_server", "--data-dir", "{tmp}/data", "--size", size, "--delay", "0"]) as srv:
-        params = {"url": srv["url"], "samples": samples, "max_turns": 3 if ctx.quick else 20, "idle_samples": 5 if ctx.quick else 30}
+        params = {"url": srv["url"], "samples": samples, "max_turns": 3 if ctx.quick else 60, "idle_samples": 5 if ctx.quick else 30}
         runs: list[dict] = []
         floor: list[dict] = []  # keys_floor.py: a bare TextArea beside a Markdown fed by MarkdownStream
         for _ in range(ctx.runs):  # alternated, so both see the same load
@@ -239,7 +240,7 @@ def bench(ctx: Any) -> Any:
 
         result.metrics.append(metric("p50 key → painted", "ms", col(runs, "p50_ms"), col(floor, "p50_ms")))
         result.metrics.append(metric("p99 key → painted", "ms", col(runs, "p99_ms"), col(floor, "p99_ms"),
-                                     target="< 50 ms", check="ours <", limit=50.0))
+                                     target="< 33 ms (two frames)", check="ours <", limit=33.0))
         if len(pooled) < MIN_SAMPLES:  # a p99 of a handful of keys says nothing either way
             result.metrics[-1].passed = None
             result.metrics[-1].note = f"only {len(pooled)} keys landed while streaming: too few for a verdict"

@@ -5,6 +5,9 @@
 loopback port, writes {"url", "session_id"?} to F and serves until SIGINT. Every turn streams
 exactly the corpus chunks (no thinking), so the client side sees the same bytes every run.
 With --seed-messages it first writes a long session into the server's SQLite store (long_session.py).
+`GET /_bench/session?sessionId=ID` (this harness's, not the API's) answers how many event streams
+of that session are open (how a benchmark driving a real terminal knows an app is ready) and when
+its last message POST arrived.
 """
 
 from __future__ import annotations
@@ -22,7 +25,34 @@ def build_app(data_dir: Path, chunks: list[str], delay: float):
 
     settings = ServerSettings(data_dir=data_dir, agent_factory=lambda: ScriptedAgent([], chunks, delay=delay), agent_delay=delay,
                               heartbeat=3600.0, send_mode="async")  # async: POST answers 202 at once, the turn comes on SSE
-    return create_app(settings)
+    return with_probe(create_app(settings))
+
+
+PROBE_PATH = "/_bench/session"
+
+
+def with_probe(app):
+    """The server app, plus PROBE_PATH?sessionId=ID answering how many event streams of that session are
+    open (the hub's count) and when its last message POST arrived (time.monotonic(), a clock every
+    process on the machine shares), so a benchmark can split Enter → painted at the request."""
+    import time
+    from urllib.parse import parse_qs
+
+    posted: dict[str, float] = {}
+
+    async def probed(scope, receive, send):
+        if scope["type"] == "http" and scope["path"] == PROBE_PATH:
+            sid = parse_qs(scope["query_string"].decode()).get("sessionId", [""])[0]
+            body = json.dumps({"listeners": app.state.hub.listeners(sid), "message_posted_at": posted.get(sid)}).encode()
+            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        path = scope.get("path", "")
+        if scope["type"] == "http" and scope["method"] == "POST" and path.startswith("/api/sessions/") and path.endswith("/messages"):
+            posted[path.split("/")[3]] = time.monotonic()
+        await app(scope, receive, send)
+
+    return probed
 
 
 def serve(args: argparse.Namespace) -> None:

@@ -5,8 +5,10 @@ The embedded server runs in its own process with the ScriptedAgent streaming the
 - ours: `MixApp` (the real app, `--server URL`) in `run_test(size=(120, 40))`; the session is
   open and its event stream connected before the clock starts; the clock starts when Enter is
   delivered to the composer and stops at the first frame that paints the answer's last line.
-- floor: floor.py, the clock starts at the POST of the message.
-"Painted" is read from the compositor's updates (frames.py), not from widget state.
+- floor: floor.py (a `Markdown` fed by `MarkdownStream`, an `Input` under it), its stream also
+  connected first; the clock starts the same way, when Enter is delivered to its input (which
+  then POSTs the message).
+"First words" is the first frame that paints any answer text (corpus.ANSWER_NEEDLES). "Painted" is read from the compositor's updates (frames.py), not from widget state.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from typing import Any
 from benchmarks.corpus import ANSWER_NEEDLES, LAST_LINE
 
 PROMPT = "Please review the design."
+# Seconds between the prompt in the input and Enter, the stream connected: the app's start-up work
+# is over (mix-tui warms up Pygments lexers for ~0.6 s after a session opens), as when a person types.
+SETTLE = 1.0
 
 
 async def ours(params: dict[str, Any]) -> dict[str, Any]:
@@ -42,8 +47,9 @@ async def ours(params: dict[str, Any]) -> dict[str, Any]:
         await wait_until(view.connected.is_set, 15, "the session's event stream", step=0.01)
         chat.composer.focus()
         chat.composer.load(PROMPT)
-        await pilot.pause(0.2)
-        first = rec.watch(ANSWER_NEEDLES)
+        await pilot.pause(float(params.get("settle", SETTLE)))
+        # With "first_words_only" a profile covers Enter → first words painted, not the whole answer.
+        first = rec.watch(ANSWER_NEEDLES, callback=(lambda _t: profiling.stop()) if params.get("first_words_only") else None)
         last = rec.watch(LAST_LINE)
         monitor = StallMonitor().start()
         profiling.start()
@@ -90,6 +96,8 @@ def bench(ctx: Any, *, name: str = "streaming", title: str = "Streaming render",
         f"answer: {d['chars']:,} characters ({d['headings']} headings, {d['code_fences']} code fences, {d['table_rows']} table rows, "
         f"{d['list_items']} list items) in {len(pieces):,} chunks; ScriptedAgent delay {delay * 1000:.1f} ms per chunk"
     )
+    result.notes.append("both clocks start when Enter is delivered to the focused composer (ours) or `Input` (floor), "
+                        "the session's stream already connected (the floor's clock used to start at its POST, a few ms later)")
     missing_server = availability.missing("server")
     if missing_server:
         result.status, result.reason = "not available", missing_server
@@ -118,6 +126,9 @@ def bench(ctx: Any, *, name: str = "streaming", title: str = "Streaming render",
         if result.missed and ctx.profile and not missing_ours:
             prof = run_child("benchmarks.streaming:ours", params, timeout=timeout + 120, profile=True)
             result.profiles[f"{title}, ours"] = prof.get("profile", prof.get("error", ""))
+            if any(m.passed is False and "first words" in m.name for m in result.metrics):
+                prof = run_child("benchmarks.streaming:ours", {**params, "first_words_only": True}, timeout=timeout + 120, profile=True)
+                result.profiles[f"{title}, ours, Enter → first words painted"] = prof.get("profile", prof.get("error", ""))
     return result
 
 
@@ -131,12 +142,13 @@ def _metrics(result: Any, ours: list[dict], floor: list[dict], *, paced: bool) -
     if paced:
         m.append(metric("client CPU (fraction of one core)", "core", [r["cpu_s"] / r["total_s"] for r in ours],
                         [r["cpu_s"] / r["total_s"] for r in floor], target="reported"))
-        m.append(metric("send → last line painted", "s", col(ours, "total_s"), col(floor, "total_s"), target="keeps pace"))
+        m.append(metric("Enter → last line painted", "s", col(ours, "total_s"), col(floor, "total_s"), target="keeps pace"))
     else:
-        m.append(metric("send → last line painted (wall)", "s", col(ours, "total_s"), col(floor, "total_s"),
-                        target="ratio <= 0.3", check="ratio <=", limit=0.3))
-        m.append(metric("CPU time, send → last line", "s", col(ours, "cpu_s"), col(floor, "cpu_s")))
-    m.append(metric("first token painted", "s", col(ours, "first_token_s"), col(floor, "first_token_s"),
+        m.append(metric("Enter → last line painted (wall)", "s", col(ours, "total_s"), col(floor, "total_s"),
+                        target="ratio <= 0.15", check="ratio <=", limit=0.15))
+        m.append(metric("CPU time, Enter → last line", "s", col(ours, "cpu_s"), col(floor, "cpu_s"),
+                        target="ratio <= 0.15", check="ratio <=", limit=0.15))
+    m.append(metric("Enter → first words painted", "s", col(ours, "first_token_s"), col(floor, "first_token_s"),
                     target="<= floor", check="ratio <=", limit=1.0))
     m.append(metric("frames painted", "frames", col(ours, "frames"), col(floor, "frames")))
     m.append(metric("longest event-loop stall", "s", col(ours, "longest_stall_s"), col(floor, "longest_stall_s"),

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 GC_YOUNG_THRESHOLD = 10_000  # allocations between young collections (Python's default: 700)
-GC_FREEZE_AFTER = 1.0  # seconds after start-up: collect once, then freeze what is left
+GC_FREEZE_AFTER = 1.0  # seconds after start-up: freeze what exists (full collections then skip it)
 
 
 class BackendUnavailable(Exception):
@@ -77,7 +77,7 @@ class MixApp(IntegrationActions, App[None]):
         self._warm_up: asyncio.Future[None] | None = None  # the message pane's imports, in a thread
         for theme in THEMES:
             self.register_theme(theme)
-        self.theme = self._initial_theme()
+        self._set_initial_theme(self._initial_theme())
         self.keymap_overrides = dict(self.config.keys)
         if self.keymap_overrides:
             self.set_keymap(self.keymap_overrides)
@@ -114,6 +114,10 @@ class MixApp(IntegrationActions, App[None]):
         # ones they took up to 125 ms each, mid-stream, while a key waited. Collect less often, and
         # once started, set what start-up made aside so later full collections do not walk it again.
         gc.set_threshold(GC_YOUNG_THRESHOLD, 10, 10)
+        # At the end of each start-up phase (first frame, backend and message pane imported, and
+        # in any case after GC_FREEZE_AFTER): an answer streamed right after launch otherwise paid a
+        # 40-60 ms full collection of start-up's objects in the middle of its first frames.
+        self.call_after_refresh(self._freeze_startup_objects)
         self.set_timer(GC_FREEZE_AFTER, self._freeze_startup_objects)
         unknown = unknown_ids(self.keymap_overrides)
         if unknown:
@@ -124,7 +128,9 @@ class MixApp(IntegrationActions, App[None]):
             self.notify(collision_message(clashes), severity="warning", timeout=10)
 
     def _freeze_startup_objects(self) -> None:
-        gc.collect()  # once, while idle: what is frozen then is live, not garbage
+        # No collection first: with start-up's ~90,000 objects still young, even gc.collect(1) took
+        # 45-100 ms, long enough to hold a key or a streaming frame. The garbage frozen with them
+        # is what start-up left (~6,000 objects, about 1 MB), kept for good: cheaper than the stall.
         gc.freeze()
 
     def start_backend(self) -> None:
@@ -209,6 +215,7 @@ class MixApp(IntegrationActions, App[None]):
         # The message pane (Markdown, pygments: ~150 modules), for the session reopened once the
         # list is loaded: also off the event loop, and not before the way to "connected" is clear.
         self._warm_up = asyncio.ensure_future(asyncio.to_thread(_import_message_pane))
+        self._warm_up.add_done_callback(lambda _: self._freeze_startup_objects())
         if self.server is not None:
             self._supervise(self.server)
 
@@ -365,6 +372,20 @@ class MixApp(IntegrationActions, App[None]):
 
     # ------------------------------------------------------------------ themes and help
 
+    def _set_initial_theme(self, name: str) -> None:
+        """Set the theme before the stylesheet is first parsed, so it is parsed once with it: assigning
+        `self.theme` queues a full re-parse of every stylesheet (~15 ms) behind the first one. What
+        else the theme's watcher does is setting these classes, and re-mapping ANSI colours when the
+        terminal theme flips between dark and light: then the ordinary assignment is kept."""
+        theme = self.get_theme(name)
+        if theme is None or theme.dark != self.current_theme.dark:
+            self.theme = name
+            return
+        self.set_reactive(App.theme, name)
+        self.stylesheet.set_variables(self.get_css_variables())  # made in App.__init__ from the default theme
+        self.update_classes({**{c: False for c in self.classes if c.startswith("-theme-")}, f"-theme-{name}": True},
+                            update=False)
+
     def _initial_theme(self) -> str:
         wanted = self.config.theme
         if wanted and wanted != Config().theme and wanted in self.available_themes:
@@ -432,7 +453,13 @@ def _mixerlead_commands() -> type:
 
 def _import_client_layer() -> None:
     """What connecting imports (run in a thread, see _bring_up_backend)."""
+    import anyio
+    import httpcore  # noqa: F401  (httpx imports its transport layer only when the first client is made)
+
+    anyio.run(anyio.sleep, 0)  # the first request would import anyio's asyncio backend on the event loop (~30 ms)
+
     import tui.api.mix  # noqa: F401
+    import tui.api.mix.backend  # noqa: F401
     import tui.backends  # noqa: F401
 
 

@@ -50,8 +50,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("copy_last", "ctrl+g", "copy_last", "Copy", "Copy the last answer to the clipboard", show=False, scope="chat"),
     # Shown in the footer only while a request waits (ChatPermissions.check_action); otherwise the
     # key goes to the composer as usual.
-    ActionSpec("answer_permission", "ctrl+y", "focus_permission", "Permission",
-               "Go to the waiting permission request (y once, s this session, a always here, n deny)", scope="chat"),
+    ActionSpec("answer_permission", "ctrl+y", "focus_permission", "Answer",
+               "Go to the waiting request: a permission (y once, s this session, a always here, n deny) or the agent's question", scope="chat"),
     # The management views (tui/screens/files.py, models.py, credentials.py, tools.py).
     # Not f6/f7: the composer (a TextArea) uses them to select a line / everything.
     # (Help in lower case: the palette's titles, "Files: this session's files ...", stay as they were.)

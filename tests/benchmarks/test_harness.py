@@ -162,3 +162,21 @@ def test_long_session_and_keys_run_or_say_what_is_missing():
             assert "keys pressed while streaming" in result.notes[-1] and "never seen painted: 0" in result.notes[-1]
             idle_p50 = result.metrics[2]  # the floor (TextArea beside a streamed Markdown) typed too
             assert idle_p50.ours > 0 and idle_p50.floor is not None and idle_p50.floor > 0, idle_p50
+
+
+def test_first_words_in_tmux_runs_or_says_what_is_missing():
+    """Both real programs in a real tmux: the app opens its session from the session list, the floor its own."""
+    import shutil
+
+    from benchmarks import first_words_tmux
+
+    result = first_words_tmux.bench(SimpleNamespace(runs=1, quick=True, profile=False))
+    missing = availability.missing("server", "client", "backend", "app")
+    if shutil.which("tmux") is None or missing:
+        assert result.status == "not available" and result.reason, result
+        return
+    assert result.status == "ok", (result.reason, result.notes)
+    first, posted, last = (next(m for m in result.metrics if what in m.name) for what in ("first words", "POST", "last line"))
+    assert first.target == "<= floor" and 0 < first.ours < 10 and 0 < first.floor < 10, first
+    assert posted.ours < first.ours and posted.floor < first.floor, (posted, first)  # the request, then the answer
+    assert first.ours <= last.ours and first.floor <= last.floor, (first, last)

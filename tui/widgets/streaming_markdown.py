@@ -21,7 +21,6 @@ from typing import ClassVar
 from markdown_it import MarkdownIt
 from rich.markdown import Heading
 from rich.markdown import Markdown as RichMarkdown
-from rich.console import RenderableType
 from rich.segment import Segment
 from rich.style import Style as RichStyle
 from rich.theme import Theme as RichTheme
@@ -84,18 +83,46 @@ def rich_theme_for(theme: TextualTheme) -> RichTheme:
     return cached
 
 
+def estimated_height(source: str, width: int) -> int:
+    """About the lines Rich will draw `source` in at `width`, without drawing it (a few µs)."""
+    width = max(1, width)
+    return sum(max(1, -(-len(line) // width)) for line in source.strip("\n").split("\n"))
+
+
 class _RenderedOnce(RichVisual):
     """A Rich renderable drawn once per (width, style): Textual asks for the height and then for
-    the lines, which would otherwise render (and re-parse) the Markdown twice per layout."""
+    the lines, which would otherwise render (and re-parse) the Markdown twice per layout.
 
-    def __init__(self, widget: Widget, renderable: RenderableType) -> None:
-        super().__init__(widget, renderable)
+    `deferred`: until it is first painted (or drawn by `draw_now`), layout gets an estimated height
+    and nothing is drawn. Blocks a fast stream left far above the bottom cost nothing until seen."""
+
+    def __init__(self, widget: Widget, source: str, code_theme: str, *, deferred: bool = False) -> None:
+        super().__init__(widget, "")
+        self._source = source
+        self._code_theme = code_theme
+        self._parsed = False  # Rich's Markdown parses in its constructor: not done for a deferred chunk
         self._key: tuple[int, RichStyle] | None = None
         self._strips: list[Strip] = []
+        self._deferred_source = source if deferred else None
+
+    @property
+    def deferred(self) -> bool:
+        return self._deferred_source is not None
+
+    def draw_now(self, width: int) -> bool:
+        """Draw a deferred renderable at `width`; True if its height differs from the estimate."""
+        source = self._deferred_source
+        if source is None:
+            return False
+        self._deferred_source = None
+        return len(self._render(width, self._widget.rich_style)) != estimated_height(source, width)
 
     def _render(self, width: int, rich_style: RichStyle) -> list[Strip]:
         key = (width, rich_style)
         if key != self._key:
+            if not self._parsed:
+                self._renderable = _ChatMarkdown(self._source.strip("\n"), code_theme=self._code_theme, hyperlinks=False)
+                self._parsed = True
             app = self._widget.app  # the active app (public API; it falls back to the widget's ancestors)
             options = app.console_options.update(highlight=False, width=width, height=None)
             renderable = self._widget.post_render(self._renderable, rich_style)
@@ -107,9 +134,13 @@ class _RenderedOnce(RichVisual):
         return self._strips
 
     def get_height(self, rules: RulesMap, width: int) -> int:
+        if self._deferred_source is not None:
+            return estimated_height(self._deferred_source, width)
         return len(self._render(width, self._widget.rich_style))
 
     def render_strips(self, width: int, height: int | None, style: Style, options: RenderOptions) -> list[Strip]:
+        if self.draw_now(width):
+            self._widget.call_later(self._widget.refresh, layout=True)  # the estimate was off: lay out again
         strips = self._render(width, style.rich_style)
         return strips if height is None else strips[:height]
 
@@ -124,11 +155,25 @@ class MarkdownChunk(Widget):
     }
     """
 
-    def __init__(self, source: str = "", *, classes: str | None = None) -> None:
+    def __init__(self, source: str = "", *, classes: str | None = None, deferred: bool = False) -> None:
         super().__init__(classes=classes)
         self._source = source
         self._visual: _RenderedOnce | None = None
         self._visual_dark: bool | None = None
+        self._deferred = deferred  # drawn when first painted or by draw_deferred, not before
+
+    @property
+    def deferred(self) -> bool:
+        return self._deferred and (self._visual is None or self._visual.deferred)
+
+    def draw_deferred(self) -> None:
+        """Draw a deferred chunk now (an idle moment), laying out again if its estimate was off."""
+        width = self.content_size.width
+        if not self.deferred or not width:
+            return
+        if self.render().draw_now(width):
+            self.refresh(layout=True)
+        self._deferred = False
 
     @property
     def source(self) -> str:
@@ -151,12 +196,8 @@ class MarkdownChunk(Widget):
     def render(self) -> _RenderedOnce:
         dark = self.app.current_theme.dark
         if self._visual is None or dark != self._visual_dark:
-            markdown = _ChatMarkdown(
-                self._source.strip("\n"),
-                code_theme=DARK_CODE_THEME if dark else LIGHT_CODE_THEME,
-                hyperlinks=False,
-            )
-            self._visual = _RenderedOnce(self, markdown)
+            self._visual = _RenderedOnce(self, self._source, DARK_CODE_THEME if dark else LIGHT_CODE_THEME,
+                                         deferred=self._deferred and self._visual is None)
             self._visual_dark = dark
         return self._visual
 
@@ -165,11 +206,17 @@ class MarkdownChunk(Widget):
         self.refresh(layout=True)  # the code theme follows dark/light (checked in render)
 
 
-_parser = MarkdownIt("gfm-like")
+# Only the block structure is needed (where top-level blocks start): inline parsing off, 3x faster.
+_parser = MarkdownIt("gfm-like").disable(["inline", "linkify", "replacements", "smartquotes", "text_join"], ignoreInvalid=True)
 GROUP = 8  # top-level blocks per frozen chunk; the tail redraws at most this many plus the growing one
+# Blocks per deferred chunk: small, because one is drawn whole when it first shows or in an idle step
+# (a chunk with two fenced blocks and a table took 20-30 ms).
+DEFERRED_GROUP = 3
 CATCH_UP_CHARS = 2_000  # the most new text one frame draws (warm: ~10 ms of Rich rendering)
 FIRST_LINE_CHARS = 60  # the most the very first part holds: the first words, on one line
 FIRST_PART_CHARS = 300  # the first part drawn; the next ones may be 4x what is shown, up to CATCH_UP_CHARS
+CATCH_UP_CHARS_TYPING = 500  # the same while the user types (~3 ms of Rich rendering)
+TYPING_WINDOW = 0.5  # seconds after a key during which the user counts as typing
 CATCH_UP_INTERVAL = 1 / 40  # between two catch-up steps: the frame in between paints and takes keys
 
 # The languages answers most often fence, most likely first. Pygments compiles a lexer's regexes on
@@ -177,6 +224,12 @@ CATCH_UP_INTERVAL = 1 / 40  # between two catch-up steps: the frame in between p
 WARM_UP_LANGUAGES = ("", "python", "bash", "typescript", "javascript", "json", "sql", "diff", "yaml",
                      "go", "rust", "toml", "html", "c", "cpp", "java")
 _warm_up_left = list(WARM_UP_LANGUAGES)  # once per process, whichever transcript runs the steps
+
+
+def catch_up_chars() -> int:
+    """The most new text one frame hands Rich: less while the user types, so a key never waits
+    behind a long redraw (the rest follows a frame later)."""
+    return CATCH_UP_CHARS_TYPING if input_priority.seconds_since_key() < TYPING_WINDOW else CATCH_UP_CHARS
 
 
 def warm_up_step(language: str) -> None:
@@ -289,15 +342,52 @@ class StreamingMarkdown(Widget):
             return
         self._last_advance = time.perf_counter()
         text = self._written
-        end = self._next_end(text, len(self._shown), first_words=not self._shown)
+        step = catch_up_chars()
+        if self._shown and len(text) - len(self._shown) > step:
+            self._skip_ahead(text, len(text) - step)
+        end = self._next_end(text, len(self._shown), first_words=not self._shown, step=step)
         if end < len(text):
             end = self._after_whole_groups(text, end)
         self._show(text[:end])
         if self.behind:
             self._catch_up_timer = self.set_timer(CATCH_UP_INTERVAL, self._advance)
+        elif any(chunk.deferred for chunk in self.chunks):
+            self._catch_up_timer = self.set_timer(CATCH_UP_INTERVAL, self._draw_deferred)
+
+    def _skip_ahead(self, text: str, upto: int) -> None:
+        """Far behind (a fast stream's burst, a long answer shown at once): whole groups of blocks
+        before `upto` go into deferred chunks at once, so the next frame draws the newest text, where
+        a view that follows the answer looks; the groups above are drawn when seen or idle."""
+        rest = text[self._stable : upto]
+        starts = top_level_starts(rest)
+        groups = (len(starts) - 1) // DEFERRED_GROUP
+        if groups < 1:
+            return
+        lines = rest.splitlines(keepends=True)
+        for g in range(groups):
+            part = "".join(lines[starts[g * DEFERRED_GROUP] if g else 0 : starts[(g + 1) * DEFERRED_GROUP]])
+            self._stable += len(part)
+            self.mount(MarkdownChunk(part, deferred=True), before=self._tail)
+        if len(self._shown) < self._stable:
+            self._shown = text[: self._stable]
+
+    def _draw_deferred(self) -> None:
+        """Idle: draw the deferred chunks one per step, the newest first (nearest what is on screen)."""
+        self._catch_up_timer = None
+        if not self.is_attached or self.behind:
+            return
+        if input_priority.redraw_waits(self._last_advance):
+            self._catch_up_timer = self.set_timer(CATCH_UP_INTERVAL, self._draw_deferred)
+            return
+        self._last_advance = time.perf_counter()
+        deferred = [chunk for chunk in self.chunks if chunk.deferred and chunk.is_mounted]
+        if deferred:
+            deferred[-1].draw_deferred()
+        if len(deferred) > 1:
+            self._catch_up_timer = self.set_timer(CATCH_UP_INTERVAL, self._draw_deferred)
 
     @staticmethod
-    def _next_end(text: str, shown: int, *, first_words: bool = False) -> int:
+    def _next_end(text: str, shown: int, *, first_words: bool = False, step: int = CATCH_UP_CHARS) -> int:
         """Where the next part to draw ends: all of it, or CATCH_UP_CHARS more cut at a line end."""
         if first_words and shown == 0 and len(text) > FIRST_LINE_CHARS:
             # The very first part is the first words: they fit the line a live answer keeps for them,
@@ -307,7 +397,7 @@ class StreamingMarkdown(Widget):
                 return line_end + 1
             space = text.rfind(" ", 0, FIRST_LINE_CHARS)
             return space + 1 if space > 0 else FIRST_LINE_CHARS
-        budget = min(CATCH_UP_CHARS, max(FIRST_PART_CHARS, 4 * shown))  # a small first part: painted sooner
+        budget = min(step, max(FIRST_PART_CHARS, 4 * shown))  # a small first part: painted sooner
         if len(text) - shown <= budget:
             return len(text)
         cut = text.rfind("\n", shown, shown + budget)

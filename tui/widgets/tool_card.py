@@ -56,6 +56,11 @@ def tool_kind(tool: ToolCall) -> str:
     return kind
 
 
+def display_name(name: str) -> str:
+    """The name a card shows: the latest spec's `mix_` prefix is wire detail (`mix_ls` is `ls`)."""
+    return name[len("mix_"):] if name.startswith("mix_") else (name or "tool")
+
+
 def short_summary(tool: ToolCall, params: dict[str, Any] | None) -> str:
     """The one thing worth reading in the header: the command, the file, the pattern."""
     if not params:
@@ -250,7 +255,7 @@ File edits show a diff, shell commands show the command and its output.
         else:
             icon = STATUS_ICON.get(status, "•")
         arrow = "▸" if self.collapsed else "▾"
-        name = tool.name or "tool"
+        name = display_name(tool.name)
         summary = short_summary(tool, tool.params)
         duration = format_duration(self.duration())
         status_style = {

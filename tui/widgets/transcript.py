@@ -44,6 +44,7 @@ FIRST_PAINT_WAIT = 0.1  # the most a stream waits for its first words to be pain
 CLOCK_TICK = 0.1  # spinners and running durations
 WARM_UP_DELAY = 0.05  # after the transcript's first frame, so warming up does not slow it
 WARM_UP_STEP = 0.015  # between steps (each one lexer, ≤ 35 ms): keys and frames get through
+WARM_UP_AFTER_KEY = 0.3  # no warm-up step while the user types: only in pauses this long
 FALLBACK_HEIGHT = 50  # rows assumed for the pane before it has a size
 
 
@@ -484,6 +485,8 @@ The conversation. It follows the answer while it streams; scroll up and it stays
             self.set_timer(1.0, self._warm_up)  # after the turn
         elif self._fill_direction:
             self.set_timer(WARM_UP_DELAY, self._warm_up)  # after the window is filled
+        elif input_priority.seconds_since_key() < WARM_UP_AFTER_KEY:
+            self.set_timer(WARM_UP_AFTER_KEY, self._warm_up)  # a step (up to 35 ms) would hold the next key
         elif warm_up_next():
             self.set_timer(WARM_UP_STEP, self._warm_up)
 

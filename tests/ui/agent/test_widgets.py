@@ -109,6 +109,22 @@ async def test_an_auto_deny_does_not_read_like_the_users_deny() -> None:
         assert "denied by you" in headers[1] and "automatically" not in headers[1]
 
 
+async def test_a_tool_card_names_the_tool_without_the_latest_specs_prefix() -> None:
+    """The latest spec sends non-core tools as `mix_<name>`: the card says `ls`, as under the seed spec."""
+    app = AgentHost()
+    async with app.run_test(size=(100, 30)) as pilot:
+        turn = await start_turn(app, pilot, "list the folder")
+        params = json.dumps({"path": "."})
+        await feed(pilot, turn, [
+            ev.ToolUseStart(id="l1", name="mix_ls"),
+            ev.ToolParametersComplete(id="l1", name="mix_ls", input=params),
+            ev.ToolExecutionStart(tool_call_id="l1", tool_name="mix_ls"),
+            ev.ToolExecutionComplete(tool_call_id="l1", tool_name="mix_ls", success=True),
+        ])
+        header = text_of(app.transcript.live_view.query_one(ToolCard).query_one(".tool-header"))
+        assert " ls " in f" {header} " and "mix_ls" not in header
+
+
 async def test_a_later_turns_todo_list_folds_the_earlier_checklist() -> None:
     app = AgentHost()
     async with app.run_test(size=(100, 30)) as pilot:

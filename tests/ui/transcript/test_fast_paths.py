@@ -5,8 +5,17 @@ from __future__ import annotations
 
 from textual.app import App, ComposeResult
 
-from tui.widgets import Transcript
-from tui.widgets.streaming_markdown import CATCH_UP_CHARS, FIRST_PART_CHARS, StreamingMarkdown
+from tui.widgets import Transcript, input_priority
+from tui.widgets import transcript as transcript_module
+from tui.widgets.streaming_markdown import (
+    CATCH_UP_CHARS,
+    CATCH_UP_CHARS_TYPING,
+    FIRST_PART_CHARS,
+    TYPING_WINDOW,
+    StreamingMarkdown,
+    catch_up_chars,
+)
+from tui.widgets.transcript import WARM_UP_AFTER_KEY
 
 from tests.support.host import wait_until
 
@@ -46,7 +55,10 @@ class MarkdownHost(App[None]):
         yield StreamingMarkdown()
 
 
-async def test_a_long_text_is_drawn_over_several_frames_in_bounded_parts() -> None:
+async def test_a_long_text_shows_its_end_at_once_and_draws_the_blocks_above_when_idle() -> None:
+    """A text far ahead of what is drawn (a fast stream's burst): the first words, then the newest
+    part, where a following view looks; the blocks in between are frozen undrawn (an estimated
+    height) and drawn afterwards one chunk per idle step, each frame drawing a bounded part."""
     text = "".join(f"Paragraph {i} with some words to fill a line of the answer.\n\n" for i in range(200))
     app = MarkdownHost()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -60,8 +72,40 @@ async def test_a_long_text_is_drawn_over_several_frames_in_bounded_parts() -> No
             if not md.behind:
                 break
             await pilot.pause(0.04)
-        assert md.shown == text and len(shown) > 3
-        assert all(0 < b - a <= CATCH_UP_CHARS for a, b in zip(shown, shown[1:]))
+        assert md.shown == text and len(shown) <= 4  # the first words, then the end in a step or two
+        deferred = [chunk for chunk in md.chunks if chunk.deferred]
+        assert len(deferred) > 5
+        assert len(md.chunks[-1].source) <= CATCH_UP_CHARS  # the tail: the only part drawn in that frame
+        for _ in range(200):
+            if not any(chunk.deferred for chunk in md.chunks):
+                break
+            await pilot.pause(0.04)
+        assert not any(chunk.deferred for chunk in md.chunks)
         await pilot.pause(0.05)
-        frozen = "".join(chunk.source for chunk in md.chunks if chunk is not md.chunks[-1])
-        assert text.startswith(frozen) and len(md.chunks) > 10  # finished blocks went into frozen chunks
+        assert "".join(chunk.source for chunk in md.chunks) == text and len(md.chunks) > 10
+        for chunk in md.chunks:  # every chunk laid out at its drawn height, not the estimate
+            drawn = chunk.render().render_strips(chunk.content_size.width, None, chunk.visual_style, None)
+            assert chunk.content_size.height == len(drawn)
+
+
+def test_a_frame_draws_less_while_the_user_types(monkeypatch) -> None:
+    clock = [100.0]
+    monkeypatch.setattr(input_priority.time, "perf_counter", lambda: clock[0])
+    input_priority.key_pressed()
+    assert catch_up_chars() == CATCH_UP_CHARS_TYPING < CATCH_UP_CHARS
+    clock[0] += TYPING_WINDOW + 0.01
+    assert catch_up_chars() == CATCH_UP_CHARS
+
+
+async def test_no_warm_up_step_while_the_user_types(monkeypatch) -> None:
+    """A warm-up step compiles a lexer (up to 35 ms): it would hold the next key."""
+    steps: list[int] = []
+    monkeypatch.setattr(transcript_module, "warm_up_next", lambda: steps.append(1) or True)
+    app = HostApp()
+    async with app.run_test(size=(80, 24)):
+        input_priority.key_pressed()
+        app.transcript._warm_up()
+        assert steps == []
+        monkeypatch.setattr(input_priority, "_last_key", input_priority.time.perf_counter() - WARM_UP_AFTER_KEY - 0.01)
+        app.transcript._warm_up()
+        assert steps == [1]

@@ -18,7 +18,7 @@ import codecs
 import json
 import random
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Callable, Protocol
+from typing import Any, AsyncIterator, Callable, Iterator, Protocol
 
 import httpx
 
@@ -30,6 +30,7 @@ from tui.api.mix.models import to_chat_messages
 from tui.api.mix.units import duration_seconds, retry_after_seconds
 
 MAX_EVENT_CHARS = 32 * 1024 * 1024  # one event's data beyond this is reported malformed, not decoded
+DECODE_SLICE_LINES = 256  # lines decoded at a time (about 64 events, ~0.6 ms): see SseReader.feed_in_slices
 
 _loads = json.loads
 
@@ -188,10 +189,19 @@ class SseReader:
         self._events = SSEDecoder()
 
     def feed(self, chunk: bytes) -> list[ev.Event]:
+        return self._decode_lines(self.lines(chunk))
+
+    def feed_in_slices(self, chunk: bytes, lines_per_slice: int = DECODE_SLICE_LINES) -> Iterator[list[ev.Event]]:
+        """The events of `chunk`, decoded a slice of lines at a time: one network read can hold a
+        thousand events (~10 ms to decode), and the first of them should not wait for the last."""
+        lines = self.lines(chunk)
+        for start in range(0, len(lines), lines_per_slice):
+            yield self._decode_lines(lines[start : start + lines_per_slice])
+
+    def lines(self, chunk: bytes) -> list[str]:
+        """The complete lines `chunk` ends (the decoders keep a partial one for the next chunk)."""
         text = self._text.decode(chunk)
-        if not text:
-            return []
-        return self._decode_lines(self._lines.decode(text))
+        return self._lines.decode(text) if text else []
 
     def close(self) -> list[ev.Event]:
         """The stream ended: whatever complete event is still buffered (an unterminated one is dropped,
@@ -323,7 +333,7 @@ async def run_stream(client: StreamClient, session_id: str, *, heartbeat: float,
                         except StopAsyncIteration:
                             break
                         guard.reschedule(None)  # never fire while the caller holds an event
-                        for event in reader.feed(chunk):
+                        for event in (e for events in reader.feed_in_slices(chunk) for e in events):
                             cls = type(event)
                             if cls is ev.Connected and not seen_connected:
                                 seen_connected = True
