@@ -7,8 +7,8 @@ fence. So a quarter carries code and a quarter tool calls. The first and last me
 needles that are looked for in the painted frames. Each size has its own server.
 
 Measured in a fresh app process (the real app, `--server URL`), after the session list is shown
-and the app's one start-up garbage collection (`MixApp._freeze_startup_objects`, 1 s after start)
-is done: nobody opens a session in the app's first second, and that pause is start-up's cost.
+and the app has set its start-up objects aside (`MixApp._freeze_startup_objects`): that is
+start-up's work (it once ran a full collection, which landed in the window of some runs).
 - open → last message painted: `ChatScreen.open_session` as the sidebar's Enter calls it, until
   the frame that paints the last message's last line;
 - peak RSS after opening, and at the end of the run;
