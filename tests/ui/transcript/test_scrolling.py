@@ -150,3 +150,16 @@ async def test_window_stays_bounded_for_two_thousand_messages() -> None:
         assert t.message_widgets[-1].index == total - 1
         assert at_bottom(t)
         assert len(t.message_widgets) <= Transcript.MAX_MOUNTED
+
+
+async def test_a_long_page_paints_about_two_screens_first_then_fills_the_window_at_the_bottom() -> None:
+    app = HostApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        t = app.transcript
+        t.show_history(page(0, 200, 200))
+        first = len(t.message_widgets)  # mounted with the page: what the first frame shows
+        assert 0 < first < Transcript.WINDOW
+        await wait_until(pilot, lambda: len(t.message_widgets) == Transcript.WINDOW, failure="the window filled")
+        await pilot.pause()
+        assert [w.index for w in t.message_widgets] == list(range(150, 200))  # in order, the newest last
+        assert at_bottom(t) and t.following  # filling above never moved the view
