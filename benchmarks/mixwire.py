@@ -7,7 +7,6 @@ from typing import Any, AsyncIterator
 from benchmarks.appkit import close as _close
 
 
-
 def client(url: str) -> Any:
     from tui.api.mix import MixClient
 
@@ -17,6 +16,15 @@ def client(url: str) -> Any:
 async def create_session(client: Any, title: str) -> str:
     session = await client.create_session(title)
     return session if isinstance(session, str) else session.id
+
+
+async def list_sessions(client: Any) -> list[Any]:
+    return await client.list_sessions()
+
+
+async def messages(client: Any, session_id: str) -> list[Any]:
+    """Every message of the session, parsed (`MessageData`: `.text`, `.role`)."""
+    return await client.list_messages(session_id)
 
 
 async def send(client: Any, session_id: str, text: str) -> None:

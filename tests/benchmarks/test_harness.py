@@ -157,7 +157,9 @@ def test_long_session_and_keys_run_or_say_what_is_missing():
             continue
         assert result.status == "ok", (module.__name__, result.reason, result.notes)
         if module is long_session:
-            assert result.metrics[0].ours > 0 and "messages written" in result.notes[0]
+            opened = result.metrics[0]  # the smaller session's open, beside its floor
+            assert opened.ours > 0 and opened.floor is not None and opened.floor > 0, opened
+            assert "written with tui.server.store.Store" in result.notes[0]
         else:  # a quick stream may end before a key lands in it, so only the harness's own count is certain
             assert "keys pressed while streaming" in result.notes[-1] and "never seen painted: 0" in result.notes[-1]
             idle_p50 = result.metrics[2]  # the floor (TextArea beside a streamed Markdown) typed too

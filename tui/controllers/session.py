@@ -314,9 +314,11 @@ class SessionController:
             return None
         return replace(page, messages=messages[: asked + 1])
 
-    async def load_older(self, before: int) -> None:
+    async def load_older(self, before: int, limit: int | None = None) -> None:
+        """The messages before index `before` (a page; `limit`: at most that many) go above the others."""
         try:
-            page = await self.backend.load_messages(self.id, before=before)  # type: ignore[union-attr]
+            size = {} if limit is None else {"limit": limit}  # else the backend's page size
+            page = await self.backend.load_messages(self.id, before=before, **size)  # type: ignore[union-attr]
         except Exception as exc:
             self.listener.report_error(f"Could not load older messages: {error_text(exc)}")
             return

@@ -335,7 +335,7 @@ class ChatScreen(ChatActions, ChatPermissions, ChatQueue, Screen[None]):
         event.stop()
         view = next((v for v in self.views.values() if v.transcript is event.control or v.transcript is event._sender), None)
         if view is not None:
-            self.run_background(view.load_older(event.before), "history")
+            self.run_background(view.load_older(event.before, event.limit), "history")
 
     # ------------------------------------------------------------------ what the open sessions report
 

@@ -93,6 +93,20 @@ class UserMessage(MessageView):
         return self.text
 
 
+class NoteMessage(MessageView):
+    """A system or tool message without calls: shown small and dim."""
+
+    def __init__(self, message: ChatMessage) -> None:
+        super().__init__(index=message.index, classes="message note-message")
+        self.message = message
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content.styled(f"{self.message.role}: {self.message.text}", "$text-muted"), markup=False)
+
+    def copy_text(self) -> str:
+        return self.message.text
+
+
 class ErrorCard(Static):
     """The turn failed: what the server or the client said."""
 

@@ -54,6 +54,8 @@ when the answer starts.
     def on_mount(self) -> None:
         self._ready = True
         self.set_class(self.collapsed, "-collapsed")
+        if not self.query(".thinking-header"):
+            return  # removed as soon as mounted (a transcript's window moved on): nothing left to draw
         # Updates that came between compose and now were not drawn (`_ready` was False): draw them.
         self._refresh_header()
         if not self.collapsed:

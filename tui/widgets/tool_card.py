@@ -208,6 +208,8 @@ File edits show a diff, shell commands show the command and its output.
     async def on_mount(self) -> None:
         self._ready = True  # `is_mounted` is still False inside on_mount
         self.set_class(self.collapsed, "-collapsed")
+        if not self.query(".tool-body"):
+            return  # removed as soon as mounted (a transcript's window moved on): its body is gone already
         await self.refresh_view()
 
     def watch_collapsed(self, collapsed: bool) -> None:

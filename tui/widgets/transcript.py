@@ -6,6 +6,9 @@ Performance rules this widget lives by:
 - Finished messages are rendered once and never touched again.
 - Only a window of messages has widgets; all loaded messages are kept as plain data, so scrolling
   back re-creates widgets from memory and a 2,000-message session stays a few dozen widgets.
+- Showing a place (the end of a history, its top) first mounts about two screens of messages
+  (estimated from their lines), so that frame comes soon; the rest of the window follows in idle
+  steps after it is painted.
 - The view follows the bottom (Textual's anchor) only while the user is there.
 """
 
@@ -13,26 +16,25 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.content import Content
 from textual.events import Click
 from textual.message import Message
 from textual.widget import AwaitMount, Widget
 from textual.await_remove import AwaitRemove
 from textual.widgets import Static
 
-from tui.api.backend import ChatMessage, MessagePage
+from tui.api.backend import MessagePage
 from tui.api.turn import PermissionState, TurnModel
 from tui.widgets import input_priority
-from tui.widgets.message import AssistantMessage, MessageAction, MessageView, UserMessage
+from tui.widgets.message import AssistantMessage, MessageAction, NoteMessage, UserMessage
 from tui.widgets.permission_prompt import PermissionAnswered
 from tui.widgets.streaming_markdown import warm_up_next
 from tui.widgets.tool_card import TodoCard, ToolCard
+from tui.widgets.transcript_entries import Entry, first_screens
 
 FRAME = 1 / 30  # the most often the live answer is redrawn
 POLL = 1 / 60  # how often the model's version is checked (cheap)
@@ -43,20 +45,7 @@ CLOCK_TICK = 0.1  # spinners and running durations
 WARM_UP_DELAY = 0.05  # after the transcript's first frame, so warming up does not slow it
 WARM_UP_STEP = 0.015  # between steps (each one lexer, ≤ 35 ms): keys and frames get through
 WARM_UP_AFTER_KEY = 0.3  # no warm-up step while the user types: only in pauses this long
-
-
-class NoteMessage(MessageView):
-    """A system or tool message without calls: shown small and dim."""
-
-    def __init__(self, message: ChatMessage) -> None:
-        super().__init__(index=message.index, classes="message note-message")
-        self.message = message
-
-    def compose(self) -> ComposeResult:
-        yield Static(Content.styled(f"{self.message.role}: {self.message.text}", "$text-muted"), markup=False)
-
-    def copy_text(self) -> str:
-        return self.message.text
+FALLBACK_HEIGHT = 50  # rows assumed for the pane before it has a size
 
 
 class NewOutputMarker(Static):
@@ -70,15 +59,6 @@ class NewOutputMarker(Static):
         transcript = self.parent
         if isinstance(transcript, Transcript):
             transcript.action_jump_to_bottom()
-
-
-@dataclass(eq=False)
-class _Entry:
-    index: int
-    message: ChatMessage | None = None
-    user_text: str | None = None
-    turn: TurnModel | None = None
-    widget: Widget | None = None
 
 
 class Transcript(VerticalScroll, can_focus=True):
@@ -100,7 +80,9 @@ The conversation. It follows the answer while it streams; scroll up and it stays
         Binding("home", "scroll_home", "Top", show=False),
     ]
 
-    WINDOW = 50  # messages given widgets when a page is shown
+    WINDOW = 50  # messages given widgets around what is shown (once the idle steps filled it)
+    FIRST_SCREENS = 2  # the first frame of a place shown mounts about this many screens of messages
+    FILL_STEP = 10  # messages mounted per idle step until the window holds WINDOW
     MAX_MOUNTED = 120  # upper bound of message widgets at any time
     STEP = 25  # messages re-created from memory per scroll step
     EDGE = 3  # rows from the top/bottom that count as "near"
@@ -119,9 +101,10 @@ The conversation. It follows the answer while it streams; scroll up and it stays
     class LoadOlder(_Posted):
         """The user scrolled to the top and the server has older messages. Handler: `on_transcript_load_older`."""
 
-        def __init__(self, before: int) -> None:
+        def __init__(self, before: int, limit: int | None = None) -> None:
             super().__init__()
             self.before = before  # index of the oldest message loaded so far
+            self.limit = limit  # how many at most (None: a page); Home asks for all of them
 
     class ForkRequested(_Posted):
         def __init__(self, message_index: int) -> None:
@@ -141,13 +124,13 @@ The conversation. It follows the answer while it streams; scroll up and it stays
     def __init__(self, *, id: str | None = None, classes: str | None = None, clock: Callable[[], float] | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._clock = clock
-        self._entries: list[_Entry] = []
+        self._entries: list[Entry] = []
         self._lo = 0  # entries[_lo:_hi] have widgets
         self._hi = 0
         self._has_older = False
         self._older_requested = False
         self._going_home = False  # Home pressed: loading the older pages, then showing the top
-        self._live: _Entry | None = None
+        self._live: Entry | None = None
         self._turn_expected = False  # a message is on its way: its turn starts in a moment
         self._drawn_version = -1
         self._text_draws = 0
@@ -156,6 +139,8 @@ The conversation. It follows the answer while it streams; scroll up and it stays
         self._pending_ids: tuple[str, ...] = ()
         self._edge_check_scheduled = False
         self._adjusting = False
+        self._fill_direction = 0  # -1: the window grows upwards in idle steps, 1: downwards, 0: it is full
+        self._fill_generation = 0  # a step of an older fill (the place shown changed) stops
         self._marker = NewOutputMarker()
 
     def compose(self) -> ComposeResult:
@@ -197,10 +182,10 @@ The conversation. It follows the answer while it streams; scroll up and it stays
     def show_history(self, page: MessagePage) -> None:
         """Replace the content with this (newest) page and show its last messages."""
         self._reset()
-        self._entries = [_Entry(index=m.index, message=m) for m in page.messages]
+        self._entries = [Entry(index=m.index, message=m) for m in page.messages]
         self._has_older = page.has_older
         self._lo = self._hi = len(self._entries)
-        self._mount_range(max(0, len(self._entries) - self.WINDOW), len(self._entries))
+        self._show_bottom()
         self.anchor()
 
     def prepend_history(self, page: MessagePage) -> None:
@@ -208,7 +193,7 @@ The conversation. It follows the answer while it streams; scroll up and it stays
         self._older_requested = False
         self._has_older = page.has_older
         known = {e.index for e in self._entries if e.message is not None}
-        new = [_Entry(index=m.index, message=m) for m in page.messages if m.index not in known]
+        new = [Entry(index=m.index, message=m) for m in page.messages if m.index not in known]
         self._entries[0:0] = new
         self._lo += len(new)
         self._hi += len(new)
@@ -218,7 +203,7 @@ The conversation. It follows the answer while it streams; scroll up and it stays
             self._extend_top(min(len(new), self.WINDOW))  # the rest waits in memory until scrolled to
 
     def add_user_message(self, text: str) -> None:
-        self._append_entry(_Entry(index=self._next_index(), user_text=text))
+        self._append_entry(Entry(index=self._next_index(), user_text=text))
 
     def expect_turn(self) -> None:
         """A message is being sent: idle work (lexer warm-up) waits, the reply is close."""
@@ -229,7 +214,7 @@ The conversation. It follows the answer while it streams; scroll up and it stays
         self._turn_expected = False
         if self._live is not None:
             self._stop_live()
-        entry = _Entry(index=self._next_index(), turn=turn)
+        entry = Entry(index=self._next_index(), turn=turn)
         self._live = entry
         self._drawn_version = -1
         self._text_draws = 0
@@ -254,8 +239,9 @@ The conversation. It follows the answer while it streams; scroll up and it stays
         self._reset()
 
     def scroll_home(self, *args: Any, **kwargs: Any) -> None:
-        """Home goes to the very first message: older pages are asked for one after the other with no
-        widget made for the messages in between, then the window jumps to the top."""
+        """Home goes to the very first message: everything older is asked for in one request (indexes
+        count stored messages, so `before` older ones at most), no widget is made for the messages in
+        between, and the window jumps to the top."""
         if self._lo > 0 or self._has_older:
             self._going_home = True
             self._go_home()
@@ -266,7 +252,8 @@ The conversation. It follows the answer while it streams; scroll up and it stays
         if self._has_older:
             if not self._older_requested and self._entries:
                 self._older_requested = True
-                self._post(self.LoadOlder(before=self._entries[0].index))
+                oldest = self._entries[0].index
+                self._post(self.LoadOlder(before=oldest, limit=oldest))
             return
         self._going_home = False
         if self.following:
@@ -274,7 +261,7 @@ The conversation. It follows the answer while it streams; scroll up and it stays
         if self._lo > 0:
             self._remove_range(self._lo, self._hi)
             self._lo = self._hi = 0
-            self._mount_range(0, min(len(self._entries), self.WINDOW))
+            self._fill(self._mount_range(0, self._first_screens(0, 1)), 1)
         self._adjusting = True  # no edge check until the top is shown
 
         def show_top() -> None:
@@ -288,7 +275,7 @@ The conversation. It follows the answer while it streams; scroll up and it stays
         if self._hi < len(self._entries):
             self._remove_range(self._lo, self._hi)
             self._lo = self._hi = len(self._entries)
-            self._mount_range(max(0, len(self._entries) - self.WINDOW), len(self._entries))
+            self._show_bottom()
         self._marker.display = False
         self.anchor()
 
@@ -297,7 +284,7 @@ The conversation. It follows the answer while it streams; scroll up and it stays
     def _next_index(self) -> int:
         return self._entries[-1].index + 1 if self._entries else 0
 
-    def _widget_for(self, entry: _Entry, previous: _Entry | None = None) -> Widget:
+    def _widget_for(self, entry: Entry, previous: Entry | None = None) -> Widget:
         if entry.turn is not None:
             return AssistantMessage(turn=entry.turn, index=entry.index, clock=self._clock)
         if entry.user_text is not None:
@@ -336,7 +323,48 @@ The conversation. It follows the answer while it streams; scroll up and it stays
             return self.remove_children(widgets)
         return None
 
-    def _append_entry(self, entry: _Entry) -> None:
+    def _first_screens(self, start: int, direction: int) -> int:
+        """From `start` (an end of the entries) going `direction` (-1: up, 1: down): where the messages
+        for the first frame end, about FIRST_SCREENS screens of them, at most WINDOW."""
+        rows = self.FIRST_SCREENS * (self.size.height or FALLBACK_HEIGHT)
+        return first_screens(self._entries, start, direction, rows, self.WINDOW)
+
+    def _show_bottom(self) -> None:
+        end = len(self._entries)
+        self._fill(self._mount_range(self._first_screens(end, -1), end), -1)
+
+    def _fill(self, mounted: AwaitMount | None, direction: int) -> None:
+        """Once `mounted` is painted, grow the window towards `direction` in idle steps up to WINDOW."""
+        self._fill_generation += 1
+        self._fill_direction = direction
+        generation = self._fill_generation
+
+        async def after_mount() -> None:
+            if mounted is not None:
+                await mounted
+            self.call_after_refresh(self._fill_step, generation)
+
+        self.call_later(after_mount)
+
+    def _fill_step(self, generation: int) -> None:
+        if generation != self._fill_generation or not self.is_attached:
+            return
+        room = min(self.FILL_STEP, self.WINDOW - (self._hi - self._lo))
+        mounted: AwaitMount | None = None
+        if room > 0 and self._fill_direction < 0 and self._lo > 0:
+            if self.following:  # the anchor keeps the bottom where it is
+                lo = max(0, self._lo - room)
+                mounted = self._mount_range(lo, self._lo, before=self._first_mounted())
+            else:
+                self._extend_top(room)  # keeps what is on screen in place
+        elif room > 0 and self._fill_direction > 0 and self._hi < len(self._entries):
+            mounted = self._mount_range(self._hi, min(len(self._entries), self._hi + room))
+        else:
+            self._fill_direction = 0
+            return
+        self._fill(mounted, self._fill_direction)
+
+    def _append_entry(self, entry: Entry) -> None:
         self._entries.append(entry)
         if self._hi == len(self._entries) - 1:  # the bottom is mounted: mount the new one too
             self._mount_range(len(self._entries) - 1, len(self._entries))
@@ -352,11 +380,14 @@ The conversation. It follows the answer while it streams; scroll up and it stays
                 return entry.widget
         return None
 
-    def _keep_position(self, reference: Widget | None, changed: Awaitable[object] | None = None) -> None:
-        """After widgets above `reference` change, scroll so that it stays at the same row."""
+    def _keep_position(self, reference: Widget | None, change: Callable[[], Awaitable[object] | None]) -> None:
+        """Change the widgets above `reference` (mount or remove), then scroll so that it stays at the
+        same row. Its row is read first: widgets being removed leave the layout at once."""
         if reference is None or not reference.is_mounted:
+            change()
             return
         offset = reference.virtual_region.y - self.scroll_y
+        changed = change()
         self._adjusting = True
 
         def restore() -> None:
@@ -378,8 +409,7 @@ The conversation. It follows the answer while it streams; scroll up and it stays
         lo = max(0, self._lo - count)
         if self.following:
             self.release_anchor()
-        mounted = self._mount_range(lo, self._lo, before=reference)
-        self._keep_position(reference, mounted)
+        self._keep_position(reference, lambda: self._mount_range(lo, self._lo, before=reference))
         self._lo = lo
         excess = (self._hi - self._lo) - self.MAX_MOUNTED
         if excess > 0:
@@ -397,9 +427,11 @@ The conversation. It follows the answer while it streams; scroll up and it stays
 
     def _trim_top(self, count: int) -> None:
         keep = self._entries[self._lo + count].widget if self._lo + count < self._hi else None
-        removed = self._remove_range(self._lo, self._lo + count)
-        if not self.following:
-            self._keep_position(keep, removed)
+        lo = self._lo
+        if self.following:
+            self._remove_range(lo, lo + count)
+        else:
+            self._keep_position(keep, lambda: self._remove_range(lo, lo + count))
         self._lo += count
 
     def _reset(self) -> None:
@@ -410,14 +442,20 @@ The conversation. It follows the answer while it streams; scroll up and it stays
         self._has_older = False
         self._older_requested = False
         self._going_home = False
+        self._fill_generation += 1
+        self._fill_direction = 0
         self._marker.display = False
 
     # ------------------------------------------------------------------ scrolling
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
-        super().watch_scroll_y(old_value, new_value)
+        super().watch_scroll_y(old_value, new_value)  # at the bottom, this follows again (Textual's anchor)
         if not self.is_mounted:
             return
+        if self._hi < len(self._entries) and self.following:
+            # The bottom of a window above the newest messages: following it would carry the view
+            # past the messages mounted next; the edge check below mounts them instead.
+            self.release_anchor()
         if new_value >= self.max_scroll_y - 1 and self._marker.display and self._hi >= len(self._entries):
             self._marker.display = False
         if not self._edge_check_scheduled and not self._adjusting:
@@ -445,6 +483,8 @@ The conversation. It follows the answer while it streams; scroll up and it stays
         GIL); stops as soon as a turn is live, which then pays only what it really uses."""
         if self._live is not None or self._turn_expected:
             self.set_timer(1.0, self._warm_up)  # after the turn
+        elif self._fill_direction:
+            self.set_timer(WARM_UP_DELAY, self._warm_up)  # after the window is filled
         elif input_priority.seconds_since_key() < WARM_UP_AFTER_KEY:
             self.set_timer(WARM_UP_AFTER_KEY, self._warm_up)  # a step (up to 35 ms) would hold the next key
         elif warm_up_next():

@@ -348,3 +348,19 @@ async def test_bang_command_from_history_is_a_command_card() -> None:
         await pilot.pause(0.1)
         (card,) = app.transcript.query(ShellOutputCard)
         assert card.text.splitlines() == ["$ ls   ✓ done", "notes.md"]
+
+
+async def test_cards_removed_as_soon_as_they_were_mounted_draw_nothing_and_raise_nothing() -> None:
+    """A transcript's window can move on (Home, End) while the cards it just mounted wait for their
+    on_mount: their bodies are gone by then."""
+    from tui.api.turn import ToolCall, ToolStatus
+    from tui.widgets.thinking import ThinkingView
+
+    app = AgentHost()
+    async with app.run_test(size=(100, 30)) as pilot:
+        cards = [ToolCard(ToolCall(id=f"t{i}", name="bash", input="{}", status=ToolStatus.DONE, result="ok")) for i in range(3)]
+        cards += [ThinkingView("a thought", duration=1.0, collapsed=collapsed) for collapsed in (True, False)]
+        app.transcript.mount_all(cards)
+        app.transcript.remove_children(cards)
+        await pilot.pause(0.1)
+        assert not any(card.is_attached for card in cards)

@@ -17,31 +17,32 @@ from tui.widgets.streaming_markdown import (
 )
 from tui.widgets.transcript import WARM_UP_AFTER_KEY
 
+from tests.support.host import wait_until
+
 from .host import HostApp
 from .test_scrolling import page
 
 
-async def test_home_loads_older_pages_without_widgets_and_shows_the_first_message() -> None:
+async def test_home_loads_everything_older_at_once_without_widgets_and_shows_the_first_message() -> None:
     app = HostApp()
     async with app.run_test(size=(80, 24)) as pilot:
         t = app.transcript
         total = 500
         t.show_history(page(total - 50, total, total))
-        await pilot.pause()
+        await wait_until(pilot, lambda: len(t.message_widgets) == 50, failure="the window filled")
         t.focus()
         await pilot.press("home")
         await pilot.pause()
-        served = 0
-        while (asked := app.of_type(Transcript.LoadOlder)[served:]):
-            (request,) = asked  # one page at a time
-            served += 1
-            assert len(t.message_widgets) == 50  # no widget made for the pages in between
-            t.prepend_history(page(max(0, request.before - 50), request.before, total))
-            await pilot.pause()
-        assert served == (total - 50) // 50
-        await pilot.pause(0.05)
+        await pilot.press("home")  # held down: no second request while the first is on its way
+        await pilot.pause()
+        (request,) = app.of_type(Transcript.LoadOlder)
+        assert request.before == total - 50 and request.limit == total - 50  # all that is older, in one request
+        assert len(t.message_widgets) == 50  # no widget made for the messages in between
+        t.prepend_history(page(max(0, request.before - request.limit), request.before, total))
+        await wait_until(pilot, lambda: len(t.message_widgets) == Transcript.WINDOW, failure="the window filled below the top")
+        assert len(app.of_type(Transcript.LoadOlder)) == 1
         assert t.loaded_count == total
-        assert t.message_widgets[0].index == 0 and len(t.message_widgets) == Transcript.WINDOW
+        assert [w.index for w in t.message_widgets] == list(range(Transcript.WINDOW))
         assert t.scroll_y == 0 and not t.following
         assert t.message_widgets[0].region.y == t.region.y  # the first message is on screen
         await pilot.press("end")  # back to the newest output

@@ -101,7 +101,8 @@ async def test_scroll_to_top_posts_load_older_and_prepend_keeps_position() -> No
     async with app.run_test(size=(80, 24)) as pilot:
         t = app.transcript
         t.show_history(page(150, 200, 200))
-        await wait_until(pilot, lambda: t.max_scroll_y > 0 and at_bottom(t), failure="the view at the bottom")
+        await wait_until(pilot, lambda: t.max_scroll_y > 0 and at_bottom(t) and len(t.message_widgets) == 50,
+                         failure="the view at the bottom, every loaded message with its widget")
         t.scroll_to(y=0, animate=False)
         await wait_until(pilot, lambda: app.of_type(Transcript.LoadOlder), failure="a LoadOlder request")
         await pilot.pause(0.05)
@@ -124,8 +125,7 @@ async def test_window_stays_bounded_for_two_thousand_messages() -> None:
         t = app.transcript
         total = 2000
         t.show_history(page(total - 50, total, total))
-        await pilot.pause()
-        assert len(t.message_widgets) == 50
+        await wait_until(pilot, lambda: len(t.message_widgets) == Transcript.WINDOW, failure="the window filled")
         t.scroll_to(y=0, animate=False)
         await pilot.pause()
         await pilot.pause()
@@ -150,3 +150,16 @@ async def test_window_stays_bounded_for_two_thousand_messages() -> None:
         assert t.message_widgets[-1].index == total - 1
         assert at_bottom(t)
         assert len(t.message_widgets) <= Transcript.MAX_MOUNTED
+
+
+async def test_a_long_page_paints_about_two_screens_first_then_fills_the_window_at_the_bottom() -> None:
+    app = HostApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        t = app.transcript
+        t.show_history(page(0, 200, 200))
+        first = len(t.message_widgets)  # mounted with the page: what the first frame shows
+        assert 0 < first < Transcript.WINDOW
+        await wait_until(pilot, lambda: len(t.message_widgets) == Transcript.WINDOW, failure="the window filled")
+        await pilot.pause()
+        assert [w.index for w in t.message_widgets] == list(range(150, 200))  # in order, the newest last
+        assert at_bottom(t) and t.following  # filling above never moved the view

@@ -14,17 +14,17 @@ mirrors nothing to SSE still ends the turn: if its 200 reply arrives and the str
 from __future__ import annotations
 
 import asyncio
-import bisect
 import contextlib
 import logging
 from typing import Any, AsyncIterator, Callable, Mapping
 
 from tui.api import events as ev
-from tui.api.backend import Capabilities, ChatBackend, ChatMessage, Conversation, MessagePage
+from tui.api.backend import Capabilities, ChatBackend, Conversation, MessagePage
 from tui.api.errors import ApiError, ConnectionFailed, NotFound
 from tui.api.mix.client import MixClient
 from tui.api.mix.errors import MethodNotAllowed
-from tui.api.mix.models import SendResult, to_chat_messages
+from tui.api.mix.history import SessionHistory
+from tui.api.mix.models import SendResult
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ class MixBackend(ChatBackend):
         self._terminals: dict[str, int] = {}  # terminal events seen per conversation (for the send fallback)
         self._received: dict[str, int] = {}  # events seen per conversation (did the answer start?)
         self._background: set[asyncio.Task] = set()
-        self._history: dict[str, tuple[list[ChatMessage], int]] = {}  # merged messages, stored count
+        self._history: dict[str, SessionHistory] = {}  # per session: what the server sent, parsed as far as shown
 
     @property
     def base_url(self) -> str:
@@ -166,15 +166,11 @@ class MixBackend(ChatBackend):
         """Pages cut locally (the API returns all messages). `before`, `start` and `ChatMessage.index`
         all count stored messages, tool-result messages included (what fork counts), although those
         are folded into their calls and not returned themselves."""
-        cached = self._history.get(conversation_id) if before is not None else None
-        if cached is None:
-            raw = await self.client.list_messages(conversation_id)
-            cached = (to_chat_messages(raw), len(raw))
-            self._history[conversation_id] = cached
-        messages, total = cached
-        end = len(messages) if before is None else bisect.bisect_left([m.index for m in messages], before)
-        page = messages[max(0, end - max(1, limit)):end]
-        return MessagePage(messages=page, start=page[0].index if page else 0, total=total)
+        history = self._history.get(conversation_id) if before is not None else None
+        if history is None:
+            history = SessionHistory(await self.client.list_messages_json(conversation_id))
+            self._history[conversation_id] = history
+        return history.page(before, limit)
 
     async def send(self, conversation_id: str, text: str, *, plan_mode: bool = False) -> None:
         seen = self._terminals.get(conversation_id, 0)

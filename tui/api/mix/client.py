@@ -395,8 +395,12 @@ class MixClient:
     # ------------------------------------------------------------------ messages
 
     async def list_messages(self, session_id: str) -> list[MessageData]:
+        return [MessageData.from_json(m) for m in await self.list_messages_json(session_id)]
+
+    async def list_messages_json(self, session_id: str) -> list[Any]:
+        """The session's messages as decoded JSON, not yet parsed (a long history is parsed as it is shown)."""
         data = await self._json("GET", f"/api/sessions/{self._seg(session_id)}/messages", what="loading messages")
-        return [MessageData.from_json(m) for m in data or []]
+        return data if isinstance(data, list) else []
 
     async def message_history(self, *, limit: int = 50, offset: int = 0) -> list[MessageData]:
         data = await self._json("GET", "/api/messages/history", params={"limit": limit, "offset": offset},

@@ -221,13 +221,13 @@ class MessageData:
         return self.assistant_response or self.user_input
 
 
-def to_chat_messages(messages: list[MessageData]) -> list[ChatMessage]:
-    """History in the backend-neutral shape. `index` counts every stored message (what fork counts);
-    results of `role:"tool"` messages are merged into the preceding assistant's tool calls, and the
-    tool messages themselves are dropped from the list."""
+def to_chat_messages(messages: list[MessageData], start: int = 0) -> list[ChatMessage]:
+    """History in the backend-neutral shape. `index` counts every stored message (what fork counts),
+    from `start` (the index of `messages[0]`); results of `role:"tool"` messages are merged into the
+    preceding assistant's tool calls, and the tool messages themselves are dropped from the list."""
     out: list[ChatMessage] = []
     open_calls: dict[str, ToolCall] = {}
-    for index, m in enumerate(messages):
+    for index, m in enumerate(messages, start):
         if m.role == "tool":
             for result in m.tool_calls:
                 call = open_calls.get(result.id)
