@@ -421,18 +421,26 @@ The conversation. It follows the answer while it streams; scroll up and it stays
             return
         hi = min(len(self._entries), self._hi + count)
         self._mount_range(self._hi, hi)
+        if (self._hi - self._lo) > self.MAX_MOUNTED:
+            # After the scroll that brought the view here is applied (a key's scroll waits for the
+            # refresh): the shift below then moves where the view is, not where it was.
+            self.call_after_refresh(self._trim_excess)
+
+    def _trim_excess(self) -> None:
         excess = (self._hi - self._lo) - self.MAX_MOUNTED
         if excess > 0:
             self._trim_top(excess)
 
     def _trim_top(self, count: int) -> None:
         keep = self._entries[self._lo + count].widget if self._lo + count < self._hi else None
-        lo = self._lo
-        if self.following:
-            self._remove_range(lo, lo + count)
-        else:
-            self._keep_position(keep, lambda: self._remove_range(lo, lo + count))
+        first = self._first_mounted()
+        # The rows that go (read first: removed widgets leave the layout at once); the view moves up by
+        # as many in the same step, so the frame without them shows the same messages.
+        rows = keep.virtual_region.y - first.virtual_region.y if keep is not None and first is not None else 0
+        self._remove_range(self._lo, self._lo + count)
         self._lo += count
+        if rows > 0 and not self.following:
+            self.scroll_to(y=max(0, self.scroll_target_y - rows), animate=False, immediate=True)
 
     def _reset(self) -> None:
         self._stop_live()

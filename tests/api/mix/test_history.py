@@ -54,3 +54,16 @@ def test_one_page_with_everything_older_and_an_empty_history() -> None:
     assert shape(older.messages + newest.messages) == shape(to_chat_messages([MessageData.from_json(m) for m in raw]))
     empty = SessionHistory([])
     assert empty.page(None, 50).messages == [] and not empty.page(None, 50).has_older
+
+
+def test_parsed_ahead_a_chunk_at_a_time_the_pages_are_the_same(monkeypatch) -> None:
+    monkeypatch.setattr(history_module, "CHUNK", 7)
+    raw = wire_messages(40)
+    history = SessionHistory(raw)
+    newest = history.page(None, 5)
+    chunks = 0
+    while history.parse_next():  # what the backend does while the UI is idle
+        chunks += 1
+    assert history.parsed_from == 0 and chunks > 10  # in many small steps
+    older = history.page(newest.start, newest.start)
+    assert shape(older.messages + newest.messages) == shape(to_chat_messages([MessageData.from_json(m) for m in raw]))

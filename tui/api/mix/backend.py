@@ -33,6 +33,8 @@ _TERMINAL = (ev.Complete, ev.Error, ev.RateLimitError)
 _STEP_MOVED_ON = (ev.ContentDelta, ev.ThinkingDelta, ev.ToolUseStart)  # the finished calls' results are stored
 PUMP_SLICE = 64  # events decoded between two turns of the event loop
 RESULT_WAIT = 1.5  # seconds the end of a turn waits for the finished calls' results to be read back
+PARSE_AHEAD_DELAY = 0.01  # seconds before a history's older messages are parsed ahead (a chunk at a time, beside the first paint)
+PARSE_AHEAD_PAUSE = 0.01  # seconds between two chunks parsed ahead (one chunk: ~1 ms)
 
 
 class _ToolResults:
@@ -170,7 +172,20 @@ class MixBackend(ChatBackend):
         if history is None:
             history = SessionHistory(await self.client.list_messages_json(conversation_id))
             self._history[conversation_id] = history
+            self._parse_ahead(conversation_id, history)
         return history.page(before, limit)
+
+    def _parse_ahead(self, conversation_id: str, history: SessionHistory) -> None:
+        """The older messages parsed a chunk (~1 ms) at a time in the background, the UI running between."""
+
+        async def run() -> None:
+            await asyncio.sleep(PARSE_AHEAD_DELAY)
+            while self._history.get(conversation_id) is history and history.parse_next():
+                await asyncio.sleep(PARSE_AHEAD_PAUSE)
+
+        task = asyncio.create_task(run(), name=f"mix-history-{conversation_id}")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def send(self, conversation_id: str, text: str, *, plan_mode: bool = False) -> None:
         seen = self._terminals.get(conversation_id, 0)

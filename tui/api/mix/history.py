@@ -2,8 +2,9 @@
 
 The Mix API returns every message of a session in one response (no paging). Decoding the JSON is
 quick; turning 10,000 objects into `ChatMessage`s is not (about 60 ms), and opening a session shows
-only its last page. So the objects are kept as they came and parsed backwards in chunks, as pages
-are asked for: opening pays for the last page only, scrolling up or Home for what it shows.
+only its last page. So the objects are kept as they came and parsed backwards in chunks: the last
+page when it is asked for, then the rest a chunk at a time while the UI is idle (`parse_next`), so
+that Home finds them parsed; a page asked for sooner parses what it needs itself.
 
 `ChatMessage.index` counts stored messages (what fork counts), tool-result messages included,
 although those are folded into the preceding assistant's calls (`to_chat_messages`). A chunk always
@@ -46,6 +47,12 @@ class SessionHistory:
         end = self._count_below(before)
         messages = self._parsed[max(0, end - limit):end]
         return MessagePage(messages=messages, start=messages[0].index if messages else 0, total=self.total)
+
+    def parse_next(self) -> bool:
+        """Parse the next older chunk; True while older messages remain unparsed."""
+        if self._parsed_from > 0:
+            self._parse_older(CHUNK)
+        return self._parsed_from > 0
 
     def _count_below(self, before: int) -> int:
         return bisect.bisect_left(self._parsed, before, key=lambda m: m.index)
