@@ -47,9 +47,6 @@ def _proto(request: Request) -> Protocol:
     return request.app.state.protocol
 
 
-_session_or_404 = session_or_404
-
-
 # ---------------------------------------------------------------- sessions
 
 
@@ -89,13 +86,13 @@ def announce_session(hub: Hub, session: SessionRow) -> None:
 
 
 async def get_session(request: Request) -> Response:
-    session = _session_or_404(request)
+    session = session_or_404(request)
     return session if isinstance(session, Response) else JSONResponse(session_json(session, _proto(request)))
 
 
 async def rename_session(request: Request) -> Response:
     """Extension (not in the seed spec): PATCH {title}."""
-    session = _session_or_404(request)
+    session = session_or_404(request)
     if isinstance(session, Response):
         return session
     body = await strict_body(request, {"title"})
@@ -110,7 +107,7 @@ async def rename_session(request: Request) -> Response:
 
 
 async def delete_session(request: Request) -> Response:
-    session = _session_or_404(request)
+    session = session_or_404(request)
     if isinstance(session, Response):
         return session
     state = _state(request)
@@ -145,7 +142,7 @@ async def fork_session(request: Request) -> Response:
 
 
 async def cancel_session(request: Request) -> Response:
-    session = _session_or_404(request)
+    session = session_or_404(request)
     if isinstance(session, Response):
         return session
     running = _state(request).runner.cancel(session.id)
@@ -157,7 +154,7 @@ async def cancel_session(request: Request) -> Response:
 
 
 async def list_messages(request: Request) -> Response:
-    session = _session_or_404(request)
+    session = session_or_404(request)
     if isinstance(session, Response):
         return session
     proto = _proto(request)
@@ -186,7 +183,7 @@ THINKING_LEVELS = (None, "off", "basic", "medium", "maximum")
 
 
 async def send_message(request: Request) -> Response:
-    session = _session_or_404(request)
+    session = session_or_404(request)
     if isinstance(session, Response):
         return session
     proto = _proto(request)

@@ -173,7 +173,6 @@ class MarkdownChunk(Widget):
             return
         if self.render().draw_now(width):
             self.refresh(layout=True)
-        self._deferred = False
 
     @property
     def source(self) -> str:
@@ -358,16 +357,7 @@ class StreamingMarkdown(Widget):
         """Far behind (a fast stream's burst, a long answer shown at once): whole groups of blocks
         before `upto` go into deferred chunks at once, so the next frame draws the newest text, where
         a view that follows the answer looks; the groups above are drawn when seen or idle."""
-        rest = text[self._stable : upto]
-        starts = top_level_starts(rest)
-        groups = (len(starts) - 1) // DEFERRED_GROUP
-        if groups < 1:
-            return
-        lines = rest.splitlines(keepends=True)
-        for g in range(groups):
-            part = "".join(lines[starts[g * DEFERRED_GROUP] if g else 0 : starts[(g + 1) * DEFERRED_GROUP]])
-            self._stable += len(part)
-            self.mount(MarkdownChunk(part, deferred=True), before=self._tail)
+        self._freeze_groups(text[self._stable : upto], DEFERRED_GROUP, deferred=True)
         if len(self._shown) < self._stable:
             self._shown = text[: self._stable]
 
@@ -419,21 +409,25 @@ class StreamingMarkdown(Widget):
 
     def _show(self, text: str) -> None:
         self._shown = text
-        rest = text[self._stable :]
+        # Grouping by block count (not by what happened to arrive in one frame) makes the result the
+        # same however the text was split.
+        self._tail.set_source(self._freeze_groups(text[self._stable :], GROUP, deferred=False))
+
+    def _freeze_groups(self, rest: str, size: int, *, deferred: bool) -> str:
+        """Whole groups of `size` finished top-level blocks (each group followed by another block) at
+        the start of `rest` go into chunks of their own, frozen; returns what is left of `rest`."""
         lines = rest.splitlines(keepends=True)
         starts = top_level_starts(rest)
-        # Freeze whole groups of GROUP finished blocks. Grouping by block count (not by what
-        # happened to arrive in one frame) makes the result the same however the text was split.
-        while len(starts) > GROUP:
-            cut = starts[GROUP]
+        while len(starts) > size:
+            cut = starts[size]
             final = "".join(lines[:cut])
             self._stable += len(final)
             lines = lines[cut:]
-            starts = [start - cut for start in starts[GROUP:]]
+            starts = [start - cut for start in starts[size:]]
             # Not awaited: the chunk is in the DOM at once and draws itself when mounted; waiting
             # for the mount would only hold the caller (the frame timer) for nothing.
-            self.mount(MarkdownChunk(final), before=self._tail)
-        self._tail.set_source("".join(lines))
+            self.mount(MarkdownChunk(final, deferred=deferred), before=self._tail)
+        return "".join(lines)
 
     async def update(self, markdown: str) -> None:
         await self.sync_text(markdown)

@@ -27,7 +27,7 @@ from tui.compat import SSEDecoder, SSELineDecoder
 from tui.api.errors import ApiError, ConnectionFailed, ServerError
 from tui.api.mix import errors as mix_errors
 from tui.api.mix.models import to_chat_messages
-from tui.api.mix.units import duration_seconds, retry_after_seconds
+from tui.api.mix.units import duration_seconds, number, retry_after_seconds
 
 MAX_EVENT_CHARS = 32 * 1024 * 1024  # one event's data beyond this is reported malformed, not decoded
 DECODE_SLICE_LINES = 256  # lines decoded at a time (about 64 events, ~0.6 ms): see SseReader.feed_in_slices
@@ -48,19 +48,8 @@ def _s(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _int(value: Any) -> int | None:
-    n = _num(value)
+    n = number(value)
     return None if n is None else int(n)
 
 
@@ -123,7 +112,7 @@ def _notification(d: dict) -> ev.Notification:
     return ev.Notification(
         id=_s(d.get("id")), session_id=_s(d.get("sessionId")), notification_type=_s(d.get("notificationType")) or "info",
         title=_s(d.get("title")), message=_s(d.get("message")), response_type=_s(d.get("responseType")) or "acknowledge",
-        choices=tuple(_s(c) for c in choices) if isinstance(choices, list) else (), timeout=_num(d.get("timeout")),
+        choices=tuple(_s(c) for c in choices) if isinstance(choices, list) else (), timeout=number(d.get("timeout")),
     )
 
 
@@ -151,7 +140,7 @@ DECODERS: dict[str, Callable[[dict], Any]] = {
     "error": _error,
     "rate_limit_error": _rate_limit,
     "summarize": lambda d: ev.Summarize(_s(d.get("progress")), bool(d.get("done"))),
-    "session_created": lambda d: ev.SessionCreated(_s(d.get("sessionId")), _s(d.get("title")), _num(d.get("createdAt"))),
+    "session_created": lambda d: ev.SessionCreated(_s(d.get("sessionId")), _s(d.get("title")), number(d.get("createdAt"))),
     "session_deleted": lambda d: ev.SessionDeleted(_s(d.get("sessionId"))),
     "notification": _notification,
     "turn_in_progress": _turn_in_progress,  # mix-tui's server only

@@ -14,7 +14,8 @@ from typing import Any
 SECONDS_BELOW = 100  # a whole reasoningDuration under this is Go's seconds, from it on the spec's ms
 
 
-def _number(value: Any) -> float | None:
+def number(value: Any) -> float | None:
+    """A JSON number (or a numeric string) as a float; None for anything else, booleans included."""
     if isinstance(value, bool) or value is None:
         return None
     try:
@@ -25,7 +26,7 @@ def _number(value: Any) -> float | None:
 
 def duration_seconds(value: Any) -> float | None:
     """`reasoningDuration` in seconds: integer ms (spec) or fractional seconds (Go)."""
-    n = _number(value)
+    n = number(value)
     if n is None:
         return None
     return n / 1000 if n.is_integer() and n >= SECONDS_BELOW else n
@@ -33,7 +34,7 @@ def duration_seconds(value: Any) -> float | None:
 
 def retry_after_seconds(value: Any) -> float | None:
     """`retryAfter` in seconds: ms (spec) or seconds (Go)."""
-    n = _number(value)
+    n = number(value)
     if n is None:
         return None
     return n / 1000 if n >= 1000 else n
