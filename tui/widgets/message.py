@@ -24,7 +24,8 @@ from tui.api.turn import TextBlock, ThinkingBlock, ToolCall, ToolStatus, TurnMod
 from tui.widgets.command_cards import CommandCard, ShellOutputCard, parse_command_output
 from tui.widgets.plan_card import PlanCard
 from tui.widgets.rate_limit_banner import rate_limit_content
-from tui.widgets.streaming_markdown import MarkdownChunk, StreamingMarkdown
+from tui.widgets.markdown_render import MarkdownChunk
+from tui.widgets.streaming_markdown import StreamingMarkdown
 from tui.widgets.thinking import ThinkingView, format_duration
 from tui.widgets.tool_card import TodoCard, ToolCard
 

@@ -32,7 +32,7 @@ from tui.api.turn import PermissionState, TurnModel
 from tui.widgets import input_priority
 from tui.widgets.message import AssistantMessage, MessageAction, NoteMessage, UserMessage
 from tui.widgets.permission_prompt import PermissionAnswered
-from tui.widgets.streaming_markdown import warm_up_next
+from tui.widgets.markdown_render import warm_up_next
 from tui.widgets.tool_card import TodoCard, ToolCard
 from tui.widgets.transcript_entries import Entry, first_screens
 

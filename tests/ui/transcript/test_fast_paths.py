@@ -7,6 +7,7 @@ from textual.app import App, ComposeResult
 
 from tui.widgets import Transcript, input_priority
 from tui.widgets import transcript as transcript_module
+from tui.widgets.markdown_render import draw_markdown
 from tui.widgets.streaming_markdown import (
     CATCH_UP_CHARS,
     CATCH_UP_CHARS_TYPING,
@@ -73,19 +74,19 @@ async def test_a_long_text_shows_its_end_at_once_and_draws_the_blocks_above_when
                 break
             await pilot.pause(0.04)
         assert md.shown == text and len(shown) <= 4  # the first words, then the end in a step or two
-        deferred = [chunk for chunk in md.chunks if chunk.deferred]
-        assert len(deferred) > 5
-        assert len(md.chunks[-1].source) <= CATCH_UP_CHARS  # the tail: the only part drawn in that frame
+        assert md.undrawn_parts > 5  # the blocks in between: parts with an estimated height
+        assert len(md.part_sources[-1]) <= CATCH_UP_CHARS  # the tail: the only text drawn in that step
         for _ in range(200):
-            if not any(chunk.deferred for chunk in md.chunks):
+            if not md.undrawn_parts:
                 break
             await pilot.pause(0.04)
-        assert not any(chunk.deferred for chunk in md.chunks)
+        assert md.undrawn_parts == 0
         await pilot.pause(0.05)
-        assert "".join(chunk.source for chunk in md.chunks) == text and len(md.chunks) > 10
-        for chunk in md.chunks:  # every chunk laid out at its drawn height, not the estimate
-            drawn = chunk.render().render_strips(chunk.content_size.width, None, chunk.visual_style, None)
-            assert chunk.content_size.height == len(drawn)
+        assert "".join(md.part_sources) == text and len(md.part_sources) > 10
+        # Laid out at the drawn height, not the estimate, and drawn as if drawn whole.
+        whole = draw_markdown(md, text, md.content_size.width, md.visual_style.rich_style)
+        assert md.content_size.height == len(whole)
+        assert [md.render_line(y).text.rstrip() for y in range(len(whole))] == [strip.text.rstrip() for strip in whole]
 
 
 def test_a_frame_draws_less_while_the_user_types(monkeypatch) -> None:
@@ -112,7 +113,7 @@ async def test_no_warm_up_step_while_the_user_types(monkeypatch) -> None:
 
 
 async def test_text_that_comes_while_deferred_chunks_wait_to_be_drawn_is_drawn() -> None:
-    """The idle step that draws deferred chunks also takes text that arrived meanwhile (it once
+    """The idle step that draws undrawn parts also takes text that arrived meanwhile (it once
     dropped it: the answer's end stayed undrawn until the next change)."""
     text = "".join(f"Paragraph {i} with some words to fill a line of the answer.\n\n" for i in range(200))
     app = MarkdownHost()
@@ -123,7 +124,7 @@ async def test_text_that_comes_while_deferred_chunks_wait_to_be_drawn_is_drawn()
             if not md.behind:
                 break
             await pilot.pause(0.01)
-        assert not md.behind and md._catch_up_timer is not None  # the idle drawing of deferred chunks is due
+        assert not md.behind and md._catch_up_timer is not None  # the idle drawing of undrawn parts is due
         await md.sync_text(text + "The last words.\n")
         for _ in range(100):
             if not md.behind:

@@ -7,7 +7,7 @@ from textual.widgets import Static
 from tui.api.backend import ChatMessage, MessagePage
 from tui.api.turn import ToolCall, ToolStatus
 from tui.widgets import AssistantMessage, ThinkingView, ToolCard, Transcript, UserMessage
-from tui.widgets.streaming_markdown import MarkdownChunk
+from tui.widgets.markdown_render import MarkdownChunk
 
 from .host import HostApp
 

@@ -1,0 +1,208 @@
+"""Markdown drawn by Rich, in the colours of the app theme: the one drawing path of chat answers.
+
+Why not Textual's `Markdown` widget: it builds a widget per block, list item, bullet and table
+cell (a 13 kB answer becomes ~2,000 widgets), and laying those out dominates the cost of
+streaming (measured: ~3 s to render such an answer once). Here Rich's Markdown renderer draws
+the text (Pygments highlighting for fenced code, a light or dark code theme following the app
+theme) into strips, and a widget shows the strips: `MarkdownChunk` for a finished text, and
+`StreamingMarkdown` (streaming_markdown.py) for one that grows.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import ClassVar
+
+from markdown_it import MarkdownIt
+from rich.console import Console
+from rich.markdown import Heading
+from rich.markdown import Markdown as RichMarkdown
+from rich.segment import Segment
+from rich.style import Style as RichStyle
+from rich.theme import Theme as RichTheme
+from textual.css.styles import RulesMap
+from textual.strip import Strip
+from textual.style import Style
+from textual.theme import Theme as TextualTheme
+from textual.visual import RenderOptions, RichVisual
+from textual.widget import Widget
+
+DARK_CODE_THEME = "monokai"
+LIGHT_CODE_THEME = "friendly"
+
+
+class _LeftHeading(Heading):
+    LEVEL_ALIGN: ClassVar[dict[str, str]] = {tag: "left" for tag in ("h1", "h2", "h3", "h4", "h5", "h6")}  # type: ignore[assignment]
+
+
+class ChatMarkdown(RichMarkdown):
+    elements = {**RichMarkdown.elements, "heading_open": _LeftHeading}
+
+
+_rich_themes: dict[str, RichTheme] = {}
+
+
+def rich_theme_for(theme: TextualTheme) -> RichTheme:
+    """Rich's Markdown styles (headings, inline code, links, bullets) in the colours of the app theme."""
+    cached = _rich_themes.get(theme.name)
+    if cached is None:
+        primary = theme.primary or "blue"
+        accent = theme.accent or primary
+        secondary = theme.secondary or primary
+        warning = theme.warning or accent
+        cached = RichTheme(
+            {
+                "markdown.h1": f"bold {primary}",
+                "markdown.h1.border": primary,
+                "markdown.h2": f"bold {primary}",
+                "markdown.h3": f"bold {accent}",
+                "markdown.h4": f"bold italic {accent}",
+                "markdown.h5": "bold",
+                "markdown.h6": "italic",
+                "markdown.code": f"bold {warning}",
+                "markdown.link": f"underline {accent}",
+                "markdown.link_url": f"underline {accent}",
+                "markdown.item.bullet": f"bold {accent}",
+                "markdown.item.number": f"bold {accent}",
+                "markdown.block_quote": f"italic {secondary}",
+                "markdown.hr": secondary,
+                "markdown.table.header": f"bold {primary}",
+                "markdown.table.border": secondary,
+            },
+            inherit=True,
+        )
+        _rich_themes[theme.name] = cached
+    return cached
+
+
+def code_theme(widget: Widget) -> str:
+    return DARK_CODE_THEME if widget.app.current_theme.dark else LIGHT_CODE_THEME
+
+
+def estimated_height(source: str, width: int) -> int:
+    """About the lines Rich will draw `source` in at `width`, without drawing it (a few µs)."""
+    width = max(1, width)
+    return sum(max(1, -(-len(line) // width)) for line in source.strip("\n").split("\n"))
+
+
+def draw_markdown(widget: Widget, markdown: RichMarkdown | str, width: int, rich_style: RichStyle) -> list[Strip]:
+    """`markdown` drawn at `width` in the widget's style and the app's theme, one strip per line."""
+    if isinstance(markdown, str):
+        markdown = ChatMarkdown(markdown.strip("\n"), code_theme=code_theme(widget), hyperlinks=False)
+    app = widget.app  # the active app (public API; it falls back to the widget's ancestors)
+    options = app.console_options.update(highlight=False, width=width, height=None)
+    renderable = widget.post_render(markdown, rich_style)
+    with app.console.use_theme(rich_theme_for(app.current_theme)):
+        segments = app.console.render(renderable, options.update_width(width))
+        lines = Segment.split_and_crop_lines(segments, width, include_new_lines=False, pad=False)
+        return evenly_spaced([Strip(line) for line in lines])
+
+
+def evenly_spaced(strips: list[Strip]) -> list[Strip]:
+    """One empty line between blocks, none before the first or after the last. Rich leaves two
+    before some blocks (a table, an h2): made even, a text drawn in parts (each joined to the next
+    by one empty line) looks the same wherever the parts were cut, and the same as drawn whole."""
+    spaced: list[Strip] = []
+    for strip in strips:
+        if strip.cell_length or (spaced and spaced[-1].cell_length):
+            spaced.append(strip)
+    while spaced and not spaced[-1].cell_length:
+        spaced.pop()
+    return spaced
+
+
+class _RenderedOnce(RichVisual):
+    """A Markdown text drawn once per (width, style): Textual asks for the height and then for the
+    lines, which would otherwise render (and re-parse) the Markdown twice per layout."""
+
+    def __init__(self, widget: Widget, source: str, theme: str) -> None:
+        super().__init__(widget, "")
+        self._source = source
+        self._code_theme = theme
+        self._markdown: RichMarkdown | None = None  # parsed on first use (Rich parses in its constructor)
+        self._key: tuple[int, RichStyle] | None = None
+        self._strips: list[Strip] = []
+
+    def _render(self, width: int, rich_style: RichStyle) -> list[Strip]:
+        key = (width, rich_style)
+        if key != self._key:
+            if self._markdown is None:
+                self._markdown = ChatMarkdown(self._source.strip("\n"), code_theme=self._code_theme, hyperlinks=False)
+            self._strips = draw_markdown(self._widget, self._markdown, width, rich_style)
+            self._key = key
+        return self._strips
+
+    def get_height(self, rules: RulesMap, width: int) -> int:
+        return len(self._render(width, self._widget.visual_style.rich_style))
+
+    def render_strips(self, width: int, height: int | None, style: Style, options: RenderOptions) -> list[Strip]:
+        strips = self._render(width, style.rich_style)
+        return strips if height is None else strips[:height]
+
+
+class MarkdownChunk(Widget):
+    """A finished Markdown text drawn by Rich (a message from history). Redrawn only when its
+    width or the theme changes."""
+
+    DEFAULT_CSS = """
+    MarkdownChunk {
+        height: auto;
+        width: 1fr;
+    }
+    """
+
+    def __init__(self, source: str = "", *, classes: str | None = None) -> None:
+        super().__init__(classes=classes)
+        self._source = source
+        self._visual: _RenderedOnce | None = None
+        self._visual_theme = ""
+
+    @property
+    def source(self) -> str:
+        return self._source
+
+    def render(self) -> _RenderedOnce:
+        theme = code_theme(self)
+        if self._visual is None or theme != self._visual_theme:
+            self._visual = _RenderedOnce(self, self._source, theme)
+            self._visual_theme = theme
+        return self._visual
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self.refresh(layout=True)  # the code theme follows dark/light (checked in render)
+
+
+# Only the block structure is needed (where top-level blocks start): inline parsing off, 3x faster.
+_parser = MarkdownIt("gfm-like").disable(["inline", "linkify", "replacements", "smartquotes", "text_join"], ignoreInvalid=True)
+
+
+def top_level_starts(source: str) -> list[int]:
+    """Line numbers where top-level blocks start (markdown-it token maps)."""
+    return [t.map[0] for t in _parser.parse(source) if t.level == 0 and t.map is not None and t.nesting >= 0]
+
+
+# The languages answers most often fence, most likely first. Pygments compiles a lexer's regexes on
+# its first use (python and sql ~35 ms each): paid here, one per idle step, instead of in a frame.
+WARM_UP_LANGUAGES = ("", "python", "bash", "typescript", "javascript", "json", "sql", "diff", "yaml",
+                     "go", "rust", "toml", "html", "c", "cpp", "java")
+_warm_up_left = list(WARM_UP_LANGUAGES)  # once per process, whichever transcript runs the steps
+
+
+def warm_up_step(language: str) -> None:
+    """Pay one one-time cost early (Rich Markdown's parser, one Pygments lexer and its regexes), so the
+    first answer of a session does not pay it in its first frame. A few milliseconds each."""
+    console = Console(width=80, file=io.StringIO(), color_system="truecolor")
+    sample = f"# t\n\n- **a** `b` <http://x.io>\n\n| a | b |\n| - | - |\n| 1 | 2 |\n" if not language else f"```{language}\nx = 1\n```\n"
+    if not language:
+        top_level_starts(sample)
+    for theme in (DARK_CODE_THEME, LIGHT_CODE_THEME):
+        console.print(ChatMarkdown(sample, code_theme=theme))
+
+
+def warm_up_next() -> bool:
+    """Run the next warm-up step of this process, if any; True while more steps remain."""
+    if _warm_up_left:
+        warm_up_step(_warm_up_left.pop(0))
+    return bool(_warm_up_left)
+
