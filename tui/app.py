@@ -14,9 +14,15 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual.app import App
+from tui import frame_rate
+
+frame_rate.apply()  # before Textual is imported
+
+from textual.app import App  # noqa: E402
 
 from tui.config import Config, Paths, resolve_paths
+from tui.gc_policy import IdleCollector
+from tui.widgets import input_priority
 from tui.integration import INTEGRATION_BINDINGS, IntegrationActions, integration_commands
 from tui.keymap import bindings, collision_message, collisions, unknown_ids
 from tui.store import ClientStore
@@ -29,7 +35,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-GC_YOUNG_THRESHOLD = 10_000  # allocations between young collections (Python's default: 700)
+GC_TICK = 0.25  # seconds between two looks at whether older generations are due (gc_policy.py)
 GC_FREEZE_AFTER = 1.0  # seconds after start-up: freeze what exists (full collections then skip it)
 
 
@@ -51,6 +57,7 @@ class MixApp(IntegrationActions, App[None]):
                  server_token: str | None = None, notes: list[str] | None = None, server: Any = None) -> None:
         """`server`: an EmbeddedServer already spawned (not yet waited for) by the command line."""
         super().__init__()
+        self._gc = IdleCollector(input_priority.quiet_for)
         self.config = config or Config()
         self.server_token = server_token  # bearer token for config.server (given by `mix-tui web` to its tabs)
         # Nothing local stops the app: what was wrong (config, folders, a damaged store) is one line each.
@@ -110,10 +117,11 @@ class MixApp(IntegrationActions, App[None]):
     def on_mount(self) -> None:
         for line in self.startup_notes:
             self.notify(line, severity="warning", timeout=15)
-        # Python's full (gen 2) collections walk every object: with Textual's and Rich's many small
-        # ones they took up to 125 ms each, mid-stream, while a key waited. Collect less often, and
-        # once started, set what start-up made aside so later full collections do not walk it again.
-        gc.set_threshold(GC_YOUNG_THRESHOLD, 10, 10)
+        # Only cheap young collections happen on their own; the older generations are collected in
+        # quiet moments (gc_policy.py). Once started, what start-up made is set aside, so later full
+        # collections do not walk it again.
+        IdleCollector.install()
+        self.set_interval(GC_TICK, self._gc.tick)
         # At the end of each start-up phase (first frame, backend and message pane imported, and
         # in any case after GC_FREEZE_AFTER): an answer streamed right after launch otherwise paid a
         # 40-60 ms full collection of start-up's objects in the middle of its first frames.
@@ -282,6 +290,7 @@ class MixApp(IntegrationActions, App[None]):
     async def on_unmount(self) -> None:
         """Drafts are flushed, the backend closed and the embedded server stopped, whatever ended the app."""
         gc.unfreeze()  # this app's objects may be freed again (another app may run in this process)
+        IdleCollector.uninstall()
         if self._supervision is not None:
             self._supervision.cancel()  # first: stopping the server below is not a crash to recover from
         try:

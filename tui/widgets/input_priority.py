@@ -13,6 +13,7 @@ KEY_PRIORITY = 0.03  # seconds after a key during which live redraws wait
 MAX_DEFER = 0.1  # the longest a live redraw waits for typing, counted from its previous redraw
 
 _last_key = 0.0
+_last_redraw = 0.0
 
 
 def key_pressed() -> None:
@@ -29,3 +30,14 @@ def redraw_waits(last_redraw: float, now: float | None = None) -> bool:
 def seconds_since_key(now: float | None = None) -> float:
     """How long ago the composer last saw a key (a request arriving meanwhile must not take the focus)."""
     return (time.perf_counter() if now is None else now) - _last_key
+
+
+def redrawn() -> None:
+    """A live answer was redrawn (a streaming step): the app is not quiet."""
+    global _last_redraw
+    _last_redraw = time.perf_counter()
+
+
+def quiet_for(now: float | None = None) -> float:
+    """How long neither a key nor a live redraw happened (when slow housekeeping may run)."""
+    return (time.perf_counter() if now is None else now) - max(_last_key, _last_redraw)

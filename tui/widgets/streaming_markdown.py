@@ -1,6 +1,6 @@
 """A chat answer that grows: one widget that draws its own lines (Textual's line API).
 
-The text is kept as *parts*: runs of up to PART_BLOCKS finished top-level blocks (a block is
+The text is kept as *parts*: runs of finished top-level blocks of about PART_CHARS (a block is
 finished once another top-level block follows it), each drawn by Rich once per width and theme,
 and the *tail*, the last block, still growing, drawn again as text arrives. A part is not a
 widget: a layout of the screen sees one widget however long the answer, no widget is mounted
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 from bisect import bisect_right
+from itertools import accumulate
 
 from rich.style import Style as RichStyle
 from textual.app import RenderResult
@@ -30,7 +31,7 @@ from textual.widget import Widget
 from tui.widgets import input_priority
 from tui.widgets.markdown_render import code_theme, draw_markdown, estimated_height, top_level_starts
 
-PART_BLOCKS = 3  # finished blocks per part (a part is drawn in one go: a table or a long fence is 5-10 ms)
+PART_CHARS = 500  # a part holds whole blocks up to about this much text (drawn in one go: ~5 ms)
 PAINT_BUDGET = 0.006  # seconds a paint may spend drawing parts not drawn yet
 CATCH_UP_CHARS = 2_000  # the most new text one step draws (warm: ~10 ms of Rich rendering)
 FIRST_LINE_CHARS = 60  # the most the very first part holds: the first words, on one line
@@ -231,6 +232,7 @@ class StreamingMarkdown(Widget):
             self._schedule(self._advance)
             return
         self._last_advance = time.perf_counter()
+        input_priority.redrawn()
         text = self._written
         step = catch_up_chars()
         if self._shown and len(text) - len(self._shown) > step:
@@ -259,12 +261,18 @@ class StreamingMarkdown(Widget):
 
     def _freeze(self, rest: str, key: DrawKey | None) -> str:
         """The finished blocks at the start of `rest` (each followed by another block) go into parts
-        of PART_BLOCKS, drawn at once for `key` (None: left undrawn); returns the last block."""
+        of about PART_CHARS, drawn at once for `key` (None: left undrawn); returns the last block."""
         starts = top_level_starts(rest)
         if len(starts) < 2:
             return rest
+        starts[0] = 0  # blank lines before the first block belong to it
         lines = rest.splitlines(keepends=True)
-        cuts = [0, *starts[PART_BLOCKS : len(starts) - 1 : PART_BLOCKS], starts[-1]]
+        offsets = list(accumulate((len(line) for line in lines), initial=0))
+        cuts = [0]
+        for block, following in zip(starts, starts[1:]):  # the finished blocks
+            if block > cuts[-1] and offsets[following] - offsets[cuts[-1]] > PART_CHARS:
+                cuts.append(block)  # this block would make the part too big to draw in one step
+        cuts.append(starts[-1])
         for top, bottom in zip(cuts, cuts[1:]):
             part = _Part("".join(lines[top:bottom]))
             if key is not None:
@@ -285,6 +293,7 @@ class StreamingMarkdown(Widget):
             self._schedule(self._draw_deferred)
             return
         self._last_advance = time.perf_counter()
+        input_priority.redrawn()
         key = self._draw_key()
         undrawn = [index for index, part in enumerate(self._parts) if part.key != key]
         if not undrawn or not key[0]:
