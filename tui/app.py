@@ -18,7 +18,9 @@ from tui import frame_rate
 
 frame_rate.apply()  # before Textual is imported
 
+from textual import events  # noqa: E402
 from textual.app import App  # noqa: E402
+from textual.message import Message  # noqa: E402
 
 from tui.config import Config, Paths, resolve_paths
 from tui.gc_policy import IdleCollector
@@ -108,6 +110,13 @@ class MixApp(IntegrationActions, App[None]):
     @property
     def export_dir(self) -> Path:
         return self.paths.data_dir / "exports"
+
+    def post_message(self, message: Message) -> bool:
+        if isinstance(message, events.Key):
+            # Noted where a key first reaches the event loop, before it is routed to a widget: a
+            # streaming answer's redraw that is due now waits, and the key's frame goes out first.
+            input_priority.key_pressed()
+        return super().post_message(message)
 
     def _note(self, line: str | None) -> None:
         if line and line not in self.startup_notes:  # the command line may have said it already

@@ -15,7 +15,9 @@ from typing import ClassVar
 
 from markdown_it import MarkdownIt
 from rich.console import Console
-from rich.markdown import Heading
+from pygments.lexers import find_lexer_class_by_name
+from pygments.util import ClassNotFound
+from rich.markdown import CodeBlock, Heading
 from rich.markdown import Markdown as RichMarkdown
 from rich.segment import Segment
 from rich.style import Style as RichStyle
@@ -35,8 +37,45 @@ class _LeftHeading(Heading):
     LEVEL_ALIGN: ClassVar[dict[str, str]] = {tag: "left" for tag in ("h1", "h2", "h3", "h4", "h5", "h6")}  # type: ignore[assignment]
 
 
+# Pygments compiles a lexer's regular expressions the first time the lexer is used: 15-35 ms for
+# python, sql or typescript. The lexers used so far (highlighted once, so compiled), by class.
+_warm_lexers: set[type] = set()
+_lexer_classes: dict[str, type | None] = {}
+
+
+def _lexer_class(name: str) -> type | None:
+    if name not in _lexer_classes:
+        try:
+            _lexer_classes[name] = find_lexer_class_by_name(name)
+        except ClassNotFound:
+            _lexer_classes[name] = None  # Rich draws it as plain text: nothing to compile
+    return _lexer_classes[name]
+
+
+class _ChatCodeBlock(CodeBlock):
+    """A fenced block; drawn without colours when asked to (`plain_cold_code`) and its lexer was
+    never used yet, so drawing it costs no compilation. The caller draws it again later."""
+
+    @classmethod
+    def create(cls, markdown: RichMarkdown, token: object) -> CodeBlock:
+        block = super().create(markdown, token)  # type: ignore[arg-type]
+        lexer = _lexer_class(block.lexer_name)
+        if lexer is not None and lexer not in _warm_lexers:
+            if getattr(markdown, "plain_cold_code", False):
+                markdown.drew_plain = True  # type: ignore[attr-defined]
+                block.lexer_name = "text"
+            else:
+                _warm_lexers.add(lexer)  # compiled by this drawing
+        return block
+
+
 class ChatMarkdown(RichMarkdown):
-    elements = {**RichMarkdown.elements, "heading_open": _LeftHeading}
+    elements = {**RichMarkdown.elements, "heading_open": _LeftHeading, "fence": _ChatCodeBlock, "code_block": _ChatCodeBlock}
+
+    def __init__(self, markup: str, *, plain_cold_code: bool = False, **options: object) -> None:
+        self.plain_cold_code = plain_cold_code
+        self.drew_plain = False  # set while drawing: a fenced block was drawn without its colours
+        super().__init__(markup, **options)  # type: ignore[arg-type]
 
 
 _rich_themes: dict[str, RichTheme] = {}

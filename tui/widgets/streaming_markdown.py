@@ -29,10 +29,11 @@ from textual.timer import Timer
 from textual.widget import Widget
 
 from tui.widgets import input_priority
-from tui.widgets.markdown_render import code_theme, draw_markdown, estimated_height, top_level_starts
+from tui.widgets.markdown_render import ChatMarkdown, code_theme, draw_markdown, estimated_height, top_level_starts
 
 PART_CHARS = 500  # a part holds whole blocks up to about this much text (drawn in one go: ~5 ms)
 PAINT_BUDGET = 0.006  # seconds a paint may spend drawing parts not drawn yet
+PAINT_BUDGET_TYPING = 0.002  # the same while the user types: the frame that paints a key stays short
 CATCH_UP_CHARS = 2_000  # the most new text one step draws (warm: ~10 ms of Rich rendering)
 FIRST_LINE_CHARS = 60  # the most the very first part holds: the first words, on one line
 FIRST_PART_CHARS = 300  # the first part drawn; the next ones may be 4x what is shown, up to CATCH_UP_CHARS
@@ -53,12 +54,13 @@ def catch_up_chars() -> int:
 class _Part:
     """A run of Markdown blocks and its lines as last drawn."""
 
-    __slots__ = ("source", "strips", "key")
+    __slots__ = ("source", "strips", "key", "plain")
 
     def __init__(self, source: str) -> None:
         self.source = source
         self.strips: list[Strip] = []
         self.key: DrawKey | None = None  # what the strips were drawn for; None: never drawn
+        self.plain = False  # a fenced block was drawn without colours (its lexer not compiled yet)
 
     def height(self, key: DrawKey) -> int:
         if self.key is not None and self.key[0] == key[0]:
@@ -66,8 +68,20 @@ class _Part:
         return estimated_height(self.source, key[0]) if self.source.strip() else 0
 
     def draw(self, widget: Widget, key: DrawKey) -> None:
-        self.strips = draw_markdown(widget, self.source, key[0], key[1]) if self.source.strip() else []
+        """Drawn for `key`. While the user types, a fenced block whose lexer was never used is drawn
+        without colours (compiling a lexer takes 15-35 ms, a key would wait): coloured in a pause."""
+        self.plain = False
+        if self.source.strip():
+            typing = input_priority.seconds_since_key() < TYPING_WINDOW
+            markdown = ChatMarkdown(self.source.strip("\n"), code_theme=key[2], hyperlinks=False, plain_cold_code=typing)
+            self.strips = draw_markdown(widget, markdown, key[0], key[1])
+            self.plain = markdown.drew_plain
+        else:
+            self.strips = []
         self.key = key
+
+    def wants_drawing(self, key: DrawKey, typing: bool) -> bool:
+        return self.key != key or (self.plain and not typing)
 
 
 class StreamingMarkdown(Widget):
@@ -130,6 +144,11 @@ class StreamingMarkdown(Widget):
         key = self._draw_key()
         return sum(1 for part in self._parts if part.key != key)
 
+    @property
+    def uncoloured_parts(self) -> int:
+        """Parts (the tail included) with a fenced block drawn without colours while the user typed."""
+        return sum(1 for part in self._all_parts() if part.plain)
+
     # ------------------------------------------------------------------ layout and paint
 
     def _draw_key(self, width: int | None = None) -> DrawKey:
@@ -158,7 +177,8 @@ class StreamingMarkdown(Widget):
         key = self._paint_key = self._draw_key()
         if key != self._laid_out:
             self._lay_out(key)
-        self._budget_end = time.perf_counter() + PAINT_BUDGET
+        typing = input_priority.seconds_since_key() < TYPING_WINDOW
+        self._budget_end = time.perf_counter() + (PAINT_BUDGET_TYPING if typing else PAINT_BUDGET)
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
@@ -240,7 +260,7 @@ class StreamingMarkdown(Widget):
         self._show(text[: self._next_end(text, len(self._shown), first_words=not self._shown, step=step)])
         if self.behind:
             self._schedule(self._advance)
-        elif self.undrawn_parts:
+        elif self.undrawn_parts or any(part.plain for part in self._all_parts()):
             self._schedule(self._draw_deferred)
 
     def _skip_ahead(self, text: str, upto: int) -> None:
@@ -282,30 +302,38 @@ class StreamingMarkdown(Widget):
         return "".join(lines[starts[-1] :])
 
     def _draw_deferred(self) -> None:
-        """Idle: draw the undrawn parts one per step, the newest first (nearest what is on screen)."""
+        """Idle: draw the parts not drawn yet (or drawn without colours) one per step, the newest
+        first (nearest what is on screen)."""
         self._catch_up_timer = None
         if not self.is_attached:
             return
         if self.behind:  # new text came while this step waited: it goes first (sync_text left it to this timer)
             self._advance()
             return
+        key = self._draw_key()
+        parts = self._all_parts()
+        typing = input_priority.seconds_since_key() < TYPING_WINDOW
+        waiting = [index for index, part in enumerate(parts) if part.wants_drawing(key, typing)]
+        if not waiting or not key[0]:
+            if typing and any(part.plain for part in parts):
+                self._schedule(self._draw_deferred)  # only colours are missing: after a pause in typing
+            return
         if input_priority.redraw_waits(self._last_advance):
             self._schedule(self._draw_deferred)
             return
         self._last_advance = time.perf_counter()
         input_priority.redrawn()
-        key = self._draw_key()
-        undrawn = [index for index, part in enumerate(self._parts) if part.key != key]
-        if not undrawn or not key[0]:
-            return
         height_before = self.content_size.height
-        self._parts[undrawn[-1]].draw(self, key)
+        parts[waiting[-1]].draw(self, key)
         if key == self._laid_out:
-            self._refresh_from(undrawn[-1], height_before)
+            self._refresh_from(waiting[-1], height_before)
         else:
             self.refresh(layout=True)
-        if len(undrawn) > 1:
+        if len(waiting) > 1 or parts[waiting[-1]].plain:
             self._schedule(self._draw_deferred)
+
+    def _all_parts(self) -> list[_Part]:
+        return [*self._parts, self._tail]
 
     @staticmethod
     def _next_end(text: str, shown: int, *, first_words: bool = False, step: int = CATCH_UP_CHARS) -> int:

@@ -131,3 +131,25 @@ async def test_text_that_comes_while_deferred_chunks_wait_to_be_drawn_is_drawn()
                 break
             await pilot.pause(0.02)
         assert md.shown.endswith("The last words.\n")
+
+
+async def test_code_in_a_language_not_used_yet_is_coloured_once_the_user_pauses(monkeypatch) -> None:
+    """Compiling a lexer takes 15-35 ms: while the user types, a fence in a new language is drawn
+    without colours (no key waits for the compilation), and drawn with them in the next pause."""
+    text = "Here:\n\n```fortran\nprogram hello\n  print *, 'hi'\nend program hello\n```\n\nDone.\n"
+    app = MarkdownHost()
+    async with app.run_test(size=(80, 24)) as pilot:
+        md = app.query_one(StreamingMarkdown)
+        await pilot.pause()
+        input_priority.key_pressed()
+        await md.sync_text(text)
+        await wait_until(pilot, lambda: not md.behind, failure="the text drawn")
+        assert md.uncoloured_parts == 1
+        code = [md.render_line(y) for y in range(md.content_size.height)]
+        plain_colours = {segment.style.color for strip in code for segment in strip if segment.style and segment.text.strip()}
+        monkeypatch.setattr(input_priority, "_last_key", input_priority.time.perf_counter() - TYPING_WINDOW - 0.1)
+        await wait_until(pilot, lambda: md.uncoloured_parts == 0, failure="the code coloured after the pause")
+        coloured = [md.render_line(y) for y in range(md.content_size.height)]
+        colours = {segment.style.color for strip in coloured for segment in strip if segment.style and segment.text.strip()}
+        assert [strip.text for strip in coloured] == [strip.text for strip in code]  # the same lines, now in colour
+        assert len(colours) > len(plain_colours)
