@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import time
 
-KEY_PRIORITY = 0.03  # seconds after a key during which live redraws wait
-MAX_DEFER = 0.1  # the longest a live redraw waits for typing, counted from its previous redraw
+KEY_PRIORITY = 0.05  # seconds after a key during which live redraws wait
+MAX_DEFER = 0.15  # the longest a live redraw waits for typing, counted from its previous redraw
 
 _last_key = 0.0
 _last_redraw = 0.0

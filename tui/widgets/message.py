@@ -22,9 +22,10 @@ from tui.api import events as ev
 from tui.api.backend import ChatMessage
 from tui.api.turn import TextBlock, ThinkingBlock, ToolCall, ToolStatus, TurnModel, TurnStatus
 from tui.widgets.command_cards import CommandCard, ShellOutputCard, parse_command_output
+from tui.widgets.markdown_render import MarkdownChunk
+from tui.widgets.one_layout import virtual_size_set_by_layout
 from tui.widgets.plan_card import PlanCard
 from tui.widgets.rate_limit_banner import rate_limit_content
-from tui.widgets.markdown_render import MarkdownChunk
 from tui.widgets.streaming_markdown import StreamingMarkdown
 from tui.widgets.thinking import ThinkingView, format_duration
 from tui.widgets.tool_card import TodoCard, ToolCard
@@ -163,6 +164,8 @@ class RateLimitCard(Static):
 
 class AssistantMessage(MessageView):
     """An assistant answer: thinking, text and tool cards, from history or from a live turn."""
+
+    virtual_size = virtual_size_set_by_layout()  # see one_layout.py
 
     HELP = """\
 ## Assistant message

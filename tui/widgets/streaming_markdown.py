@@ -30,10 +30,11 @@ from textual.widget import Widget
 
 from tui.widgets import input_priority
 from tui.widgets.markdown_render import ChatMarkdown, code_theme, draw_markdown, estimated_height, top_level_starts
+from tui.widgets.one_layout import virtual_size_set_by_layout
 
 PART_CHARS = 500  # a part holds whole blocks up to about this much text (drawn in one go: ~5 ms)
 PAINT_BUDGET = 0.006  # seconds a paint may spend drawing parts not drawn yet
-PAINT_BUDGET_TYPING = 0.002  # the same while the user types: the frame that paints a key stays short
+PAINT_BUDGET_TYPING = 0.0  # while the user types: none, the frame that paints a key stays short (idle steps draw them)
 CATCH_UP_CHARS = 2_000  # the most new text one step draws (warm: ~10 ms of Rich rendering)
 FIRST_LINE_CHARS = 60  # the most the very first part holds: the first words, on one line
 FIRST_PART_CHARS = 300  # the first part drawn; the next ones may be 4x what is shown, up to CATCH_UP_CHARS
@@ -86,6 +87,8 @@ class _Part:
 
 class StreamingMarkdown(Widget):
     """Markdown that grows: `sync_text` with the whole text so far; finished blocks are never redrawn."""
+
+    virtual_size = virtual_size_set_by_layout()  # see one_layout.py
 
     DEFAULT_CSS = """
     StreamingMarkdown {

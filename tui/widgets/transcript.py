@@ -30,9 +30,10 @@ from textual.widgets import Static
 from tui.api.backend import MessagePage
 from tui.api.turn import PermissionState, TurnModel
 from tui.widgets import input_priority
-from tui.widgets.message import AssistantMessage, MessageAction, NoteMessage, UserMessage
-from tui.widgets.permission_prompt import PermissionAnswered
 from tui.widgets.markdown_render import warm_up_next
+from tui.widgets.message import AssistantMessage, MessageAction, NoteMessage, UserMessage
+from tui.widgets.one_layout import virtual_size_set_by_layout
+from tui.widgets.permission_prompt import PermissionAnswered
 from tui.widgets.tool_card import TodoCard, ToolCard
 from tui.widgets.transcript_entries import Entry, first_screens
 
@@ -63,6 +64,8 @@ class NewOutputMarker(Static):
 
 class Transcript(VerticalScroll, can_focus=True):
     """The scrolling list of messages of one conversation."""
+
+    virtual_size = virtual_size_set_by_layout()  # see one_layout.py
 
     HELP = """\
 ## Messages
