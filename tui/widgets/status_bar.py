@@ -139,7 +139,9 @@ class StatusBar(Static):
         content = Content.assemble(*parts)
         if content != self._last:
             self._last = content
-            self.update(content)
+            # One line, as wide as the screen (app.tcss): its size never follows its text, so no
+            # layout of the screen (a full one, each second while a turn runs, the elapsed time).
+            self.update(content, layout=False)
 
     @property
     def text(self) -> str:
