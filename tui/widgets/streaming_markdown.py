@@ -29,7 +29,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 
 from tui.widgets import input_priority
-from tui.widgets.markdown_render import ChatMarkdown, code_theme, draw_markdown, estimated_height, top_level_starts
+from tui.widgets.markdown_render import ChatMarkdown, code_theme, draw_markdown, estimated_height, block_starts
 from tui.widgets.one_layout import virtual_size_set_by_layout
 
 PART_CHARS = 500  # a part holds whole blocks up to about this much text (drawn in one go: ~5 ms)
@@ -285,24 +285,24 @@ class StreamingMarkdown(Widget):
     def _freeze(self, rest: str, key: DrawKey | None) -> str:
         """The finished blocks at the start of `rest` (each followed by another block) go into parts
         of about PART_CHARS, drawn at once for `key` (None: left undrawn); returns the last block."""
-        starts = top_level_starts(rest)
+        starts = block_starts(rest)
         if len(starts) < 2:
             return rest
         starts[0] = 0  # blank lines before the first block belong to it
-        lines = rest.splitlines(keepends=True)
-        offsets = list(accumulate((len(line) for line in lines), initial=0))
+        # Where each line starts in `rest` (block_starts counts lines split at "\n" only).
+        offsets = list(accumulate((len(line) + 1 for line in rest.split("\n")), initial=0))
         cuts = [0]
         for block, following in zip(starts, starts[1:]):  # the finished blocks
             if block > cuts[-1] and offsets[following] - offsets[cuts[-1]] > PART_CHARS:
                 cuts.append(block)  # this block would make the part too big to draw in one step
         cuts.append(starts[-1])
         for top, bottom in zip(cuts, cuts[1:]):
-            part = _Part("".join(lines[top:bottom]))
+            part = _Part(rest[offsets[top] : offsets[bottom]])
             if key is not None:
                 part.draw(self, key)
             self._parts.append(part)
             self._stable += len(part.source)
-        return "".join(lines[starts[-1] :])
+        return rest[offsets[starts[-1]] :]
 
     def _draw_deferred(self) -> None:
         """Idle: draw the parts not drawn yet (or drawn without colours) one per step, the newest
