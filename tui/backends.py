@@ -15,7 +15,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Callable
 
 from tui.api import events as ev
 from tui.api.backend import Capabilities, ChatBackend, Conversation, MessagePage
@@ -207,12 +207,9 @@ class RoutedBackend(ChatBackend):
 
     # ------------------------------------------------------------ turns
 
-    async def send(self, conversation_id: str, text: str, *, plan_mode: bool = False) -> None:
-        backend = self.backend_of(conversation_id)
-        if plan_mode:
-            await backend.send(conversation_id, text, plan_mode=True)
-        else:
-            await backend.send(conversation_id, text)
+    async def send(self, conversation_id: str, text: str, *, plan_mode: bool = False,
+                   on_sent: Callable[[], None] | None = None) -> None:
+        await self.backend_of(conversation_id).send(conversation_id, text, plan_mode=plan_mode, on_sent=on_sent)
 
     async def events(self, conversation_id: str) -> AsyncIterator[ev.Event]:  # type: ignore[override]
         backend = self.backend_of(conversation_id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
 
 from tui.api.events import Event
 from tui.api.turn import ToolCall
@@ -87,8 +87,11 @@ class ChatBackend(abc.ABC):
         """The newest `limit` messages before index `before` (None: the newest of all)."""
 
     @abc.abstractmethod
-    async def send(self, conversation_id: str, text: str, *, plan_mode: bool = False) -> None:
-        """Start a turn. Its output arrives through `events`; this returns once the server accepted it."""
+    async def send(self, conversation_id: str, text: str, *, plan_mode: bool = False,
+                   on_sent: Callable[[], None] | None = None) -> None:
+        """Start a turn. Its output arrives through `events`; this returns once the server accepted it.
+        `on_sent` is called once the request has left (all written): the caller may draw meanwhile
+        without holding it back."""
 
     @abc.abstractmethod
     def events(self, conversation_id: str) -> AsyncIterator[Event]:

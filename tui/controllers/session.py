@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 LONG_TURN = 10.0  # seconds: a turn this long rings when it ends while the terminal is unfocused
 CONNECT_WAIT = 5.0  # seconds a send waits for the session's event stream to be connected
 CANCEL_GRACE = 3.0  # seconds to wait for the server to confirm a cancel before marking it locally
-SEND_HEAD_START = 0.002  # seconds a send goes ahead before its message is drawn: enough to write the request
+SEND_HEAD_START = 0.02  # the longest a send goes ahead of drawing its message, waiting for the request to be written
 STREAM_GRACE = 0.5  # seconds a failed send waits for the stream's own account of the turn
 SETTLE_AFTER_GAP = 1.0  # seconds a resynced stream may still finish a turn by itself before the history is read
 CONSUME_SLICE = 0.008  # seconds of event handling before the consumer lets the UI run
@@ -446,18 +446,27 @@ class SessionController:
         if anchor[0]:
             self._command_anchor = (turn, anchor[1])
         if self.connected.is_set():
-            # The request goes out before the screen shows the message: a frame painted first holds
-            # the request back by its length, and the answer starts that much later.
-            sending = asyncio.ensure_future(_deliver(backend, self.id, text, plan_mode))
+            # The request goes out before the screen shows the message: drawing it first (or between
+            # the request's writes) holds the request back by its length, and the answer starts that
+            # much later. The backend says when the request has left; if it does not, the wait's limit.
+            shown = False
+
+            def show() -> None:  # called by the backend as soon as the request is written, else below
+                nonlocal shown
+                if not shown:
+                    shown = True
+                    self.show_turn(turn)  # before any event of the answer can be handled
+
+            sending = asyncio.ensure_future(_deliver(backend, self.id, text, plan_mode, show))
             await asyncio.wait({sending}, timeout=SEND_HEAD_START)
-            self.show_turn(turn)
+            show()
         else:
             self.show_turn(turn)
             try:
                 await asyncio.wait_for(self.connected.wait(), CONNECT_WAIT)
             except asyncio.TimeoutError:
                 pass  # try anyway: the send itself will say what is wrong
-            sending = asyncio.ensure_future(_deliver(backend, self.id, text, plan_mode))
+            sending = asyncio.ensure_future(_deliver(backend, self.id, text, plan_mode, None))
         return turn, sending
 
     async def finish_send(self, turn: TurnModel, sending: Awaitable[None]) -> None:
@@ -506,8 +515,6 @@ class SessionController:
         return self.turn is not None and self.turn.answer_permission(request_id, granted)
 
 
-async def _deliver(backend: ChatBackend, conversation_id: str, text: str, plan_mode: bool) -> None:
-    if plan_mode:
-        await backend.send(conversation_id, text, plan_mode=True)
-    else:
-        await backend.send(conversation_id, text)  # backends without plan mode take no such argument
+async def _deliver(backend: ChatBackend, conversation_id: str, text: str, plan_mode: bool,
+                   on_sent: Callable[[], None] | None) -> None:
+    await backend.send(conversation_id, text, plan_mode=plan_mode, on_sent=on_sent)

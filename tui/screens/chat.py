@@ -9,6 +9,7 @@ in Textual workers, so it ends with the screen; nothing here is called per strea
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
@@ -45,6 +46,7 @@ from tui.widgets.status_bar import StatusBar
 if TYPE_CHECKING:
     from tui.widgets.transcript import Transcript
 
+TURN_MARKS_AFTER = 0.15  # seconds after a send before the session list and the status bar say "answering"
 
 class ChatScreen(ChatActions, ChatPermissions, ChatQueue, Screen[None]):
     """Also the `SessionListener` of every open session (the `stream_*`, `turn_*` … methods below);
@@ -384,7 +386,16 @@ class ChatScreen(ChatActions, ChatPermissions, ChatQueue, Screen[None]):
         self._set_connection("offline", reason=reason)
 
     def turn_started(self, session: SessionController) -> None:
-        self.sidebar.set_state(session.id, "busy")
+        # A moment later: a fast answer's first words come within it, and a frame that redraws the
+        # session list and the status bar (5-10 ms) would stand in their way.
+        self.set_timer(TURN_MARKS_AFTER, partial(self._show_turn_started, session, session.turn,
+                                                 self.sidebar.state_of(session.id)))
+
+    def _show_turn_started(self, session: SessionController, turn: object, state_before: str) -> None:
+        if session.turn is not turn or session.turn is None or session.turn.status.finished:
+            return  # (already over: turn_finished showed its end)
+        if self.sidebar.state_of(session.id) == state_before:  # else a later mark (a permission asked) stands
+            self.sidebar.set_state(session.id, "busy")
         if self.current is session:
             self._show_turn_state(session)
             self.rate_limit_banner.hide()

@@ -32,6 +32,7 @@ class AttachedContext(Static):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("", id=id, markup=False)
         self.attachments: list[Attachment] = []
+        self._drawn: Content | None = None
 
     def on_mount(self) -> None:
         self._draw()
@@ -71,6 +72,10 @@ class AttachedContext(Static):
         return Content.assemble(("📎 ", ""), (label, "bold"), f": {names}", (f" · goes with your next message · {key} removes", "$text-muted"))
 
     def _draw(self) -> None:
+        content = self._content()
+        if content == self._drawn and self.display == bool(self.attachments):
+            return  # nothing to change (every send clears it): no layout of the screen for nothing
         self.display = bool(self.attachments)
         if self.is_mounted:
-            self.update(self._content())
+            self._drawn = content
+            self.update(content)

@@ -54,6 +54,8 @@ class MessageAction(Message):
 class MessageView(Widget, can_focus=True):
     """Common keys of every message in the transcript."""
 
+    virtual_size = virtual_size_set_by_layout()  # see one_layout.py
+
     BINDINGS = [
         Binding("c", "copy", "Copy message"),
         Binding("f", "fork", "Fork here"),
@@ -164,8 +166,6 @@ class RateLimitCard(Static):
 
 class AssistantMessage(MessageView):
     """An assistant answer: thinking, text and tool cards, from history or from a live turn."""
-
-    virtual_size = virtual_size_set_by_layout()  # see one_layout.py
 
     HELP = """\
 ## Assistant message

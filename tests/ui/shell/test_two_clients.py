@@ -121,7 +121,8 @@ async def test_a_session_opened_while_another_client_runs_a_turn_follows_it(tmp_
             # Opened midway: no user_message_created comes any more, yet the turn is followed from here on.
             await wait_for(other_pilot, lambda: there.busy, timeout=10, what="the running turn joined")
             assert there.turn.user_text == "What can you do?"
-            assert other.chat.sidebar.state_of(there.id) == "busy"
+            await wait_for(other_pilot, lambda: other.chat.sidebar.state_of(there.id) == "busy", timeout=5,
+                           what="the session marked as answering")
             await wait_for(other_pilot, lambda: there.turn.status.finished, timeout=20, what="the joined turn to end")
             assert there.turn.status is TurnStatus.COMPLETE
             assert there.turn.answer == here.turn.answer  # the complete event's text is the whole answer

@@ -187,10 +187,11 @@ class MixBackend(ChatBackend):
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def send(self, conversation_id: str, text: str, *, plan_mode: bool = False) -> None:
+    async def send(self, conversation_id: str, text: str, *, plan_mode: bool = False,
+                   on_sent: Callable[[], None] | None = None) -> None:
         seen = self._terminals.get(conversation_id, 0)
         received = self._received.get(conversation_id, 0)
-        task = asyncio.create_task(self.client.send_message(conversation_id, text, plan_mode=plan_mode),
+        task = asyncio.create_task(self.client.send_message(conversation_id, text, plan_mode=plan_mode, on_sent=on_sent),
                                    name=f"mix-send-{conversation_id}")
         done, _ = await asyncio.wait({task}, timeout=self.accept_window)
         if task in done:

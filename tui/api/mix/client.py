@@ -416,9 +416,10 @@ class MixClient:
         return {"content": text}  # the seed shape has no plan mode
 
     async def send_message(self, session_id: str, text: str, *, plan_mode: bool = False,
-                           timeout: float | None = None) -> SendResult:
+                           timeout: float | None = None, on_sent: Callable[[], None] | None = None) -> SendResult:
         """POST /api/sessions/{id}/messages. Seed servers answer after the whole turn (200 MessageData),
-        latest ones at once (202 processing). No read timeout unless `timeout` is given."""
+        latest ones at once (202 processing). No read timeout unless `timeout` is given. `on_sent`: called
+        once the request is written (httpcore's trace of the request body)."""
         # The seed shape {content} unless plan mode must be said (only {text, plan_mode} can), or the
         # server already told us (a 400 "unknown field") which one it takes.
         shape = self._send_shape or ("text" if plan_mode else "content")
@@ -427,7 +428,7 @@ class MixClient:
         for tries in range(2):
             try:
                 response = await self._request("POST", path, json=self._send_body(shape, text, plan_mode),
-                                               what="sending the message", timeout=limit)
+                                               what="sending the message", timeout=limit, extensions=_trace_sent(on_sent))
             except BadRequest as exc:
                 other = _other_shape(shape, exc)
                 if tries == 0 and other is not None:
@@ -564,3 +565,17 @@ def _other_shape(shape: str, exc: BadRequest) -> str | None:
     if shape == "text" and ('"text"' in said or '"plan_mode"' in said):
         return "content"
     return None
+
+
+def _trace_sent(on_sent: Callable[[], None] | None) -> dict[str, Any]:
+    """httpx request extensions that call `on_sent` once the request body is written. The headers and
+    the body go out in two writes with a turn of the event loop between them: drawing the message in
+    that turn held the body (and so the answer) back by the length of the drawing."""
+    if on_sent is None:
+        return {}
+
+    async def trace(event: str, info: dict[str, Any]) -> None:
+        if event.endswith("send_request_body.complete"):
+            on_sent()
+
+    return {"trace": trace}

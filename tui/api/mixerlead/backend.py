@@ -200,7 +200,8 @@ class MixerLeadBackend(ChatBackend):
         task = self._turns.get(conversation_id)
         return task is not None and not task.done()
 
-    async def send(self, conversation_id: str, text: str, *, plan_mode: bool = False) -> None:
+    async def send(self, conversation_id: str, text: str, *, plan_mode: bool = False,
+                   on_sent: Callable[[], None] | None = None) -> None:
         if not text.strip():
             raise ApiError("Nothing to send: the message is empty.")
         conv = self._require(conversation_id)
@@ -209,6 +210,8 @@ class MixerLeadBackend(ChatBackend):
         model = conv.model or self.model
         # Stored before anything goes over the network: whatever happens next, the text is kept.
         user = self.store.add_message(conversation_id, "user", text, status="pending", model=model)
+        if on_sent is not None:
+            on_sent()  # in this process's store: the screen may draw it now
         if conv.title in ("", "MixerLead conversation"):
             self.store.rename(conversation_id, " ".join(text.split())[:48])
         accepted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
