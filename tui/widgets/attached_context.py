@@ -35,7 +35,9 @@ class AttachedContext(Static):
         self._drawn: Content | None = None
 
     def on_mount(self) -> None:
-        self._draw()
+        self._drawn = self._content()
+        self.display = bool(self.attachments)
+        self.update(self._drawn)
 
     def add(self, text: str, source: str) -> Attachment:
         attachment = Attachment(text=text, source=source or "attachment")
