@@ -494,10 +494,13 @@ class ChatScreen(ChatActions, ChatPermissions, ChatQueue, Screen[None]):
             except Exception as exc:
                 self._restore_text(text, key_before, f"Not sent: could not create a session: {error_text(exc)}")
                 return
+            # Keys typed while the session was being created belong to it, not to the draft left behind.
+            typed_since = self.composer.text
+            self.composer.load("")
             self.store.clear_draft(key_before)
             self.sidebar.add_session(conversation)
             view = self.open_session(conversation)
-            self.composer.load("")
+            self.composer.load(typed_since)
         turn, sending = await view.start_send(text, plan_mode)
         self.sessions.clear_draft(view.id)
         typed = self.unsent.typed(text)  # ↑ recalls what the user typed, not the context

@@ -39,6 +39,31 @@ async def test_first_send_creates_a_session_and_streams_to_the_end(tmp_path):
         assert [s["id"] for s in sessions] == [chat.current.id]
 
 
+async def test_keys_typed_while_the_first_send_creates_its_session_stay_in_the_composer(tmp_path):
+    """The first message of a new session waits for the session to be created: what the user types
+    meanwhile is the next message's start, not a draft left behind (it was wiped)."""
+    async with live_app(tmp_path) as (app, pilot, _server):
+        chat = app.chat
+        created = asyncio.Event()
+        create = chat.sessions.create
+
+        async def slow_create(text: str):  # type: ignore[no-untyped-def]
+            await created.wait()
+            return await create(text)
+
+        chat.sessions.create = slow_create  # type: ignore[method-assign]
+        chat.composer.focus()
+        chat.composer.load("hello there")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: chat.composer.text == "", what="the composer emptied by the send")
+        await pilot.press(*"and then")
+        created.set()
+        await wait_for(pilot, lambda: chat.current is not None, what="the new session")
+        await wait_turn_done(pilot, app)
+        assert chat.composer.text == "and then"
+        assert chat.current.turn.user_text == "hello there"
+
+
 async def test_ctrl_n_then_send_makes_a_second_session_on_top(tmp_path):
     async with live_app(tmp_path) as (app, pilot, _server):
         chat = app.chat
