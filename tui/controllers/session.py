@@ -32,6 +32,7 @@ STREAM_GRACE = 0.5  # seconds a failed send waits for the stream's own account o
 SETTLE_AFTER_GAP = 1.0  # seconds a resynced stream may still finish a turn by itself before the history is read
 CONSUME_SLICE = 0.008  # seconds of event handling before the consumer lets the UI run
 CONSUME_BREAK = 0.002  # seconds it then steps aside: long enough for a key or a frame to get through
+CONSUME_IDLE = 0.001  # a wait this long for the next event ends a slice (the stream was quiet)
 UNDELIVERED = ("client_error", "send_failed")  # error types of a message that never reached the server
 STRAGGLE = 2.0  # seconds after a turn ends in which its late events are stragglers, not a new turn
 # What a turn shows as it runs: one arriving with no turn here is a turn another client started before
@@ -117,9 +118,15 @@ class SessionController:
         if backend is None:
             return
         loop = asyncio.get_running_loop()
-        resume_at = loop.time() + CONSUME_SLICE
+        resume_at = handled_at = loop.time()
         try:
             async for event in backend.events(self.id):
+                now = loop.time()
+                if now - handled_at > CONSUME_IDLE:
+                    # The stream was quiet (the consumer waited for this event): a new slice starts.
+                    # Counted from the last break instead, the first event of an answer after a pause
+                    # found its slice used up and stepped aside before the first words were drawn.
+                    resume_at = now + CONSUME_SLICE
                 turn = self.turn
                 first_block = turn is not None and not turn.blocks
                 self.handle(event)
@@ -132,6 +139,7 @@ class SessionController:
                 elif loop.time() > resume_at:
                     await asyncio.sleep(CONSUME_BREAK)
                     resume_at = loop.time() + CONSUME_SLICE
+                handled_at = loop.time()
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the stream gave up for good: say so, keep everything

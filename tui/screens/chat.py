@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer, Static
+from textual.widgets import ContentSwitcher, Footer, Static, TextArea
 
 from tui import notify
 from tui.api import events as ev
@@ -561,6 +561,12 @@ class ChatScreen(ChatActions, ChatPermissions, ChatQueue, Screen[None]):
             self.rate_limit_banner.hide()
 
     # ------------------------------------------------------------------ drafts
+
+    @on(TextArea.Changed, "#composer")
+    def _composer_changed(self, event: TextArea.Changed) -> None:
+        # Text in the composer: a send is likely soon, and the answer's widget is best mounted now.
+        if self.current is not None and self.composer.text.strip():
+            self.current.transcript.prepare_answer()
 
     @on(Composer.DraftChanged)
     def _draft_changed(self, event: Composer.DraftChanged) -> None:

@@ -29,6 +29,7 @@ from tui.widgets.rate_limit_banner import rate_limit_content
 from tui.widgets.streaming_markdown import StreamingMarkdown
 from tui.widgets.thinking import ThinkingView, format_duration
 from tui.widgets.tool_card import TodoCard, ToolCard
+from tui.widgets.transcript_entries import Entry
 
 Clock = Callable[[], float]
 FIRST_DRAW_CHARS = 400  # the most text the very first frame of an answer draws (about a screenful of prose)
@@ -232,6 +233,14 @@ The answer, with the model's thinking (folded) and a card for each tool call.
         if message.ended in ENDED_MARKS:
             self.add_class("-cancelled", f"-{message.ended}")  # muted like a live cancelled answer
             yield CancelledMark(ENDED_MARKS[message.ended])
+
+    def adopt(self, turn: TurnModel, index: int | None) -> None:
+        """A waiting answer (mounted hidden ahead of the send, see Transcript.prepare_answer) takes
+        on the turn that has just begun: no mount now, one layout."""
+        self.turn = turn
+        self.index = index
+        self.clock = turn.clock
+        self.display = True
 
     BINDINGS = [
         Binding("enter", "toggle_details", "Fold/unfold thinking and tools"),
@@ -445,3 +454,22 @@ def card_for_tool(tool: ToolCall, *, clock: Clock | None = None, live: bool = Fa
     if kind == "todo_write":
         return TodoCard(tool, clock=clock, live=live)
     return ToolCard(tool, clock=clock, live=live)
+
+
+def widget_for_entry(entry: Entry, previous: Entry | None, clock: Clock) -> MessageView:
+    """The widget that shows one transcript entry: a live turn's answer, the text just sent, or a
+    message of the history (an answer to a `!command` is its output)."""
+    if entry.turn is not None:
+        return AssistantMessage(turn=entry.turn, index=entry.index, clock=clock)
+    if entry.user_text is not None:
+        return UserMessage(entry.user_text, index=entry.index)
+    message = entry.message
+    assert message is not None
+    if message.role == "user":
+        return UserMessage(message.text, index=message.index, note=message.note)
+    if message.role == "assistant" or message.tool_calls:
+        asked = previous.message.text.lstrip() if previous is not None and previous.message is not None \
+            and previous.message.role == "user" else ""
+        shell = asked[1:].strip() if asked.startswith("!") else None
+        return AssistantMessage(message, index=message.index, clock=clock, shell_command=shell)
+    return NoteMessage(message)

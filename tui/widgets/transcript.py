@@ -31,7 +31,7 @@ from tui.api.backend import MessagePage
 from tui.api.turn import PermissionState, TurnModel
 from tui.widgets import input_priority
 from tui.widgets.markdown_render import warm_up_next
-from tui.widgets.message import AssistantMessage, MessageAction, NoteMessage, UserMessage
+from tui.widgets.message import AssistantMessage, MessageAction, widget_for_entry
 from tui.widgets.one_layout import virtual_size_set_by_layout
 from tui.widgets.permission_prompt import PermissionAnswered
 from tui.widgets.tool_card import TodoCard, ToolCard
@@ -145,6 +145,7 @@ The conversation. It follows the answer while it streams; scroll up and it stays
         self._fill_direction = 0  # -1: the window grows upwards in idle steps, 1: downwards, 0: it is full
         self._fill_generation = 0  # a step of an older fill (the place shown changed) stops
         self._marker = NewOutputMarker()
+        self._waiting: AssistantMessage | None = None  # the next answer's widget, mounted hidden (prepare_answer)
 
     def compose(self) -> ComposeResult:
         yield self._marker
@@ -287,29 +288,32 @@ The conversation. It follows the answer while it streams; scroll up and it stays
     def _next_index(self) -> int:
         return self._entries[-1].index + 1 if self._entries else 0
 
+    def prepare_answer(self) -> None:
+        """A send is likely soon: the next answer's widget is mounted now, hidden, at the bottom; the
+        send only shows it, and its mount no longer falls where the first words arrive."""
+        if (self._waiting is None or not self._waiting.is_attached) and self.is_mounted and self._hi == len(self._entries):
+            self._waiting = AssistantMessage(turn=TurnModel(clock=self._clock), clock=self._clock)
+            self._waiting.display = False
+            self.mount(self._waiting)
+
     def _widget_for(self, entry: Entry, previous: Entry | None = None) -> Widget:
-        if entry.turn is not None:
-            return AssistantMessage(turn=entry.turn, index=entry.index, clock=self._clock)
-        if entry.user_text is not None:
-            return UserMessage(entry.user_text, index=entry.index)
-        message = entry.message
-        assert message is not None
-        if message.role == "user":
-            return UserMessage(message.text, index=message.index, note=message.note)
-        if message.role == "assistant" or message.tool_calls:
-            asked = previous.message.text.lstrip() if previous is not None and previous.message is not None \
-                and previous.message.role == "user" else ""
-            shell = asked[1:].strip() if asked.startswith("!") else None  # the answer to a `!command`
-            return AssistantMessage(message, index=message.index, clock=self._clock, shell_command=shell)
-        return NoteMessage(message)
+        waiting = self._waiting if entry.turn is not None else None
+        if waiting is not None and waiting.is_attached:
+            self._waiting = None
+            waiting.adopt(entry.turn, entry.index)  # type: ignore[arg-type]
+            return waiting
+        return widget_for_entry(entry, previous, self._clock)
 
     def _mount_range(self, lo: int, hi: int, *, before: Widget | None = None) -> AwaitMount | None:
         widgets = []
         mounted: AwaitMount | None = None
+        if before is None and self._waiting is not None and self._waiting.is_attached:
+            before = self._waiting  # the waiting answer stays the last child
         for position in range(lo, hi):
             entry = self._entries[position]
             entry.widget = self._widget_for(entry, self._entries[position - 1] if position > 0 else None)
-            widgets.append(entry.widget)
+            if entry.widget.parent is None:  # (a waiting answer is mounted already)
+                widgets.append(entry.widget)
         if widgets:
             mounted = self.mount_all(widgets, before=before) if before is not None else self.mount_all(widgets)
         self._lo = min(self._lo, lo)

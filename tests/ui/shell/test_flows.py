@@ -64,6 +64,32 @@ async def test_keys_typed_while_the_first_send_creates_its_session_stay_in_the_c
         assert chat.current.turn.user_text == "hello there"
 
 
+async def test_the_next_answer_widget_waits_mounted_while_the_user_writes_and_the_send_shows_it(tmp_path):
+    """Text in the composer mounts the next answer's widget, hidden: the send shows that one (no
+    mount where the first words arrive), and only one answer widget is there per turn."""
+    from tui.widgets.message import AssistantMessage
+
+    async with live_app(tmp_path) as (app, pilot, _server):
+        chat = app.chat
+        await send(pilot, app, "first one")
+        await wait_turn_done(pilot, app)
+        transcript = chat.current.transcript
+        assert [w for w in transcript.query(AssistantMessage) if not w.display] == []
+        chat.composer.focus()
+        await pilot.press(*"second")
+        await wait_for(pilot, lambda: any(not w.display for w in transcript.query(AssistantMessage)),
+                       what="the hidden answer widget")
+        (waiting,) = [w for w in transcript.query(AssistantMessage) if not w.display]
+        assert transcript.children[-1] is waiting  # at the bottom, below every message
+        await pilot.press("enter")
+        await wait_turn_done(pilot, app)
+        assert chat.current.turn.user_text == "second"
+        assert transcript.message_widgets[-1] is waiting and waiting.display and waiting.turn is chat.current.turn
+        assert waiting.copy_text() == chat.current.turn.answer != ""
+        assert all(w.display for w in transcript.query(AssistantMessage))
+        assert [type(w).__name__ for w in transcript.message_widgets] == ["UserMessage", "AssistantMessage"] * 2
+
+
 async def test_ctrl_n_then_send_makes_a_second_session_on_top(tmp_path):
     async with live_app(tmp_path) as (app, pilot, _server):
         chat = app.chat
