@@ -23,7 +23,7 @@ from tui import notify
 from tui.api import events as ev
 from tui.api.backend import ChatBackend, Conversation
 from tui.api.errors import ServerError
-from tui.api.turn import TurnStatus
+from tui.api.turn import TurnModel, TurnStatus
 from tui.controllers import backend_info
 from tui.controllers.outbox import Unsent
 from tui.controllers.session import SessionController
@@ -391,8 +391,8 @@ class ChatScreen(ChatActions, ChatPermissions, ChatQueue, Screen[None]):
         self.set_timer(TURN_MARKS_AFTER, partial(self._show_turn_started, session, session.turn,
                                                  self.sidebar.state_of(session.id)))
 
-    def _show_turn_started(self, session: SessionController, turn: object, state_before: str) -> None:
-        if session.turn is not turn or session.turn is None or session.turn.status.finished:
+    def _show_turn_started(self, session: SessionController, turn: TurnModel | None, state_before: str) -> None:
+        if turn is None or session.turn is not turn or turn.status.finished:
             return  # (already over: turn_finished showed its end)
         if self.sidebar.state_of(session.id) == state_before:  # else a later mark (a permission asked) stands
             self.sidebar.set_state(session.id, "busy")

@@ -35,9 +35,7 @@ class AttachedContext(Static):
         self._drawn: Content | None = None
 
     def on_mount(self) -> None:
-        self._drawn = self._content()
-        self.display = bool(self.attachments)
-        self.update(self._drawn)
+        self._draw()
 
     def add(self, text: str, source: str) -> Attachment:
         attachment = Attachment(text=text, source=source or "attachment")
@@ -78,6 +76,6 @@ class AttachedContext(Static):
         if content == self._drawn and self.display == bool(self.attachments):
             return  # nothing to change (every send clears it): no layout of the screen for nothing
         self.display = bool(self.attachments)
-        if self.is_mounted:
+        if self.is_attached:  # (from on_mount on: is_mounted is still False inside it)
             self._drawn = content
             self.update(content)

@@ -263,13 +263,13 @@ class StreamingMarkdown(Widget):
         self._show(text[: self._next_end(text, len(self._shown), first_words=not self._shown, step=step)])
         if self.behind:
             self._schedule(self._advance)
-        elif self.undrawn_parts or any(part.plain for part in self._all_parts()):
+        elif self.undrawn_parts or self.uncoloured_parts:
             self._schedule(self._draw_deferred)
 
     def _skip_ahead(self, text: str, upto: int) -> None:
         """Far behind: the finished blocks before `upto` become parts at once, undrawn, so the next
         frame draws the newest text, where a view that follows the answer looks."""
-        self._tail.source = self._freeze(text[self._stable : upto], None)
+        self._freeze(text[self._stable : upto], None)  # (what is left becomes the tail in _show)
         if len(self._shown) < self._stable:
             self._shown = text[: self._stable]
 
@@ -318,7 +318,7 @@ class StreamingMarkdown(Widget):
         typing = input_priority.seconds_since_key() < TYPING_WINDOW
         waiting = [index for index, part in enumerate(parts) if part.wants_drawing(key, typing)]
         if not waiting or not key[0]:
-            if typing and any(part.plain for part in parts):
+            if typing and self.uncoloured_parts:
                 self._schedule(self._draw_deferred)  # only colours are missing: after a pause in typing
             return
         if input_priority.redraw_waits(self._last_advance):
